@@ -1,0 +1,212 @@
+using Resilient.Integrations.Classification.Internal;
+using Resilient.Integrations.Internal;
+using Resilient.Integrations.Validation;
+
+namespace Resilient.Integrations.Classification;
+
+/// <summary>
+/// The default <see cref="IFailureClassifier"/>: host rules first, then the built-in mapping of statuses,
+/// exceptions, provider error codes and retry hints, then response validation for 2xx responses.
+/// </summary>
+public sealed class FailureClassifier : IFailureClassifier
+{
+    private readonly FailureRule[] _responseRules;
+    private readonly FailureRule[] _exceptionRules;
+    private readonly bool _rulesNeedBody;
+    private readonly IResponseValidator? _validator;
+    private readonly int _maxErrorBodyBytes;
+    private readonly TimeProvider _timeProvider;
+
+    /// <summary>Creates a classifier with default options and the system clock.</summary>
+    public FailureClassifier()
+        : this(new FailureClassifierOptions())
+    {
+    }
+
+    /// <summary>Creates a classifier.</summary>
+    /// <param name="options">The options; copied, later changes have no effect.</param>
+    /// <param name="timeProvider">The clock that HTTP-date and timestamp retry hints are measured against. Defaults to <see cref="TimeProvider.System"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="FailureClassifierOptions.MaxErrorBodyBytes"/> is out of range.</exception>
+    public FailureClassifier(FailureClassifierOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.MaxErrorBodyBytes is < 0 or > FailureClassifierOptions.MaxErrorBodyBytesLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxErrorBodyBytes,
+                $"FailureClassifierOptions.MaxErrorBodyBytes must be between 0 and {FailureClassifierOptions.MaxErrorBodyBytesLimit}.");
+        }
+
+        if (options.Rules.Any(r => r is null))
+        {
+            throw new ArgumentException("FailureClassifierOptions.Rules must not contain null.", nameof(options));
+        }
+
+        _responseRules = [.. options.Rules.Where(r => r.ForResponses)];
+        _exceptionRules = [.. options.Rules.Where(r => !r.ForResponses)];
+        _rulesNeedBody = _responseRules.Any(r => r.NeedsBody);
+        _validator = options.ResponseValidator;
+        _maxErrorBodyBytes = options.MaxErrorBodyBytes;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <inheritdoc/>
+    public FailureClassification Classify(Exception exception, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            return FailureClassification.Cancelled(exception);
+        }
+
+        foreach (var rule in _exceptionRules)
+        {
+            if (rule.ExceptionType!.IsInstanceOfType(exception) && (rule.ExceptionPredicate?.Invoke(exception) ?? true))
+            {
+                return Apply(rule, new FailureClassification(rule.Kind) { Exception = exception });
+            }
+        }
+
+        return DefaultKinds.ForException(exception, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<FailureClassification> ClassifyAsync(HttpResponseMessage response, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        int status = (int)response.StatusCode;
+        bool isError = status >= 400;
+
+        // The success path with nothing to inspect stays synchronous and allocation-free.
+        if (!isError && _responseRules.Length == 0 && (_validator is null || status is < 200 or > 299))
+        {
+            return new(FailureClassification.Success);
+        }
+
+        bool readBody = _maxErrorBodyBytes > 0 && (isError || _rulesNeedBody);
+        if (!readBody && _validator is null)
+        {
+            return new(Classify(response, status, body: null, text: null, MatchRule(response, status, body: null)));
+        }
+
+        return ClassifyWithBodyAsync(response, status, readBody, cancellationToken);
+    }
+
+    private static FailureClassification Apply(FailureRule rule, FailureClassification classification)
+    {
+        if (rule.ProviderCode is not null)
+        {
+            classification = classification with { ProviderCode = rule.ProviderCode };
+        }
+
+        return rule.RetryMayHelp is bool retry ? classification with { RetryMayHelp = retry } : classification;
+    }
+
+    private static bool HeaderMatches(HttpResponseMessage response, FailureRule rule)
+    {
+        if (!response.Headers.NonValidated.TryGetValues(rule.HeaderName!, out var values) &&
+            !response.Content.Headers.NonValidated.TryGetValues(rule.HeaderName!, out values))
+        {
+            return false;
+        }
+
+        foreach (var value in values)
+        {
+            if (rule.HeaderPredicate!(value))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private async ValueTask<FailureClassification> ClassifyWithBodyAsync(
+        HttpResponseMessage response, int status, bool readBody, CancellationToken cancellationToken)
+    {
+        BodyPrefix? body = null;
+        if (readBody)
+        {
+            try
+            {
+                body = await ResponseBodyReader.ReadPrefixAsync(response, _maxErrorBodyBytes, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException && status >= 400)
+            {
+                // The status already says what failed; a body that breaks off only costs us its details.
+            }
+        }
+
+        string? text = body?.ToText();
+        var rule = MatchRule(response, status, text);
+        var classification = Classify(response, status, body, text, rule);
+        if (rule is not null || classification.IsFailure || status is < 200 or > 299 || _validator is null)
+        {
+            return classification;
+        }
+
+        ResponseValidationResult verdict;
+        try
+        {
+            verdict = await _validator.ValidateAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The body broke off while it was read: the data did not arrive, so classify what was thrown.
+            return Classify(ex, cancellationToken) with { StatusCode = response.StatusCode };
+        }
+
+        return verdict.IsValid
+            ? FailureClassification.Success
+            : new FailureClassification(FailureKind.BadResponse)
+            {
+                StatusCode = response.StatusCode,
+                ProviderCode = verdict.ProviderCode,
+                Reason = verdict.Reason,
+            };
+    }
+
+    private FailureClassification Classify(HttpResponseMessage response, int status, BodyPrefix? body, string? text, FailureRule? rule)
+    {
+        string? providerCode = null;
+        if (body is { Length: > 0 } prefix)
+        {
+            ErrorEnvelope.TryRead(prefix.Span, prefix.IsComplete, out _, out providerCode);
+        }
+
+        var kind = rule?.Kind ?? WellKnownErrorCodes.Refine(DefaultKinds.ForStatus(status), status, providerCode, text);
+        if (kind == FailureKind.None)
+        {
+            return FailureClassification.Success;
+        }
+
+        var classification = new FailureClassification(kind)
+        {
+            StatusCode = response.StatusCode,
+            ProviderCode = providerCode,
+            RetryAfter = RetryHintParser.FromHeaders(response.Headers, _timeProvider) ?? (text is null ? null : RetryHintParser.FromBody(text)),
+        };
+
+        // The server's x-should-retry beats the kind's default; a host rule that says so beats both.
+        if (RetryHintParser.ShouldRetry(response.Headers) is bool allowed)
+        {
+            classification = classification with { RetryMayHelp = allowed };
+        }
+
+        return rule is null ? classification : Apply(rule, classification);
+    }
+
+    private FailureRule? MatchRule(HttpResponseMessage response, int status, string? body)
+    {
+        foreach (var rule in _responseRules)
+        {
+            if ((rule.StatusCode is null || rule.StatusCode == status) &&
+                (rule.HeaderName is null || HeaderMatches(response, rule)) &&
+                (rule.BodyPredicate is null || (body is not null && rule.BodyPredicate(body))))
+            {
+                return rule;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,63 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Polly.Timeout;
+
+namespace Resilient.Integrations.Classification.Internal;
+
+/// <summary>The built-in mapping of statuses and exceptions to failure kinds (DESIGN.md section 1).</summary>
+internal static class DefaultKinds
+{
+    public static FailureKind ForStatus(int status) => status switch
+    {
+        < 400 => FailureKind.None,
+        408 or 504 => FailureKind.Timeout,
+        401 or 403 => FailureKind.Auth,
+        429 => FailureKind.RateLimit,
+        501 or 505 => FailureKind.Rejected, // not implemented / version not supported: the same request fails again
+        >= 500 => FailureKind.Unavailable,   // includes 529 (overloaded) and gateway-specific 52x codes
+        _ => FailureKind.Rejected,
+    };
+
+    public static FailureClassification ForException(Exception exception, CancellationToken cancellationToken)
+    {
+        switch (exception)
+        {
+            case OperationCanceledException when cancellationToken.IsCancellationRequested:
+                return FailureClassification.Cancelled(exception);
+            case TimeoutRejectedException or TimeoutException:
+                return Of(FailureKind.Timeout, exception);
+            case OperationCanceledException:
+                // Not the caller's token: a deadline (HttpClient.Timeout wraps a TimeoutException; others do not say).
+                return Of(FailureKind.Timeout, exception, "cancelled by a deadline, not by the caller");
+            case HttpRequestException { StatusCode: { } status }:
+                return Of(ForStatus((int)status), exception) with { StatusCode = status };
+            case HttpRequestException http:
+                return Of(ForRequestError(http.HttpRequestError, http.InnerException), exception, http.HttpRequestError.ToString());
+            case HttpIOException io:
+                return Of(ForRequestError(io.HttpRequestError, io.InnerException), exception, io.HttpRequestError.ToString());
+            case SocketException or IOException:
+                return Of(FailureKind.Unavailable, exception);
+            case JsonException:
+                return Of(FailureKind.BadResponse, exception, "the response body could not be read as the expected JSON");
+            case AggregateException { InnerExceptions.Count: 1 } aggregate:
+                return ForException(aggregate.InnerExceptions[0], cancellationToken) with { Exception = exception };
+            default:
+                return Of(FailureKind.Unknown, exception);
+        }
+    }
+
+    private static FailureKind ForRequestError(HttpRequestError error, Exception? inner) => error switch
+    {
+        HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError
+            or HttpRequestError.ProxyTunnelError or HttpRequestError.ResponseEnded or HttpRequestError.HttpProtocolError => FailureKind.Unavailable,
+        HttpRequestError.InvalidResponse or HttpRequestError.ConfigurationLimitExceeded => FailureKind.BadResponse,
+        HttpRequestError.UserAuthenticationError => FailureKind.Auth,
+        HttpRequestError.VersionNegotiationError => FailureKind.Rejected,
+        _ when inner is TimeoutException => FailureKind.Timeout,
+        _ => FailureKind.Unavailable, // an unspecified transport failure
+    };
+
+    private static FailureClassification Of(FailureKind kind, Exception exception, string? reason = null) =>
+        new(kind) { Exception = exception, Reason = reason };
+}

@@ -1,0 +1,192 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+
+namespace Resilient.Integrations.Classification.Internal;
+
+/// <summary>
+/// Finds how long the server asked the client to wait, in the order of DESIGN.md section 5: the first
+/// source present with a usable value wins; garbage and negative values are skipped.
+/// </summary>
+internal static class RetryHintParser
+{
+    // A hint longer than this is treated as garbage rather than waited for.
+    private static readonly TimeSpan MaxHint = TimeSpan.FromDays(30);
+
+    private static readonly (string Remaining, string Reset)[] OpenAiLimits =
+    [
+        ("x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"),
+        ("x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"),
+    ];
+
+    private static readonly (string Remaining, string Reset)[] AnthropicLimits =
+    [
+        ("anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset"),
+        ("anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset"),
+        ("anthropic-ratelimit-input-tokens-remaining", "anthropic-ratelimit-input-tokens-reset"),
+        ("anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset"),
+    ];
+
+    public static TimeSpan? FromHeaders(HttpResponseHeaders headers, TimeProvider timeProvider)
+    {
+        if (TryMilliseconds(First(headers, "retry-after-ms"), out var hint) ||
+            TryMilliseconds(First(headers, "x-ms-retry-after-ms"), out hint) ||
+            TryRetryAfter(First(headers, "Retry-After"), timeProvider, out hint) ||
+            TryResets(headers, OpenAiLimits, timeProvider, out hint) ||
+            TryResets(headers, AnthropicLimits, timeProvider, out hint))
+        {
+            return hint;
+        }
+
+        return null;
+    }
+
+    /// <summary>Reads a hint from an error body: Gemini's <c>retryDelay</c>, or text such as "try again in 45.19s".</summary>
+    public static TimeSpan? FromBody(string body)
+    {
+        if (TryAfterMarker(body, "\"retryDelay\"", quoted: true, out var hint) ||
+            TryAfterMarker(body, "try again in ", quoted: false, out hint))
+        {
+            return hint;
+        }
+
+        return null;
+    }
+
+    /// <summary>Reads <c>x-should-retry</c>: the server's own word on whether a retry is allowed.</summary>
+    public static bool? ShouldRetry(HttpResponseHeaders headers) =>
+        First(headers, "x-should-retry") switch
+        {
+            string v when v.Trim().Equals("true", StringComparison.OrdinalIgnoreCase) => true,
+            string v when v.Trim().Equals("false", StringComparison.OrdinalIgnoreCase) => false,
+            _ => null,
+        };
+
+    internal static bool TryFromMilliseconds(double milliseconds, out TimeSpan hint)
+    {
+        if (double.IsFinite(milliseconds) && milliseconds >= 0 && milliseconds <= MaxHint.TotalMilliseconds)
+        {
+            hint = TimeSpan.FromTicks((long)(milliseconds * TimeSpan.TicksPerMillisecond));
+            return true;
+        }
+
+        hint = default;
+        return false;
+    }
+
+    internal static string? First(HttpHeaders headers, string name)
+    {
+        if (headers.NonValidated.TryGetValues(name, out var values))
+        {
+            foreach (var value in values)
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool TryMilliseconds(string? value, out TimeSpan hint)
+    {
+        hint = default;
+        return value is not null &&
+            double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double ms) &&
+            TryFromMilliseconds(ms, out hint);
+    }
+
+    private static bool TryRetryAfter(string? value, TimeProvider timeProvider, out TimeSpan hint)
+    {
+        hint = default;
+        if (value is null)
+        {
+            return false;
+        }
+
+        if (double.TryParse(value, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out double seconds))
+        {
+            return TryFromMilliseconds(seconds * 1000, out hint);
+        }
+
+        // An HTTP-date is measured against the injected clock; a date already past means "now".
+        if (DateTimeOffset.TryParseExact(value.Trim(), "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date))
+        {
+            return TryUntil(date, timeProvider, out hint);
+        }
+
+        return false;
+    }
+
+    private static bool TryResets(HttpResponseHeaders headers, (string Remaining, string Reset)[] limits, TimeProvider timeProvider, out TimeSpan hint)
+    {
+        // The limit that is spent (remaining 0) is the one that caused the 429; without that signal, wait for the longest.
+        TimeSpan? spent = null, any = null;
+        foreach (var (remainingName, resetName) in limits)
+        {
+            if (First(headers, resetName) is not string reset || !TryReset(reset, timeProvider, out var wait))
+            {
+                continue;
+            }
+
+            any = any is { } a && a >= wait ? a : wait;
+            if (First(headers, remainingName) is string remaining && remaining.Trim() == "0")
+            {
+                spent = spent is { } s && s >= wait ? s : wait;
+            }
+        }
+
+        hint = spent ?? any ?? default;
+        return spent.HasValue || any.HasValue;
+    }
+
+    private static bool TryReset(string value, TimeProvider timeProvider, out TimeSpan hint)
+    {
+        // OpenAI writes a Go duration ("6m0s"); Anthropic an RFC 3339 timestamp.
+        if (GoDuration.TryParse(value, out hint))
+        {
+            return true;
+        }
+
+        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date) &&
+            value.Contains('T', StringComparison.Ordinal) &&
+            TryUntil(date, timeProvider, out hint);
+    }
+
+    private static bool TryUntil(DateTimeOffset date, TimeProvider timeProvider, out TimeSpan hint)
+    {
+        var wait = date - timeProvider.GetUtcNow();
+        return TryFromMilliseconds(Math.Max(0, wait.TotalMilliseconds), out hint);
+    }
+
+    private static bool TryAfterMarker(string body, string marker, bool quoted, out TimeSpan hint)
+    {
+        hint = default;
+        int at = body.IndexOf(marker, StringComparison.OrdinalIgnoreCase);
+        if (at < 0)
+        {
+            return false;
+        }
+
+        var rest = body.AsSpan(at + marker.Length);
+        if (quoted)
+        {
+            // "retryDelay": "10s"
+            rest = rest.TrimStart().TrimStart(':').TrimStart();
+            if (rest.IsEmpty || rest[0] != '"')
+            {
+                return false;
+            }
+
+            rest = rest[1..];
+            int close = rest.IndexOf('"');
+            return close > 0 && GoDuration.TryParse(rest[..close], out hint);
+        }
+
+        int end = 0;
+        while (end < rest.Length && !char.IsWhiteSpace(rest[end]) && rest[end] is not ('"' or ',' or ')' or ';'))
+        {
+            end++;
+        }
+
+        return GoDuration.TryParse(rest[..end].TrimEnd('.'), out hint);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Resilient.Integrations.Tests.Support;
+
+/// <summary>
+/// A loopback TCP peer for what WireMock.Net cannot do promptly: hang without answering, reset the
+/// connection, or break a body off mid-way. Disposing it closes every connection at once.
+/// </summary>
+internal sealed class RawHttpPeer : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Socket> _sockets = [];
+    private int _connections;
+
+    private RawHttpPeer(Func<Socket, CancellationToken, Task> behaviour)
+    {
+        _listener.Start();
+        _ = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                Socket socket;
+                try
+                {
+                    socket = await _listener.AcceptSocketAsync(_stop.Token);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                lock (_sockets)
+                {
+                    _sockets.Add(socket);
+                }
+
+                Interlocked.Increment(ref _connections);
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await ReadRequestHeadAsync(socket, _stop.Token);
+                        await behaviour(socket, _stop.Token);
+                    }
+                    catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+                    {
+                    }
+                });
+            }
+        });
+    }
+
+    public string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+
+    public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Accepts the request and never answers.</summary>
+    public static RawHttpPeer Hang() => new((_, ct) => Task.Delay(Timeout.Infinite, ct));
+
+    /// <summary>Reads the request, then resets the connection (RST) without answering.</summary>
+    public static RawHttpPeer Reset() => new((socket, _) =>
+    {
+        socket.LingerState = new LingerOption(true, 0);
+        socket.Close();
+        return Task.CompletedTask;
+    });
+
+    /// <summary>Answers 200 with a Content-Length larger than the body it sends, then closes.</summary>
+    public static RawHttpPeer TruncatedBody(string partialBody, int declaredLength) => new(async (socket, ct) =>
+    {
+        string head = $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {declaredLength}\r\n\r\n";
+        await socket.SendAsync(Encoding.ASCII.GetBytes(head + partialBody), SocketFlags.None, ct);
+        socket.Shutdown(SocketShutdown.Both);
+        socket.Close();
+    });
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        lock (_sockets)
+        {
+            foreach (var socket in _sockets)
+            {
+                socket.Dispose();
+            }
+        }
+
+        _stop.Dispose();
+    }
+
+    private static async Task ReadRequestHeadAsync(Socket socket, CancellationToken ct)
+    {
+        var buffer = new byte[8192];
+        var seen = new StringBuilder();
+        while (!seen.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            int read = await socket.ReceiveAsync(buffer, SocketFlags.None, ct);
+            if (read == 0)
+            {
+                return;
+            }
+
+            seen.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+    }
+}
