@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Polly.CircuitBreaker;
+using Polly.RateLimiting;
 using Polly.Timeout;
+using Resilient.Integrations.Policies.Internal;
 
 namespace Resilient.Integrations.Classification.Internal;
 
@@ -25,6 +28,15 @@ internal static class DefaultKinds
         {
             case OperationCanceledException when cancellationToken.IsCancellationRequested:
                 return FailureClassification.Cancelled(exception);
+            case IntegrationFailureException failure:
+                return failure.Classification with { Exception = exception };
+            case BrokenCircuitException:
+                // Open (or isolated) circuit: failed fast, the upstream was not touched; retrying now cannot help.
+                return Of(FailureKind.Unavailable, exception, "circuit open") with { RetryMayHelp = false };
+            case PacingRejectedException paced:
+                return Of(FailureKind.RateLimit, exception, "held for a rate-limit reset longer than allowed") with { RetryAfter = paced.RetryAfter };
+            case RateLimiterRejectedException limited:
+                return Of(FailureKind.RateLimit, exception) with { RetryAfter = limited.RetryAfter };
             case TimeoutRejectedException or TimeoutException:
                 return Of(FailureKind.Timeout, exception);
             case OperationCanceledException:

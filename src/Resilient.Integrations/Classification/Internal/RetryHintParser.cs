@@ -116,9 +116,24 @@ internal static class RetryHintParser
         return false;
     }
 
+    /// <summary>How long until a spent limit (remaining 0) resets, from OpenAI or Anthropic headers on any response.</summary>
+    public static TimeSpan? SpentLimitReset(HttpResponseHeaders headers, TimeProvider timeProvider)
+    {
+        var (spentOpenAi, _) = Resets(headers, OpenAiLimits, timeProvider);
+        var (spentAnthropic, _) = Resets(headers, AnthropicLimits, timeProvider);
+        return Max(spentOpenAi, spentAnthropic);
+    }
+
     private static bool TryResets(HttpResponseHeaders headers, (string Remaining, string Reset)[] limits, TimeProvider timeProvider, out TimeSpan hint)
     {
         // The limit that is spent (remaining 0) is the one that caused the 429; without that signal, wait for the longest.
+        var (spent, any) = Resets(headers, limits, timeProvider);
+        hint = spent ?? any ?? default;
+        return spent.HasValue || any.HasValue;
+    }
+
+    private static (TimeSpan? Spent, TimeSpan? Any) Resets(HttpResponseHeaders headers, (string Remaining, string Reset)[] limits, TimeProvider timeProvider)
+    {
         TimeSpan? spent = null, any = null;
         foreach (var (remainingName, resetName) in limits)
         {
@@ -127,16 +142,17 @@ internal static class RetryHintParser
                 continue;
             }
 
-            any = any is { } a && a >= wait ? a : wait;
+            any = Max(any, wait);
             if (First(headers, remainingName) is string remaining && remaining.Trim() == "0")
             {
-                spent = spent is { } s && s >= wait ? s : wait;
+                spent = Max(spent, wait);
             }
         }
 
-        hint = spent ?? any ?? default;
-        return spent.HasValue || any.HasValue;
+        return (spent, any);
     }
+
+    private static TimeSpan? Max(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : a > b ? a : b;
 
     private static bool TryReset(string value, TimeProvider timeProvider, out TimeSpan hint)
     {

@@ -1,0 +1,55 @@
+using Resilient.Integrations.Classification;
+
+namespace Resilient.Integrations.Alerts;
+
+/// <summary>A notice to people that an integration needs attention. Never carries credentials.</summary>
+public sealed class Alert
+{
+    private static readonly IReadOnlyDictionary<string, string> NoDetails = new Dictionary<string, string>();
+
+    /// <summary>Gets the integration the alert is about, e.g. <c>crm</c>.</summary>
+    /// <value>Required.</value>
+    public required string Integration { get; init; }
+
+    /// <summary>Gets how urgent the alert is.</summary>
+    /// <value>Required.</value>
+    public required AlertSeverity Severity { get; init; }
+
+    /// <summary>Gets the failure kind behind the alert; <see cref="FailureKind.None"/> for notices such as a recovery.</summary>
+    /// <value>Defaults to <see cref="FailureKind.None"/>.</value>
+    public FailureKind Kind { get; init; }
+
+    /// <summary>Gets the message for people.</summary>
+    /// <value>Required.</value>
+    public required string Message { get; init; }
+
+    /// <summary>Gets when the alert was raised, from the injected <see cref="TimeProvider"/>.</summary>
+    /// <value>Defaults to <see langword="default"/>; the library always sets it.</value>
+    public DateTimeOffset Time { get; init; }
+
+    /// <summary>Gets how many repeats of this alert were suppressed within the cooldown before this one was sent.</summary>
+    /// <value>Defaults to 0.</value>
+    public int SuppressedCount { get; init; }
+
+    /// <summary>Gets facts about the failure (status, provider code, request path), already redacted.</summary>
+    /// <value>Defaults to empty.</value>
+    public IReadOnlyDictionary<string, string> Details { get; init; } = NoDetails;
+
+    /// <summary>Renders the alert in one line, e.g. <c>[Critical] crm: … (3 repeats suppressed)</c>.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString() =>
+        SuppressedCount > 0
+            ? $"[{Severity}] {Integration}: {Message} ({SuppressedCount} repeats suppressed)"
+            : $"[{Severity}] {Integration}: {Message}";
+
+    internal Alert WithSuppressedCount(int count) => new()
+    {
+        Integration = Integration,
+        Severity = Severity,
+        Kind = Kind,
+        Message = Message,
+        Time = Time,
+        SuppressedCount = count,
+        Details = Details,
+    };
+}

@@ -1,0 +1,10 @@
+namespace Resilient.Integrations.Alerts;
+
+/// <summary>Hands alerts to every registered <see cref="IAlertSink"/> in the background, with de-duplication.</summary>
+public interface IAlertDispatcher
+{
+    /// <summary>Queues an alert without waiting. Never throws and never blocks.</summary>
+    /// <param name="alert">The alert.</param>
+    /// <returns><see langword="false"/> when the queue was full and the alert was dropped.</returns>
+    bool Publish(Alert alert);
+}

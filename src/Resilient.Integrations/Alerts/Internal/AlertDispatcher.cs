@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Redaction.Internal;
+using Resilient.Integrations.Telemetry.Internal;
+
+namespace Resilient.Integrations.Alerts.Internal;
+
+/// <summary>
+/// A bounded queue drained by one background loop. Each alert fans out to every sink at once, each sink with
+/// its own timeout and its own de-duplication state, so one sink's failure neither blocks nor silences another.
+/// </summary>
+internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable
+{
+    private readonly IAlertSink[] _sinks;
+    private readonly IOptionsMonitor<AlertOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly IntegrationMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly Channel<Alert> _queue;
+    private readonly ConcurrentDictionary<(int Sink, string Integration, FailureKind Kind), DedupeState> _state = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _loop;
+    private int _disposed;
+
+    public AlertDispatcher(
+        IEnumerable<IAlertSink> sinks, IOptionsMonitor<AlertOptions> options, TimeProvider time, IntegrationMetrics metrics, ILoggerFactory loggerFactory)
+    {
+        _sinks = [.. sinks];
+        _options = options;
+        _time = time;
+        _metrics = metrics;
+        _logger = loggerFactory.CreateLogger("Resilient.Integrations.Alerts");
+        _queue = Channel.CreateBounded<Alert>(
+            new BoundedChannelOptions(options.CurrentValue.QueueCapacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true },
+            dropped => { _metrics.AlertDropped(dropped.Integration); Log.AlertDropped(_logger, dropped.Integration, dropped.Kind); });
+        _loop = Task.Run(DrainAsync);
+    }
+
+    public bool Publish(Alert alert)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        return _queue.Writer.TryWrite(alert);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // The container may dispose the instance twice: once as itself, once as IAlertDispatcher.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete();
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task DrainAsync()
+    {
+        try
+        {
+            await foreach (var alert in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                var deliveries = new Task[_sinks.Length];
+                for (int i = 0; i < _sinks.Length; i++)
+                {
+                    deliveries[i] = DeliverAsync(i, alert);
+                }
+
+                await Task.WhenAll(deliveries).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task DeliverAsync(int sinkIndex, Alert alert)
+    {
+        var options = _options.CurrentValue;
+        var state = _state.GetOrAdd((sinkIndex, alert.Integration, alert.Kind), _ => new DedupeState());
+        var now = _time.GetUtcNow();
+        int suppressed;
+        lock (state)
+        {
+            // A repeat within the cooldown is counted, not sent; a more severe alert is never held back.
+            if (state.LastSent is { } last && now - last < options.Cooldown && alert.Severity <= state.LastSeverity)
+            {
+                state.Suppressed++;
+                _metrics.AlertSuppressed(alert.Integration, alert.Severity);
+                return;
+            }
+
+            suppressed = state.Suppressed;
+        }
+
+        var sink = _sinks[sinkIndex];
+        try
+        {
+            using var timer = new CancellationTokenSource(options.SinkTimeout, _time);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, _stopping.Token);
+            var toSend = alert.WithSuppressedCount(suppressed);
+
+            // Task.Run shields the loop from a sink that blocks synchronously; WaitAsync bounds one that ignores its token.
+            await Task.Run(() => sink.SendAsync(toSend, timeout.Token).AsTask(), timeout.Token)
+                .WaitAsync(options.SinkTimeout, _time, _stopping.Token).ConfigureAwait(false);
+            lock (state)
+            {
+                // Only a delivered alert starts the cooldown.
+                state.LastSent = now;
+                state.LastSeverity = alert.Severity;
+                state.Suppressed -= suppressed;
+            }
+
+            _metrics.AlertSent(alert.Integration, alert.Severity);
+        }
+        catch (Exception ex) when (!_stopping.IsCancellationRequested)
+        {
+            _metrics.AlertSinkFailed(alert.Integration);
+            Log.AlertSinkFailed(_logger, sink.GetType().Name, alert.Integration, ex.GetType().Name, SecretRedactor.RedactExceptionMessage(ex));
+        }
+    }
+
+    private sealed class DedupeState
+    {
+        public DateTimeOffset? LastSent { get; set; }
+
+        public AlertSeverity LastSeverity { get; set; }
+
+        public int Suppressed { get; set; }
+    }
+}

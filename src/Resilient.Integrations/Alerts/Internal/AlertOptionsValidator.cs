@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Options;
+
+namespace Resilient.Integrations.Alerts.Internal;
+
+/// <summary>Validates alert options; each message names the configuration key at fault.</summary>
+internal sealed class AlertOptionsValidator : IValidateOptions<AlertOptions>
+{
+    public const string SectionName = "ResilientIntegrations:Alerts";
+
+    public ValidateOptionsResult Validate(string? name, AlertOptions options)
+    {
+        var errors = new List<string>();
+        if (options.Cooldown < TimeSpan.Zero)
+        {
+            errors.Add($"{SectionName}:Cooldown must not be negative (was {options.Cooldown}).");
+        }
+
+        if (options.SinkTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{SectionName}:SinkTimeout must be positive (was {options.SinkTimeout}).");
+        }
+
+        if (options.QueueCapacity is < 1 or > 1_000_000)
+        {
+            errors.Add($"{SectionName}:QueueCapacity must be between 1 and 1000000 (was {options.QueueCapacity}).");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

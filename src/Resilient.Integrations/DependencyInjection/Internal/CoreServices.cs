@@ -1,0 +1,37 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Resilient.Integrations.Alerts;
+using Resilient.Integrations.Alerts.Internal;
+using Resilient.Integrations.Policies;
+using Resilient.Integrations.Policies.Internal;
+using Resilient.Integrations.Telemetry.Internal;
+
+namespace Resilient.Integrations.DependencyInjection.Internal;
+
+/// <summary>The services every integration shares; registering them twice is harmless.</summary>
+internal static class CoreServices
+{
+    public static void Add(IServiceCollection services)
+    {
+        if (services.Any(d => d.ServiceType == typeof(IntegrationRegistry)))
+        {
+            return;
+        }
+
+        services.AddHttpClient();
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IntegrationMetrics>();
+        services.TryAddSingleton<IntegrationRegistry>();
+        services.TryAddSingleton<AlertDispatcher>();
+        services.TryAddSingleton<IAlertDispatcher>(sp => sp.GetRequiredService<AlertDispatcher>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertSink, LoggingAlertSink>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ResilientIntegrationOptions>, ResilientIntegrationOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AlertOptions>, AlertOptionsValidator>());
+        services.AddSingleton<AlertConfiguration>();
+        services.AddSingleton<IConfigureOptions<AlertOptions>>(sp => sp.GetRequiredService<AlertConfiguration>());
+        services.AddSingleton<IOptionsChangeTokenSource<AlertOptions>>(sp => sp.GetRequiredService<AlertConfiguration>());
+        services.AddOptions<AlertOptions>().ValidateOnStart();
+    }
+}

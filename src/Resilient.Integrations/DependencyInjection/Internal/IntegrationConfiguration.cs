@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Resilient.Integrations.Alerts;
+using Resilient.Integrations.Alerts.Internal;
+using Resilient.Integrations.Policies;
+using Resilient.Integrations.Policies.Internal;
+
+namespace Resilient.Integrations.DependencyInjection.Internal;
+
+/// <summary>
+/// Binds <c>ResilientIntegrations:&lt;name&gt;</c> from the host's <see cref="IConfiguration"/> when there is one,
+/// and reloads the options when it changes. Apps without configuration simply keep the code's options.
+/// </summary>
+internal sealed class IntegrationConfiguration(string name, IServiceProvider services)
+    : IConfigureNamedOptions<ResilientIntegrationOptions>, IOptionsChangeTokenSource<ResilientIntegrationOptions>
+{
+    internal static readonly IChangeToken NeverChanges = new CancellationChangeToken(CancellationToken.None);
+
+    public string Name => name;
+
+    public void Configure(string? optionsName, ResilientIntegrationOptions options)
+    {
+        if (string.Equals(optionsName, name, StringComparison.Ordinal) &&
+            services.GetService<IConfiguration>()?.GetSection($"{ResilientIntegrationOptionsValidator.SectionName}:{name}") is { } section &&
+            section.Exists())
+        {
+            section.Bind(options);
+        }
+    }
+
+    public void Configure(ResilientIntegrationOptions options) => Configure(Options.DefaultName, options);
+
+    public IChangeToken GetChangeToken() => services.GetService<IConfiguration>()?.GetReloadToken() ?? IntegrationConfiguration.NeverChanges;
+}
+
+/// <summary>Binds <c>ResilientIntegrations:Alerts</c> the same way.</summary>
+internal sealed class AlertConfiguration(IServiceProvider services) : IConfigureOptions<AlertOptions>, IOptionsChangeTokenSource<AlertOptions>
+{
+    public string Name => Options.DefaultName;
+
+    public void Configure(AlertOptions options)
+    {
+        if (services.GetService<IConfiguration>()?.GetSection(AlertOptionsValidator.SectionName) is { } section && section.Exists())
+        {
+            section.Bind(options);
+        }
+    }
+
+    public IChangeToken GetChangeToken() => services.GetService<IConfiguration>()?.GetReloadToken() ?? IntegrationConfiguration.NeverChanges;
+}

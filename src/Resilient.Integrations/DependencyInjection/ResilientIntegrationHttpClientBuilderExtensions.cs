@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Options;
+using Resilient.Integrations.DependencyInjection;
+using Resilient.Integrations.DependencyInjection.Internal;
+using Resilient.Integrations.Policies;
+using Resilient.Integrations.Policies.Internal;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Puts the resilient-integration pipeline on an existing named or typed <see cref="System.Net.Http.HttpClient"/>.</summary>
+public static class ResilientIntegrationHttpClientBuilderExtensions
+{
+    /// <summary>
+    /// Adds the resilient-integration pipeline to the client; the integration takes the client's name. The
+    /// client's own <see cref="System.Net.Http.HttpClient.Timeout"/> is switched off so it cannot fight the
+    /// pipeline's total and attempt timeouts.
+    /// </summary>
+    /// <param name="builder">The client's builder.</param>
+    /// <param name="configure">Sets options in code; configuration, when present, is applied after it.</param>
+    /// <returns>A builder for classifier rules, validation and alert sinks.</returns>
+    public static IResilientIntegrationBuilder AddResilientIntegration(this IHttpClientBuilder builder, Action<ResilientIntegrationOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        string name = builder.Name;
+        if (name.Equals("Alerts", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException("'Alerts' is reserved for the configuration section ResilientIntegrations:Alerts; choose another integration name.", nameof(builder));
+        }
+
+        var services = builder.Services;
+        CoreServices.Add(services);
+
+        var options = services.AddOptions<ResilientIntegrationOptions>(name);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        services.AddSingleton<IConfigureOptions<ResilientIntegrationOptions>>(sp => new IntegrationConfiguration(name, sp));
+        services.AddSingleton<IOptionsChangeTokenSource<ResilientIntegrationOptions>>(sp => new IntegrationConfiguration(name, sp));
+
+        builder.ConfigureHttpClient((sp, client) =>
+        {
+            var current = sp.GetRequiredService<IOptionsMonitor<ResilientIntegrationOptions>>().Get(name);
+            if (current.BaseAddress is { } address)
+            {
+                client.BaseAddress = address;
+            }
+
+            client.Timeout = System.Threading.Timeout.InfiniteTimeSpan;
+        });
+        builder.AddResilienceHandler("resilient", (pipeline, context) => PipelineComposer.Compose(pipeline, context, name));
+        return new ResilientIntegrationBuilder(builder);
+    }
+}

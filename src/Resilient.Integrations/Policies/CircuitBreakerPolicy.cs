@@ -1,0 +1,27 @@
+using Resilient.Integrations.Alerts;
+
+namespace Resilient.Integrations.Policies;
+
+/// <summary>The circuit breaker of an integration. It counts only Unavailable and Timeout failures: a 429 or a 401 never opens it.</summary>
+public sealed class CircuitBreakerPolicy
+{
+    /// <summary>Gets or sets the share of counted failures among sampled calls that opens the circuit.</summary>
+    /// <value>Defaults to 0.5. Must be greater than 0 and at most 1.</value>
+    public double FailureRatio { get; set; } = 0.5;
+
+    /// <summary>Gets or sets how many calls the sampling window must hold before the circuit may open.</summary>
+    /// <value>Defaults to 10. Must be at least 2.</value>
+    public int MinimumThroughput { get; set; } = 10;
+
+    /// <summary>Gets or sets the sampling window.</summary>
+    /// <value>Defaults to 30 seconds. Must be at least 0.5 seconds.</value>
+    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets how long the circuit stays open, failing calls at once without touching the upstream.</summary>
+    /// <value>Defaults to 30 seconds. Must be at least 0.5 seconds.</value>
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets the severity of the alert raised when the circuit opens; <see langword="null"/> raises none.</summary>
+    /// <value>Defaults to <see cref="AlertSeverity.Critical"/>.</value>
+    public AlertSeverity? Alert { get; set; } = AlertSeverity.Critical;
+}

@@ -1,0 +1,48 @@
+using Polly;
+using Resilient.Integrations.Classification;
+
+namespace Resilient.Integrations.Policies.Internal;
+
+/// <summary>What the strategies of one logical call share: its time budget, the last classification and retry counts.</summary>
+internal sealed class CallState
+{
+    public static readonly ResiliencePropertyKey<CallState> Key = new("Resilient.Integrations.CallState");
+
+    private int[]? _retriesByKind;
+
+    public CallState(long startTimestamp, TimeSpan totalTimeout)
+    {
+        StartTimestamp = startTimestamp;
+        TotalTimeout = totalTimeout;
+    }
+
+    public long StartTimestamp { get; }
+
+    public TimeSpan TotalTimeout { get; }
+
+    /// <summary>The response the innermost strategy classified, so outer strategies do not classify it again.</summary>
+    public HttpResponseMessage? ClassifiedResponse { get; private set; }
+
+    public FailureClassification Classification { get; private set; }
+
+    public TimeSpan PlannedDelay { get; set; }
+
+    public static CallState? Of(ResilienceContext context) =>
+        context.Properties.TryGetValue(Key, out var state) ? state : null;
+
+    public TimeSpan Remaining(TimeProvider time) => TotalTimeout - time.GetElapsedTime(StartTimestamp);
+
+    public void Remember(HttpResponseMessage response, FailureClassification classification)
+    {
+        ClassifiedResponse = response;
+        Classification = classification;
+    }
+
+    public int RetriesFor(FailureKind kind) => _retriesByKind?[(int)kind] ?? 0;
+
+    public void CountRetry(FailureKind kind)
+    {
+        _retriesByKind ??= new int[Enum.GetValues<FailureKind>().Length];
+        _retriesByKind[(int)kind]++;
+    }
+}

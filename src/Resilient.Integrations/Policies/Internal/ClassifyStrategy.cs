@@ -1,0 +1,72 @@
+using Polly;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Internal;
+using Resilient.Integrations.Redaction.Internal;
+using Resilient.Integrations.Telemetry.Internal;
+
+namespace Resilient.Integrations.Policies.Internal;
+
+/// <summary>
+/// The innermost strategy: classifies and validates each attempt's response inside the attempt timeout,
+/// remembers the verdict for the outer strategies, and logs the raw body of a bad response, redacted.
+/// </summary>
+internal sealed class ClassifyStrategy(IntegrationRuntime runtime, ResilientIntegrationOptions options, SecretRedactor redactor)
+    : ResilienceStrategy<HttpResponseMessage>
+{
+    protected override async ValueTask<Outcome<HttpResponseMessage>> ExecuteCore<TState>(
+        Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
+    {
+        var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+        if (outcome.Result is not { } response)
+        {
+            return outcome;
+        }
+
+        FailureClassification classification;
+        try
+        {
+            classification = await runtime.Classifier.ClassifyAsync(response, context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+        }
+        catch (Exception ex)
+        {
+            response.Dispose();
+            return Outcome.FromException<HttpResponseMessage>(ex);
+        }
+
+        CallState.Of(context)?.Remember(response, classification);
+        if (classification.IsFailure)
+        {
+            response.RequestMessage?.Options.Set(IntegrationFailureHttpExtensions.ClassificationKey, classification);
+            if (classification.Kind == FailureKind.BadResponse && options.RawResponseLogBytes > 0)
+            {
+                await LogRawResponseAsync(response, classification, context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+            }
+        }
+
+        return outcome;
+    }
+
+    private async ValueTask LogRawResponseAsync(HttpResponseMessage response, FailureClassification classification, CancellationToken cancellationToken)
+    {
+        string body;
+        try
+        {
+            var prefix = await ResponseBodyReader.ReadPrefixAsync(response, options.RawResponseLogBytes, cancellationToken).ConfigureAwait(false);
+            body = redactor.Redact(prefix.ToText(), response.RequestMessage);
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            body = "(the body could not be read: " + ex.GetType().Name + ")";
+        }
+
+        var request = response.RequestMessage;
+        Log.BadResponseBody(
+            runtime.Logger,
+            runtime.Name,
+            request?.Method.Method ?? "?",
+            SecretRedactor.RedactPathAndQuery(request?.RequestUri),
+            redactor.Redact(classification.Reason, request),
+            options.RawResponseLogBytes,
+            body);
+    }
+}

@@ -1,0 +1,85 @@
+using System.Globalization;
+using Polly;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Redaction.Internal;
+using Resilient.Integrations.Telemetry.Internal;
+
+namespace Resilient.Integrations.Policies.Internal;
+
+/// <summary>
+/// The outermost strategy: opens the call's time budget, and once every inner policy has run, turns a final
+/// failure into its telemetry, its alert and a typed <see cref="IntegrationFailureException"/>. The caller's
+/// own cancellation passes through untouched: it is never a failure.
+/// </summary>
+internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientIntegrationOptions options, SecretRedactor redactor)
+    : ResilienceStrategy<HttpResponseMessage>
+{
+    protected override async ValueTask<Outcome<HttpResponseMessage>> ExecuteCore<TState>(
+        Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
+    {
+        var callerToken = context.CancellationToken;
+        var call = new CallState(runtime.Time.GetTimestamp(), options.TotalTimeout);
+        context.Properties.Set(CallState.Key, call);
+        runtime.Budget.RecordRequest(options.RetryBudget);
+
+        var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+        if (outcome.Exception is OperationCanceledException && callerToken.IsCancellationRequested)
+        {
+            return outcome;
+        }
+
+        var classification = await runtime.ClassifyAsync(outcome, context).ConfigureAwait(context.ContinueOnCapturedContext);
+        if (!classification.IsFailure)
+        {
+            return outcome;
+        }
+
+        Report(classification, context.GetRequestMessage() ?? outcome.Result?.RequestMessage);
+        if (outcome.Exception is null && !options.ThrowOnFailure)
+        {
+            return outcome;
+        }
+
+        outcome.Result?.Dispose();
+        return Outcome.FromException<HttpResponseMessage>(new IntegrationFailureException(runtime.Name, classification, outcome.Exception));
+    }
+
+    private void Report(FailureClassification classification, HttpRequestMessage? request)
+    {
+        string method = request?.Method.Method ?? "?";
+        string path = SecretRedactor.RedactPathAndQuery(request?.RequestUri);
+        runtime.Metrics.Failure(runtime.Name, classification.Kind);
+        Log.CallFailed(runtime.Logger, runtime.Name, method, path, redactor.Redact(classification.ToString(), request));
+
+        if (options.PolicyFor(classification.Kind).Alert is not { } severity)
+        {
+            return;
+        }
+
+        var details = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["request"] = $"{method} {path}",
+        };
+        if (classification.StatusCode is { } status)
+        {
+            details["status"] = ((int)status).ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (classification.ProviderCode is { } code)
+        {
+            details["provider_code"] = redactor.Redact(code, request);
+        }
+
+        if (classification.RetryAfter is { } wait)
+        {
+            details["retry_after"] = wait.ToString("c", CultureInfo.InvariantCulture);
+        }
+
+        if (classification.Reason is { } reason)
+        {
+            details["reason"] = redactor.Redact(reason, request);
+        }
+
+        runtime.RaiseAlert(severity, classification.Kind, redactor.Redact($"{classification.Kind} failure on {method} {path}: {classification}", request), details);
+    }
+}

@@ -1,0 +1,47 @@
+using Polly;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Telemetry.Internal;
+
+namespace Resilient.Integrations.Policies.Internal;
+
+/// <summary>
+/// Holds a request while the integration's rate limit is spent, then lets it through; a hold longer than
+/// the pacing cap or the call's time left fails at once as RateLimit. Learns resets from every response.
+/// </summary>
+internal sealed class PacingStrategy(IntegrationRuntime runtime, PacingPolicy policy) : ResilienceStrategy<HttpResponseMessage>
+{
+    protected override async ValueTask<Outcome<HttpResponseMessage>> ExecuteCore<TState>(
+        Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
+    {
+        var hold = runtime.Pacing.HoldTime();
+        if (hold > TimeSpan.Zero)
+        {
+            var left = CallState.Of(context)?.Remaining(runtime.Time) ?? TimeSpan.MaxValue;
+            if (hold > policy.MaxWait || hold >= left)
+            {
+                return Outcome.FromException<HttpResponseMessage>(new PacingRejectedException(hold));
+            }
+
+            runtime.Metrics.PacingHold(runtime.Name);
+            Log.PacingHold(runtime.Logger, runtime.Name, hold);
+            try
+            {
+                await Task.Delay(hold, runtime.Time, context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+            }
+            catch (OperationCanceledException ex)
+            {
+                return Outcome.FromException<HttpResponseMessage>(ex);
+            }
+        }
+
+        var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+        if (outcome.Result is { } response)
+        {
+            var call = CallState.Of(context);
+            var classification = call is not null && ReferenceEquals(call.ClassifiedResponse, response) ? call.Classification : FailureClassification.Success;
+            runtime.Pacing.Observe(response.Headers, classification);
+        }
+
+        return outcome;
+    }
+}

@@ -1,0 +1,82 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Redaction.Internal;
+using Resilient.Integrations.Telemetry.Internal;
+
+namespace Resilient.Integrations.Policies.Internal;
+
+/// <summary>
+/// Builds an integration's pipeline (DESIGN.md section 4), outer to inner: outcome → total timeout → retry →
+/// circuit breaker → pacing → attempt timeout → classify. Rebuilt by the resilience handler when options reload.
+/// </summary>
+internal static class PipelineComposer
+{
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "StrategyOptions carries no data-annotation attributes to validate.")]
+    public static void Compose(ResiliencePipelineBuilder<HttpResponseMessage> builder, ResilienceHandlerContext context, string name)
+    {
+        context.EnableReloads<ResilientIntegrationOptions>(name);
+        var options = context.GetOptions<ResilientIntegrationOptions>(name);
+        var runtime = context.ServiceProvider.GetRequiredService<IntegrationRegistry>().Get(name);
+        var redactor = new SecretRedactor(options.SensitiveHeaders);
+        var circuit = new CircuitBreakerStateProvider();
+        runtime.Circuit = circuit;
+
+        builder.TimeProvider = runtime.Time;
+        builder
+            .AddStrategy(_ => new OutcomeStrategy(runtime, options, redactor), new StrategyOptions("Outcome"))
+            .AddTimeout(new TimeoutStrategyOptions { Name = "TotalTimeout", Timeout = options.TotalTimeout })
+            .AddRetry(new RetryPlanner(runtime, options).ToStrategyOptions())
+            .AddCircuitBreaker(CircuitBreaker(runtime, options.CircuitBreaker, circuit))
+            .AddStrategy(_ => new PacingStrategy(runtime, options.Pacing), new StrategyOptions("Pacing"))
+            .AddTimeout(new TimeoutStrategyOptions { Name = "AttemptTimeout", Timeout = options.AttemptTimeout })
+            .AddStrategy(_ => new ClassifyStrategy(runtime, options, redactor), new StrategyOptions("Classify"));
+    }
+
+    private static CircuitBreakerStrategyOptions<HttpResponseMessage> CircuitBreaker(
+        IntegrationRuntime runtime, CircuitBreakerPolicy policy, CircuitBreakerStateProvider circuit) => new()
+    {
+        Name = "CircuitBreaker",
+        FailureRatio = policy.FailureRatio,
+        MinimumThroughput = policy.MinimumThroughput,
+        SamplingDuration = policy.SamplingDuration,
+        BreakDuration = policy.BreakDuration,
+        StateProvider = circuit,
+
+        // Only an unhealthy service opens the circuit; a 429, a 401 or a bad request never does.
+        ShouldHandle = async args =>
+        {
+            if (args.Outcome.Exception is OperationCanceledException && args.Context.CancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            var classification = await runtime.ClassifyAsync(args.Outcome, args.Context).ConfigureAwait(false);
+            return classification.Kind is FailureKind.Unavailable or FailureKind.Timeout;
+        },
+        OnOpened = args =>
+        {
+            var kind = args.Outcome.Exception is TimeoutRejectedException ? FailureKind.Timeout : FailureKind.Unavailable;
+            Log.CircuitOpened(runtime.Logger, runtime.Name, args.BreakDuration, kind);
+            if (policy.Alert is { } severity)
+            {
+                runtime.RaiseAlert(
+                    severity,
+                    FailureKind.Unavailable,
+                    $"circuit opened for {args.BreakDuration}: calls fail fast without reaching the service",
+                    new Dictionary<string, string>(StringComparer.Ordinal) { ["break_duration"] = args.BreakDuration.ToString() });
+            }
+
+            return default;
+        },
+        OnClosed = _ =>
+        {
+            Log.CircuitClosed(runtime.Logger, runtime.Name);
+            return default;
+        },
+    };
+}

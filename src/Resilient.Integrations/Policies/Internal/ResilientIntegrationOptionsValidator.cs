@@ -1,0 +1,71 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Resilient.Integrations.Classification;
+
+namespace Resilient.Integrations.Policies.Internal;
+
+/// <summary>Validates integration options; each message names the configuration key at fault.</summary>
+internal sealed class ResilientIntegrationOptionsValidator : IValidateOptions<ResilientIntegrationOptions>
+{
+    public const string SectionName = "ResilientIntegrations";
+
+    private static readonly TimeSpan HalfSecond = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan MinTimeout = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan MaxTimeout = TimeSpan.FromHours(24);
+
+    private static readonly FailureKind[] Kinds =
+    [
+        FailureKind.Timeout, FailureKind.Auth, FailureKind.RateLimit, FailureKind.QuotaExhausted,
+        FailureKind.BadResponse, FailureKind.Unavailable, FailureKind.Rejected, FailureKind.Unknown,
+    ];
+
+    public ValidateOptionsResult Validate(string? name, ResilientIntegrationOptions options)
+    {
+        var errors = new List<string>();
+        string prefix = $"{SectionName}:{name}:";
+
+        void Check(bool valid, string key, object? value, string rule)
+        {
+            if (!valid)
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{prefix}{key} {rule} (was {value ?? "null"})."));
+            }
+        }
+
+        Check(options.TotalTimeout >= MinTimeout && options.TotalTimeout <= MaxTimeout, "TotalTimeout", options.TotalTimeout, "must be between 10 milliseconds and 24 hours");
+        Check(options.AttemptTimeout >= MinTimeout && options.AttemptTimeout <= MaxTimeout, "AttemptTimeout", options.AttemptTimeout, "must be between 10 milliseconds and 24 hours");
+        Check(options.AttemptTimeout <= options.TotalTimeout, "AttemptTimeout", options.AttemptTimeout, $"must not exceed {prefix}TotalTimeout ({options.TotalTimeout})");
+        Check(options.BaseAddress is null || options.BaseAddress.IsAbsoluteUri, "BaseAddress", options.BaseAddress, "must be an absolute address");
+        Check(options.RawResponseLogBytes is >= 0 and <= 65536, "RawResponseLogBytes", options.RawResponseLogBytes, "must be between 0 and 65536");
+
+        foreach (var kind in Kinds)
+        {
+            var policy = options.PolicyFor(kind);
+            if (policy is null)
+            {
+                errors.Add($"{prefix}{kind} must be set.");
+                continue;
+            }
+
+            Check(policy.MaxRetries is >= 0 and <= 100, $"{kind}:MaxRetries", policy.MaxRetries, "must be between 0 and 100");
+            Check(policy.BaseDelay >= TimeSpan.Zero, $"{kind}:BaseDelay", policy.BaseDelay, "must not be negative");
+            Check(policy.MaxDelay > TimeSpan.Zero, $"{kind}:MaxDelay", policy.MaxDelay, "must be positive");
+            Check(policy.MaxDelay >= policy.BaseDelay, $"{kind}:MaxDelay", policy.MaxDelay, $"must not be below {prefix}{kind}:BaseDelay ({policy.BaseDelay})");
+        }
+
+        var breaker = options.CircuitBreaker;
+        Check(breaker.FailureRatio is > 0 and <= 1, "CircuitBreaker:FailureRatio", breaker.FailureRatio, "must be greater than 0 and at most 1");
+        Check(breaker.MinimumThroughput >= 2, "CircuitBreaker:MinimumThroughput", breaker.MinimumThroughput, "must be at least 2");
+        Check(breaker.SamplingDuration >= HalfSecond, "CircuitBreaker:SamplingDuration", breaker.SamplingDuration, "must be at least 0.5 seconds");
+        Check(breaker.BreakDuration >= HalfSecond && breaker.BreakDuration <= MaxTimeout, "CircuitBreaker:BreakDuration", breaker.BreakDuration, "must be between 0.5 seconds and 24 hours");
+
+        var budget = options.RetryBudget;
+        Check(budget.RetryRatio is >= 0 and <= 1, "RetryBudget:RetryRatio", budget.RetryRatio, "must be between 0 and 1");
+        Check(budget.MinRetries >= 0, "RetryBudget:MinRetries", budget.MinRetries, "must not be negative");
+        Check(budget.Window >= TimeSpan.FromSeconds(1), "RetryBudget:Window", budget.Window, "must be at least 1 second");
+
+        Check(options.Pacing.MaxWait >= TimeSpan.Zero, "Pacing:MaxWait", options.Pacing.MaxWait, "must not be negative");
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,91 @@
+using Polly;
+using Polly.Retry;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Telemetry.Internal;
+
+namespace Resilient.Integrations.Policies.Internal;
+
+/// <summary>
+/// Decides per failure kind whether and when to retry: the kind's own retry count and backoff, the server's
+/// hint (waiting max(hint, backoff)), the call's remaining time budget and the integration's retry budget.
+/// A wait that would not fit is not taken: the failure surfaces at once so a fallback can serve.
+/// </summary>
+internal sealed class RetryPlanner(IntegrationRuntime runtime, ResilientIntegrationOptions options)
+{
+    public RetryStrategyOptions<HttpResponseMessage> ToStrategyOptions() => new()
+    {
+        Name = "Retry",
+        MaxRetryAttempts = Math.Max(1, Enum.GetValues<FailureKind>().Sum(k => k == FailureKind.None ? 0 : options.PolicyFor(k).MaxRetries)),
+        ShouldHandle = args => ShouldRetryAsync(args.Outcome, args.Context),
+        DelayGenerator = args => new ValueTask<TimeSpan?>(CallState.Of(args.Context)?.PlannedDelay ?? TimeSpan.Zero),
+    };
+
+    internal static TimeSpan Backoff(FailureKindPolicy policy, int retriesSoFar)
+    {
+        double ms = policy.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(retriesSoFar, 30));
+        if (policy.UseJitter)
+        {
+#pragma warning disable CA5394 // Jitter spreads retries; it needs no cryptographic randomness.
+            ms *= 0.75 + (Random.Shared.NextDouble() * 0.5);
+#pragma warning restore CA5394
+        }
+
+        return TimeSpan.FromMilliseconds(Math.Min(ms, policy.MaxDelay.TotalMilliseconds));
+    }
+
+    private async ValueTask<bool> ShouldRetryAsync(Outcome<HttpResponseMessage> outcome, ResilienceContext context)
+    {
+        if (CallState.Of(context) is not { } call ||
+            (outcome.Exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested))
+        {
+            return false;
+        }
+
+        var classification = await runtime.ClassifyAsync(outcome, context).ConfigureAwait(context.ContinueOnCapturedContext);
+        var kind = classification.Kind;
+        if (!classification.IsFailure)
+        {
+            return false;
+        }
+
+        var policy = options.PolicyFor(kind);
+        int done = call.RetriesFor(kind);
+
+        // For transient kinds, RetryMayHelp false means the server (x-should-retry) or an open circuit said no.
+        if (done >= policy.MaxRetries || (kind.IsTransient() && !classification.RetryMayHelp))
+        {
+            return false;
+        }
+
+        var delay = Backoff(policy, done);
+        if (classification.RetryAfter is { } hint)
+        {
+            if (hint > policy.MaxDelay)
+            {
+                Log.HintTooLong(runtime.Logger, runtime.Name, hint, kind);
+                return false;
+            }
+
+            delay = hint > delay ? hint : delay;
+        }
+
+        if (delay >= call.Remaining(runtime.Time))
+        {
+            Log.HintTooLong(runtime.Logger, runtime.Name, delay, kind);
+            return false;
+        }
+
+        if (!runtime.Budget.TryAcquireRetry(options.RetryBudget))
+        {
+            runtime.Metrics.BudgetRejection(runtime.Name);
+            Log.RetryBudgetSpent(runtime.Logger, runtime.Name, kind);
+            return false;
+        }
+
+        call.CountRetry(kind);
+        call.PlannedDelay = delay;
+        runtime.Metrics.Retry(runtime.Name, kind);
+        Log.RetryScheduled(runtime.Logger, runtime.Name, done + 1, kind, delay);
+        return true;
+    }
+}

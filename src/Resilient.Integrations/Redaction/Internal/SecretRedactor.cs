@@ -1,0 +1,129 @@
+using System.Text.RegularExpressions;
+
+namespace Resilient.Integrations.Redaction.Internal;
+
+/// <summary>
+/// Keeps credentials out of logs, alerts and anything stored: the actual values of the request's sensitive
+/// headers are masked wherever they appear, and well-known secret shapes (bearer tokens, <c>sk-…</c> keys,
+/// Google API keys, secret-named JSON members and query parameters) are masked even when not known.
+/// </summary>
+internal sealed partial class SecretRedactor
+{
+    public const string Mask = "***";
+
+    public static readonly string[] DefaultSensitiveHeaders =
+    [
+        "Authorization", "Proxy-Authorization", "api-key", "x-api-key", "x-goog-api-key", "Cookie", "Set-Cookie",
+        "Ocp-Apim-Subscription-Key", "x-functions-key",
+    ];
+
+    private readonly string[] _sensitiveHeaders;
+
+    public SecretRedactor(IEnumerable<string> sensitiveHeaders) => _sensitiveHeaders = [.. sensitiveHeaders.Distinct(StringComparer.OrdinalIgnoreCase)];
+
+    public static SecretRedactor Default { get; } = new(DefaultSensitiveHeaders);
+
+    public bool IsSensitiveHeader(string name) => _sensitiveHeaders.Contains(name, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Masks secrets in text, including the exact values the request carries in sensitive headers.</summary>
+    public string Redact(string? text, HttpRequestMessage? request = null)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return text ?? string.Empty;
+        }
+
+        if (request is not null)
+        {
+            foreach (var secret in KnownSecrets(request))
+            {
+                text = text.Replace(secret, Mask, StringComparison.Ordinal);
+            }
+        }
+
+        return RedactShapes(text);
+    }
+
+    /// <summary>The path and query of a request address, with secret query values masked. Never the host's credentials.</summary>
+    public static string RedactPathAndQuery(Uri? uri)
+    {
+        if (uri is null)
+        {
+            return string.Empty;
+        }
+
+        string pathAndQuery = uri.IsAbsoluteUri ? uri.PathAndQuery : uri.OriginalString;
+        return SecretQueryValue().Replace(pathAndQuery, "$1=" + Mask);
+    }
+
+    /// <summary>An exception's message with secret shapes and any addresses reduced to their host.</summary>
+    public static string RedactExceptionMessage(Exception exception) =>
+        RedactShapes(AnyUrl().Replace(exception.Message, m => Uri.TryCreate(m.Value, UriKind.Absolute, out var u) ? $"{u.Scheme}://{u.Host}/{Mask}" : Mask));
+
+    private static string RedactShapes(string text)
+    {
+        text = BearerToken().Replace(text, "$1 " + Mask);
+        text = SecretKey().Replace(text, "$1" + Mask);
+        text = SecretJsonMember().Replace(text, "$1\"" + Mask + "\"");
+        return SecretQueryValue().Replace(text, "$1=" + Mask);
+    }
+
+    private IEnumerable<string> KnownSecrets(HttpRequestMessage request)
+    {
+        foreach (var name in _sensitiveHeaders)
+        {
+            if (!request.Headers.NonValidated.TryGetValues(name, out var values))
+            {
+                continue;
+            }
+
+            foreach (var value in values)
+            {
+                // "Bearer abc": the credential is the part after the scheme.
+                int space = value.IndexOf(' ', StringComparison.Ordinal);
+                string credential = space > 0 ? value[(space + 1)..].Trim() : value.Trim();
+                if (credential.Length >= 4)
+                {
+                    yield return credential;
+                }
+
+                foreach (var part in CookieValues(name, value))
+                {
+                    yield return part;
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<string> CookieValues(string name, string value)
+    {
+        if (!name.Equals("Cookie", StringComparison.OrdinalIgnoreCase))
+        {
+            yield break;
+        }
+
+        foreach (var pair in value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0 && pair.Length - eq - 1 >= 4)
+            {
+                yield return pair[(eq + 1)..];
+            }
+        }
+    }
+
+    [GeneratedRegex(@"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*")]
+    private static partial Regex BearerToken();
+
+    [GeneratedRegex(@"\b(sk-|sk_live_|sk_test_|AIza|xox[bpas]-)[A-Za-z0-9_\-]{6,}")]
+    private static partial Regex SecretKey();
+
+    [GeneratedRegex(@"(?i)(""(?:api[_-]?key|x-api-key|apikey|password|passwd|secret|client[_-]?secret|token|access[_-]?token|refresh[_-]?token|id[_-]?token|authorization|cookie)""\s*:\s*)""(?:[^""\\]|\\.)*""")]
+    private static partial Regex SecretJsonMember();
+
+    [GeneratedRegex(@"(?i)\b(api[_-]?key|apikey|key|token|access_token|password|secret|client_secret|sig|signature|code)=([^&\s""'<>]+)")]
+    private static partial Regex SecretQueryValue();
+
+    [GeneratedRegex(@"https?://[^\s""'<>]+")]
+    private static partial Regex AnyUrl();
+}

@@ -1,0 +1,53 @@
+using System.Diagnostics.Metrics;
+using Resilient.Integrations.Alerts;
+using Resilient.Integrations.Classification;
+
+namespace Resilient.Integrations.Telemetry.Internal;
+
+/// <summary>The <c>Resilient.Integrations</c> meter: failures, retries, budget rejections, pacing and alerts.</summary>
+internal sealed class IntegrationMetrics
+{
+    public const string MeterName = "Resilient.Integrations";
+
+    private readonly Counter<long> _failures;
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _budgetRejections;
+    private readonly Counter<long> _pacingHolds;
+    private readonly Counter<long> _alertsSent;
+    private readonly Counter<long> _alertsSuppressed;
+    private readonly Counter<long> _alertsDropped;
+    private readonly Counter<long> _alertSinkFailures;
+
+    public IntegrationMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _failures = meter.CreateCounter<long>("resilient_integrations.failures", "{failure}", "Calls that ended in a failure, by integration and kind.");
+        _retries = meter.CreateCounter<long>("resilient_integrations.retries", "{retry}", "Retries taken, by integration and the kind that caused them.");
+        _budgetRejections = meter.CreateCounter<long>("resilient_integrations.retry_budget.rejections", "{retry}", "Retries refused because the retry budget was spent.");
+        _pacingHolds = meter.CreateCounter<long>("resilient_integrations.pacing.holds", "{request}", "Requests held back until a rate-limit reset.");
+        _alertsSent = meter.CreateCounter<long>("resilient_integrations.alerts.sent", "{alert}", "Alerts delivered by a sink.");
+        _alertsSuppressed = meter.CreateCounter<long>("resilient_integrations.alerts.suppressed", "{alert}", "Alert repeats suppressed within the cooldown.");
+        _alertsDropped = meter.CreateCounter<long>("resilient_integrations.alerts.dropped", "{alert}", "Alerts dropped because the queue was full.");
+        _alertSinkFailures = meter.CreateCounter<long>("resilient_integrations.alerts.sink_failures", "{alert}", "Deliveries a sink failed or timed out.");
+    }
+
+    public void Failure(string integration, FailureKind kind) =>
+        _failures.Add(1, new("integration", integration), new("kind", kind.ToString()));
+
+    public void Retry(string integration, FailureKind kind) =>
+        _retries.Add(1, new("integration", integration), new("kind", kind.ToString()));
+
+    public void BudgetRejection(string integration) => _budgetRejections.Add(1, new KeyValuePair<string, object?>("integration", integration));
+
+    public void PacingHold(string integration) => _pacingHolds.Add(1, new KeyValuePair<string, object?>("integration", integration));
+
+    public void AlertSent(string integration, AlertSeverity severity) =>
+        _alertsSent.Add(1, new("integration", integration), new("severity", severity.ToString()));
+
+    public void AlertSuppressed(string integration, AlertSeverity severity) =>
+        _alertsSuppressed.Add(1, new("integration", integration), new("severity", severity.ToString()));
+
+    public void AlertDropped(string integration) => _alertsDropped.Add(1, new KeyValuePair<string, object?>("integration", integration));
+
+    public void AlertSinkFailed(string integration) => _alertSinkFailures.Add(1, new KeyValuePair<string, object?>("integration", integration));
+}

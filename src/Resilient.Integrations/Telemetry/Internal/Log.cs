@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+using Resilient.Integrations.Alerts;
+using Resilient.Integrations.Classification;
+
+namespace Resilient.Integrations.Telemetry.Internal;
+
+/// <summary>Every log line the library writes. Arguments are redacted by the caller: no credentials reach here.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Warning, "{Integration}: {Method} {Path} failed: {Classification}")]
+    public static partial void CallFailed(ILogger logger, string integration, string method, string path, string classification);
+
+    [LoggerMessage(2, LogLevel.Information, "{Integration}: retry {Attempt} after {Kind} in {Delay}")]
+    public static partial void RetryScheduled(ILogger logger, string integration, int attempt, FailureKind kind, TimeSpan delay);
+
+    [LoggerMessage(3, LogLevel.Warning, "{Integration}: bad response to {Method} {Path} ({Reason}); raw response, first {Bytes} bytes, redacted: {Body}")]
+    public static partial void BadResponseBody(ILogger logger, string integration, string method, string path, string? reason, int bytes, string body);
+
+    [LoggerMessage(4, LogLevel.Warning, "{Integration}: retry budget spent; {Kind} failure surfaces without retry")]
+    public static partial void RetryBudgetSpent(ILogger logger, string integration, FailureKind kind);
+
+    [LoggerMessage(5, LogLevel.Error, "{Integration}: circuit opened for {BreakDuration} after {Kind}")]
+    public static partial void CircuitOpened(ILogger logger, string integration, TimeSpan breakDuration, FailureKind kind);
+
+    [LoggerMessage(6, LogLevel.Information, "{Integration}: circuit closed")]
+    public static partial void CircuitClosed(ILogger logger, string integration);
+
+    [LoggerMessage(7, LogLevel.Information, "{Integration}: holding request for {Wait} until the rate limit resets")]
+    public static partial void PacingHold(ILogger logger, string integration, TimeSpan wait);
+
+    [LoggerMessage(8, LogLevel.Warning, "Alert sink {Sink} failed to deliver an alert for {Integration}: {ExceptionType}: {ExceptionMessage}")]
+    public static partial void AlertSinkFailed(ILogger logger, string sink, string integration, string exceptionType, string exceptionMessage);
+
+    [LoggerMessage(9, LogLevel.Warning, "Alert queue full: dropped a {Kind} alert for {Integration}")]
+    public static partial void AlertDropped(ILogger logger, string integration, FailureKind kind);
+
+    [LoggerMessage(EventId = 10, Message = "ALERT {Severity} {Integration} ({Kind}): {Message} [suppressed repeats: {SuppressedCount}]")]
+    public static partial void AlertRaised(ILogger logger, LogLevel level, string integration, AlertSeverity severity, FailureKind kind, string message, int suppressedCount);
+
+    [LoggerMessage(11, LogLevel.Warning, "{Integration}: retry hint {Hint} exceeds the cap or the time left; {Kind} surfaces without waiting")]
+    public static partial void HintTooLong(ILogger logger, string integration, TimeSpan hint, FailureKind kind);
+}

@@ -1,0 +1,325 @@
+using System.Net;
+using Resilient.Integrations.Alerts;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Tests.Support;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+
+namespace Resilient.Integrations.Tests.Policies;
+
+public sealed class PerKindPolicyTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static void Respond(IntegrationHarness h, int status, string? body = null, params (string Name, string Value)[] headers)
+    {
+        var response = Response.Create().WithStatusCode(status);
+        if (body is not null)
+        {
+            response = response.WithHeader("Content-Type", body.StartsWith('<') ? "text/html" : "application/json").WithBody(body);
+        }
+
+        foreach (var (name, value) in headers)
+        {
+            response = response.WithHeader(name, value);
+        }
+
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet()).RespondWith(response);
+    }
+
+    private static IntegrationFailureException AssertFailure(Exception? error, FailureKind kind)
+    {
+        var failure = Assert.IsType<IntegrationFailureException>(error);
+        Assert.Equal(kind, failure.Kind);
+        Assert.Equal(IntegrationHarness.Name, failure.Integration);
+        return failure;
+    }
+
+    [Fact]
+    public async Task Send_TimeoutStatus_RetriesOnceThenWarns()
+    {
+        await using var h = IntegrationHarness.Create();
+        Respond(h, 504);
+
+        var (_, error) = await h.GetAsync();
+
+        AssertFailure(error, FailureKind.Timeout);
+        Assert.Equal(2, h.UpstreamAttempts());
+        Assert.Equal([TimeSpan.FromSeconds(1)], h.Clock.Waits);
+        var alert = Assert.Single(await h.Alerts.WaitForAsync(1));
+        Assert.Equal(AlertSeverity.Warning, alert.Severity);
+        Assert.Equal(FailureKind.Timeout, alert.Kind);
+    }
+
+    [Fact]
+    public async Task Send_Unauthorized_OneAttemptAndCriticalAlert()
+    {
+        await using var h = IntegrationHarness.Create();
+        Respond(h, 401, """{"error":{"message":"Incorrect API key provided","code":"invalid_api_key"}}""");
+
+        var (_, error) = await h.GetAsync();
+
+        var failure = AssertFailure(error, FailureKind.Auth);
+        Assert.Equal(HttpStatusCode.Unauthorized, failure.StatusCode);
+        Assert.Equal("invalid_api_key", failure.Classification.ProviderCode);
+        Assert.Equal(1, h.UpstreamAttempts());
+        Assert.Empty(h.Clock.Waits);
+        var alert = Assert.Single(await h.Alerts.WaitForAsync(1));
+        Assert.Equal(AlertSeverity.Critical, alert.Severity);
+        Assert.Equal(FailureKind.Auth, alert.Kind);
+        Assert.Equal("401", alert.Details["status"]);
+    }
+
+    [Fact]
+    public async Task Send_QuotaExhausted_OneAttemptNoWaitCriticalAlert()
+    {
+        await using var h = IntegrationHarness.Create();
+        Respond(h, 429, """{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}""", ("retry-after", "2"));
+
+        var (_, error) = await h.GetAsync();
+
+        AssertFailure(error, FailureKind.QuotaExhausted);
+        Assert.Equal(1, h.UpstreamAttempts());
+        Assert.Empty(h.Clock.Waits);
+        Assert.Equal(AlertSeverity.Critical, Assert.Single(await h.Alerts.WaitForAsync(1)).Severity);
+    }
+
+    [Fact]
+    public async Task Send_RateLimitedWithHint_WaitsForHintThenSucceeds()
+    {
+        await using var h = IntegrationHarness.Create();
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet()).InScenario("rl").WillSetStateTo("served")
+            .RespondWith(Response.Create().WithStatusCode(429).WithHeader("retry-after-ms", "1500"));
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet()).InScenario("rl").WhenStateIs("served")
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""{"ok":true}"""));
+
+        var (response, error) = await h.GetAsync();
+
+        Assert.Null(error);
+        Assert.Equal(HttpStatusCode.OK, response!.StatusCode);
+        Assert.Equal(2, h.UpstreamAttempts());
+        Assert.Equal([TimeSpan.FromMilliseconds(1500)], h.Clock.Waits);
+        Assert.Empty(await h.Alerts.SettleAsync());
+    }
+
+    [Fact]
+    public async Task Send_RateLimitedHintShorterThanBackoff_WaitsBackoff()
+    {
+        await using var h = IntegrationHarness.Create(o => o.RateLimit.BaseDelay = TimeSpan.FromSeconds(2));
+        Respond(h, 429, null, ("retry-after-ms", "100"));
+
+        await h.GetAsync();
+
+        Assert.Equal(4, h.UpstreamAttempts());
+        Assert.Equal([TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8)], h.Clock.Waits);
+    }
+
+    [Fact]
+    public async Task Send_RateLimitHintAboveCap_FailsAtOnceAsRateLimit()
+    {
+        await using var h = IntegrationHarness.Create();
+        Respond(h, 429, null, ("Retry-After", "600"));
+
+        var (_, error) = await h.GetAsync();
+
+        var failure = AssertFailure(error, FailureKind.RateLimit);
+        Assert.Equal(TimeSpan.FromMinutes(10), failure.Classification.RetryAfter);
+        Assert.Equal(1, h.UpstreamAttempts());
+        Assert.Empty(h.Clock.Waits);
+    }
+
+    [Fact]
+    public async Task Send_RateLimitHintBeyondTotalBudget_FailsAtOnce()
+    {
+        await using var h = IntegrationHarness.Create(o => o.RateLimit.MaxDelay = TimeSpan.FromMinutes(30));
+        Respond(h, 429, null, ("Retry-After", "400"));
+
+        var (_, error) = await h.GetAsync();
+
+        AssertFailure(error, FailureKind.RateLimit);
+        Assert.Equal(1, h.UpstreamAttempts());
+        Assert.Empty(h.Clock.Waits);
+    }
+
+    [Fact]
+    public async Task Send_Unavailable_RetriesTwiceWithExponentialBackoffThenWarns()
+    {
+        await using var h = IntegrationHarness.Create();
+        Respond(h, 503);
+
+        var (_, error) = await h.GetAsync();
+
+        AssertFailure(error, FailureKind.Unavailable);
+        Assert.Equal(3, h.UpstreamAttempts());
+        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)], h.Clock.Waits);
+        Assert.Equal(AlertSeverity.Warning, Assert.Single(await h.Alerts.WaitForAsync(1)).Severity);
+    }
+
+    [Fact]
+    public async Task Send_UnavailableThenRecovers_ReturnsSuccess()
+    {
+        await using var h = IntegrationHarness.Create();
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet()).InScenario("u").WillSetStateTo("up")
+            .RespondWith(Response.Create().WithStatusCode(502));
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet()).InScenario("u").WhenStateIs("up")
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("[]"));
+
+        var (response, error) = await h.GetAsync();
+
+        Assert.Null(error);
+        Assert.Equal("[]", await response!.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(2, h.UpstreamAttempts());
+        Assert.Empty(await h.Alerts.SettleAsync());
+    }
+
+    [Fact]
+    public async Task Send_ShouldRetryFalse_NoRetry()
+    {
+        await using var h = IntegrationHarness.Create();
+        Respond(h, 503, null, ("x-should-retry", "false"));
+
+        await h.GetAsync();
+
+        Assert.Equal(1, h.UpstreamAttempts());
+    }
+
+    [Fact]
+    public async Task Send_BadResponse_NoRetryTypedFailureAndRawBodyLogged()
+    {
+        await using var h = IntegrationHarness.Create();
+        Respond(h, 200, "<html><body>Service temporarily moved</body></html>");
+
+        var (_, error) = await h.GetAsync();
+
+        var failure = AssertFailure(error, FailureKind.BadResponse);
+        Assert.Contains("text/html", failure.Classification.Reason, StringComparison.Ordinal);
+        Assert.Equal(1, h.UpstreamAttempts());
+        Assert.Contains(h.Logs.GetSnapshot(), r => r.Message.Contains("Service temporarily moved", StringComparison.Ordinal));
+        Assert.Equal(AlertSeverity.Warning, Assert.Single(await h.Alerts.WaitForAsync(1)).Severity);
+    }
+
+    [Fact]
+    public async Task Send_BadResponseRetriesConfigured_Retries()
+    {
+        await using var h = IntegrationHarness.Create(o => o.BadResponse.MaxRetries = 1);
+        Respond(h, 200, """{"items":[1,2""");
+
+        await h.GetAsync();
+
+        Assert.Equal(2, h.UpstreamAttempts());
+    }
+
+    [Fact]
+    public async Task Send_Rejected_NoRetryNoAlert()
+    {
+        await using var h = IntegrationHarness.Create();
+        Respond(h, 400, """{"error":{"code":"context_length_exceeded"}}""");
+
+        var (_, error) = await h.GetAsync();
+
+        Assert.Equal("context_length_exceeded", AssertFailure(error, FailureKind.Rejected).Classification.ProviderCode);
+        Assert.Equal(1, h.UpstreamAttempts());
+        Assert.Empty(await h.Alerts.SettleAsync());
+    }
+
+    [Fact]
+    public async Task Send_ConnectionRefused_RetriedAsUnavailable()
+    {
+        int port = LoopbackServer.FreePort();
+        await using var h = IntegrationHarness.Create(o => o.BaseAddress = new Uri($"http://127.0.0.1:{port}"));
+
+        var (_, error) = await h.GetAsync();
+
+        var failure = AssertFailure(error, FailureKind.Unavailable);
+        Assert.IsType<HttpRequestException>(failure.InnerException);
+        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)], h.Clock.Waits);
+    }
+
+    [Fact]
+    public async Task Send_UpstreamHangs_AttemptTimeoutRetriedOnceThenTimeout()
+    {
+        using var peer = RawHttpPeer.Hang();
+        await using var h = IntegrationHarness.Create(o => o.BaseAddress = new Uri(peer.Url));
+        var call = h.Client.GetAsync("/call", Ct);
+
+        // Each attempt hangs until the attempt timeout: advance past it once per attempt.
+        for (int attempt = 1; attempt <= 2; attempt++)
+        {
+            await WaitUntilAsync(() => peer.Connections >= attempt);
+            await Task.Delay(20, Ct);
+            h.Clock.Advance(IntegrationHarness.AttemptTimeout);
+            if (attempt == 1)
+            {
+                await WaitUntilAsync(h.Clock.AdvanceToNextWait);
+            }
+        }
+
+        var error = await Record.ExceptionAsync(() => call);
+
+        AssertFailure(error, FailureKind.Timeout);
+        Assert.Equal(2, peer.Connections);
+        Assert.Equal(AlertSeverity.Warning, Assert.Single(await h.Alerts.WaitForAsync(1)).Severity);
+    }
+
+    [Fact]
+    public async Task Send_CallerCancelsDuringBackoff_PropagatesCancellationWithoutFailure()
+    {
+        await using var h = IntegrationHarness.Create();
+        Respond(h, 503);
+        using var failures = h.Metric("resilient_integrations.failures");
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var call = h.Client.GetAsync("/call", cts.Token);
+        await WaitUntilAsync(() => h.Clock.Waits.Count == 1);
+
+        await cts.CancelAsync();
+        var error = await Record.ExceptionAsync(() => call);
+
+        Assert.IsAssignableFrom<OperationCanceledException>(error);
+        Assert.Equal(1, h.UpstreamAttempts());
+        Assert.Empty(failures.GetMeasurementSnapshot());
+        Assert.Empty(await h.Alerts.SettleAsync());
+    }
+
+    [Fact]
+    public async Task Send_ThrowOnFailureOff_ReturnsResponseWithClassification()
+    {
+        await using var h = IntegrationHarness.Create(o => o.ThrowOnFailure = false);
+        Respond(h, 404, """{"error":{"code":"not_found"}}""");
+
+        var (response, error) = await h.GetAsync();
+
+        Assert.Null(error);
+        Assert.Equal(HttpStatusCode.NotFound, response!.StatusCode);
+        var classification = response.GetFailureClassification();
+        Assert.Equal(FailureKind.Rejected, classification.Kind);
+        Assert.Equal("not_found", classification.ProviderCode);
+    }
+
+    [Fact]
+    public async Task Send_Success_ClassificationIsSuccessAndNoWaits()
+    {
+        await using var h = IntegrationHarness.Create();
+        Respond(h, 200, """{"ok":true}""");
+
+        var (response, _) = await h.GetAsync();
+
+        Assert.False(response!.GetFailureClassification().IsFailure);
+        Assert.Empty(h.Clock.Waits);
+        Assert.Equal(1, h.UpstreamAttempts());
+    }
+
+    internal static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (int i = 0; i < 1_000; i++)
+        {
+            if (condition())
+            {
+                return;
+            }
+
+            await Task.Delay(5, Ct);
+        }
+
+        Assert.Fail("condition not reached");
+    }
+}

@@ -1,0 +1,105 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace Resilient.Integrations.Tests.Support;
+
+/// <summary>
+/// A <see cref="FakeTimeProvider"/> that records every timer created, so tests can see the waits the library
+/// took (retry backoff, pacing holds) and advance time straight to the next pending one.
+/// </summary>
+public sealed class TestClock : FakeTimeProvider
+{
+    private readonly List<TrackedTimer> _timers = [];
+
+    public TestClock(DateTimeOffset start)
+        : base(start)
+    {
+    }
+
+    /// <summary>Timer durations that are deadlines (timeouts) rather than waits; they are neither recorded nor jumped to.</summary>
+    public HashSet<TimeSpan> Deadlines { get; } = [];
+
+    /// <summary>Every wait started, in order.</summary>
+    public List<TimeSpan> Waits
+    {
+        get
+        {
+            lock (_timers)
+            {
+                return [.. _timers.Where(t => !Deadlines.Contains(t.Duration)).Select(t => t.Duration)];
+            }
+        }
+    }
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = new TrackedTimer(base.CreateTimer(callback, state, dueTime, period), GetUtcNow() + dueTime, dueTime);
+        if (dueTime > TimeSpan.Zero && dueTime != Timeout.InfiniteTimeSpan)
+        {
+            lock (_timers)
+            {
+                _timers.Add(timer);
+            }
+        }
+
+        return timer;
+    }
+
+    /// <summary>Advances to the earliest pending wait, if there is one.</summary>
+    public bool AdvanceToNextWait()
+    {
+        DateTimeOffset? next;
+        lock (_timers)
+        {
+            var now = GetUtcNow();
+            next = _timers.Where(t => !t.Disposed && t.Due > now && !Deadlines.Contains(t.Duration)).Select(t => (DateTimeOffset?)t.Due).Min();
+        }
+
+        if (next is { } due)
+        {
+            Advance(due - GetUtcNow());
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Lets real I/O run and jumps over the library's waits until the task completes.</summary>
+    public async Task<T> RunAsync<T>(Task<T> task)
+    {
+        for (int i = 0; i < 5_000 && !task.IsCompleted; i++)
+        {
+            await Task.WhenAny(task, Task.Delay(2));
+            if (!task.IsCompleted)
+            {
+                AdvanceToNextWait();
+            }
+        }
+
+        return await task;
+    }
+
+    public async Task RunAsync(Task task) => await RunAsync(task.ContinueWith(t => { t.GetAwaiter().GetResult(); return 0; }, TaskScheduler.Default));
+
+    private sealed class TrackedTimer(ITimer inner, DateTimeOffset due, TimeSpan duration) : ITimer
+    {
+        public DateTimeOffset Due { get; } = due;
+
+        public TimeSpan Duration { get; } = duration;
+
+        public bool Disposed { get; private set; }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period) => inner.Change(dueTime, period);
+
+        public void Dispose()
+        {
+            Disposed = true;
+            inner.Dispose();
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Disposed = true;
+            return inner.DisposeAsync();
+        }
+    }
+}
