@@ -90,7 +90,8 @@ public static class ResilientIntegrationBuilderExtensions
             .Validate(o => o.Url is { IsAbsoluteUri: true } u && (u.Scheme == Uri.UriSchemeHttps || u.Scheme == Uri.UriSchemeHttp),
                 "ResilientIntegrations:Alerts:Webhook:Url must be an absolute http or https address.")
             .ValidateOnStart();
-        builder.Services.AddHttpClient(WebhookAlertSinkOptions.HttpClientName);
+        // The default HttpClient logs would print the webhook address, which is a credential.
+        builder.Services.AddHttpClient(WebhookAlertSinkOptions.HttpClientName).RemoveAllLoggers();
         return builder.AddAlertSink<WebhookAlertSink>();
     }
 

@@ -12,7 +12,7 @@ namespace Resilient.Integrations.Alerts.Internal;
 /// A bounded queue drained by one background loop. Each alert fans out to every sink at once, each sink with
 /// its own timeout and its own de-duplication state, so one sink's failure neither blocks nor silences another.
 /// </summary>
-internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable
+internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDisposable
 {
     private readonly IAlertSink[] _sinks;
     private readonly IOptionsMonitor<AlertOptions> _options;
@@ -33,16 +33,23 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable
         _time = time;
         _metrics = metrics;
         _logger = loggerFactory.CreateLogger("Resilient.Integrations.Alerts");
+        // Wait mode makes TryWrite report a full queue instead of silently dropping; TryWrite itself never waits.
         _queue = Channel.CreateBounded<Alert>(
-            new BoundedChannelOptions(options.CurrentValue.QueueCapacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true },
-            dropped => { _metrics.AlertDropped(dropped.Integration); Log.AlertDropped(_logger, dropped.Integration, dropped.Kind); });
+            new BoundedChannelOptions(options.CurrentValue.QueueCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
         _loop = Task.Run(DrainAsync);
     }
 
     public bool Publish(Alert alert)
     {
         ArgumentNullException.ThrowIfNull(alert);
-        return _queue.Writer.TryWrite(alert);
+        if (_queue.Writer.TryWrite(alert))
+        {
+            return true;
+        }
+
+        _metrics.AlertDropped(alert.Integration);
+        Log.AlertDropped(_logger, alert.Integration, alert.Kind);
+        return false;
     }
 
     public async ValueTask DisposeAsync()
@@ -57,6 +64,18 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         _stopping.Dispose();
+    }
+
+    public void Dispose()
+    {
+        // Synchronous disposal stops delivery without waiting for sinks in flight.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete();
+        _stopping.Cancel();
     }
 
     private async Task DrainAsync()
@@ -120,8 +139,8 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable
         }
         catch (Exception ex) when (!_stopping.IsCancellationRequested)
         {
-            _metrics.AlertSinkFailed(alert.Integration);
             Log.AlertSinkFailed(_logger, sink.GetType().Name, alert.Integration, ex.GetType().Name, SecretRedactor.RedactExceptionMessage(ex));
+            _metrics.AlertSinkFailed(alert.Integration);
         }
     }
 

@@ -31,8 +31,13 @@ internal static class PipelineComposer
             .AddStrategy(_ => new OutcomeStrategy(runtime, options, redactor), new StrategyOptions("Outcome"))
             .AddTimeout(new TimeoutStrategyOptions { Name = "TotalTimeout", Timeout = options.TotalTimeout })
             .AddRetry(new RetryPlanner(runtime, options).ToStrategyOptions())
-            .AddCircuitBreaker(CircuitBreaker(runtime, options.CircuitBreaker, circuit))
-            .AddStrategy(_ => new PacingStrategy(runtime, options.Pacing), new StrategyOptions("Pacing"))
+            .AddCircuitBreaker(CircuitBreaker(runtime, options.CircuitBreaker, circuit));
+        if (options.Pacing.Enabled)
+        {
+            builder.AddStrategy(_ => new PacingStrategy(runtime, options.Pacing), new StrategyOptions("Pacing"));
+        }
+
+        builder
             .AddTimeout(new TimeoutStrategyOptions { Name = "AttemptTimeout", Timeout = options.AttemptTimeout })
             .AddStrategy(_ => new ClassifyStrategy(runtime, options, redactor), new StrategyOptions("Classify"));
     }

@@ -1,0 +1,182 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Resilient.Integrations.Alerts;
+using Resilient.Integrations.Alerts.Internal;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Telemetry.Internal;
+using Resilient.Integrations.Tests.Support;
+
+namespace Resilient.Integrations.Tests.Alerts;
+
+public sealed class AlertDispatcherTests : IAsyncDisposable
+{
+    private readonly TestClock _clock = new(new DateTimeOffset(2026, 11, 23, 6, 0, 0, TimeSpan.Zero));
+    private readonly List<IAsyncDisposable> _disposables = [];
+    private readonly TestMeterFactory _meters = new();
+
+    private static Alert Make(FailureKind kind = FailureKind.Auth, AlertSeverity severity = AlertSeverity.Critical, string integration = "crm") => new()
+    {
+        Integration = integration,
+        Severity = severity,
+        Kind = kind,
+        Message = $"{kind} failure",
+    };
+
+    private AlertDispatcher Create(AlertOptions options, params IAlertSink[] sinks)
+    {
+        var dispatcher = new AlertDispatcher(sinks, new StaticOptions(options), _clock, new IntegrationMetrics(_meters), NullLoggerFactory.Instance);
+        _disposables.Add(dispatcher);
+        return dispatcher;
+    }
+
+    private MetricCollector<long> Metric(string name) => new(_meters, IntegrationMetrics.MeterName, name);
+
+    [Fact]
+    public async Task Publish_RepeatsWithinCooldown_SuppressedThenCountedOnNextSend()
+    {
+        var sink = new RecordingAlertSink();
+        using var suppressed = Metric("resilient_integrations.alerts.suppressed");
+        var dispatcher = Create(new AlertOptions(), sink);
+
+        dispatcher.Publish(Make());
+        await sink.WaitForAsync(1);
+        dispatcher.Publish(Make());
+        dispatcher.Publish(Make());
+        await suppressed.WaitForMeasurementsAsync(2, TimeSpan.FromSeconds(5));
+        _clock.Advance(TimeSpan.FromMinutes(5));
+        dispatcher.Publish(Make());
+        var alerts = await sink.WaitForAsync(2);
+
+        Assert.Equal(2, alerts.Count);
+        Assert.Equal(0, alerts[0].SuppressedCount);
+        Assert.Equal(2, alerts[1].SuppressedCount);
+        Assert.Contains("2 repeats suppressed", alerts[1].ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Publish_DifferentKindsOrIntegrations_NotSuppressed()
+    {
+        var sink = new RecordingAlertSink();
+        var dispatcher = Create(new AlertOptions(), sink);
+
+        dispatcher.Publish(Make(FailureKind.Auth));
+        dispatcher.Publish(Make(FailureKind.QuotaExhausted));
+        dispatcher.Publish(Make(FailureKind.Auth, integration: "email"));
+
+        Assert.Equal(3, (await sink.WaitForAsync(3)).Count);
+    }
+
+    [Fact]
+    public async Task Publish_MoreSevereRepeatWithinCooldown_IsSent()
+    {
+        var sink = new RecordingAlertSink();
+        var dispatcher = Create(new AlertOptions(), sink);
+
+        dispatcher.Publish(Make(FailureKind.Unavailable, AlertSeverity.Warning));
+        await sink.WaitForAsync(1);
+        dispatcher.Publish(Make(FailureKind.Unavailable, AlertSeverity.Critical));
+
+        var alerts = await sink.WaitForAsync(2);
+        Assert.Equal(AlertSeverity.Critical, alerts[1].Severity);
+    }
+
+    [Fact]
+    public async Task Publish_SinkFailed_AlertNotCountedAsSentSoRepeatIsDelivered()
+    {
+        var flaky = new FlakySink(failures: 1);
+        using var failed = Metric("resilient_integrations.alerts.sink_failures");
+        var dispatcher = Create(new AlertOptions(), flaky);
+
+        dispatcher.Publish(Make());
+        await failed.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(5));
+        dispatcher.Publish(Make());
+
+        var delivered = await flaky.Recorder.WaitForAsync(1);
+        Assert.Single(delivered);
+        Assert.Equal(0, delivered[0].SuppressedCount);
+    }
+
+    [Fact]
+    public async Task Publish_ThrowingAndHangingSinks_DoNotStopOtherSinks()
+    {
+        var good = new RecordingAlertSink();
+        var hanging = new HangingSink();
+        using var failed = Metric("resilient_integrations.alerts.sink_failures");
+        var dispatcher = Create(new AlertOptions { SinkTimeout = TimeSpan.FromSeconds(7) }, new ThrowingSink(), hanging, good);
+
+        Assert.True(dispatcher.Publish(Make(FailureKind.Auth)));
+        Assert.True(dispatcher.Publish(Make(FailureKind.QuotaExhausted)));
+        await good.WaitForAsync(1);
+        await hanging.Started.Task.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        _clock.Advance(TimeSpan.FromSeconds(7));
+
+        var alerts = await good.WaitForAsync(2);
+        Assert.Equal([FailureKind.Auth, FailureKind.QuotaExhausted], alerts.Select(a => a.Kind));
+        await failed.WaitForMeasurementsAsync(3, TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Publish_QueueFull_DropsWithoutBlocking()
+    {
+        var hanging = new HangingSink();
+        using var dropped = Metric("resilient_integrations.alerts.dropped");
+        var dispatcher = Create(new AlertOptions { QueueCapacity = 1 }, hanging);
+
+        dispatcher.Publish(Make(FailureKind.Auth));
+        await hanging.Started.Task.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        bool second = dispatcher.Publish(Make(FailureKind.Timeout));
+        bool third = dispatcher.Publish(Make(FailureKind.Unavailable));
+
+        Assert.True(second);
+        Assert.False(third);
+        Assert.Single(dropped.GetMeasurementSnapshot());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var d in _disposables)
+        {
+            await d.DisposeAsync();
+        }
+
+        _meters.Dispose();
+    }
+
+    private sealed class StaticOptions(AlertOptions value) : IOptionsMonitor<AlertOptions>
+    {
+        public AlertOptions CurrentValue => value;
+
+        public AlertOptions Get(string? name) => value;
+
+        public IDisposable? OnChange(Action<AlertOptions, string?> listener) => null;
+    }
+
+    private sealed class ThrowingSink : IAlertSink
+    {
+        public ValueTask SendAsync(Alert alert, CancellationToken cancellationToken) => throw new InvalidOperationException("sink down");
+    }
+
+    private sealed class HangingSink : IAlertSink
+    {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async ValueTask SendAsync(Alert alert, CancellationToken cancellationToken)
+        {
+            Started.TrySetResult();
+
+            // Ignores its token on purpose: the dispatcher must abandon it on its own.
+            await new TaskCompletionSource().Task;
+        }
+    }
+
+    private sealed class FlakySink(int failures) : IAlertSink
+    {
+        private int _left = failures;
+
+        public RecordingAlertSink Recorder { get; } = new();
+
+        public ValueTask SendAsync(Alert alert, CancellationToken cancellationToken) =>
+            Interlocked.Decrement(ref _left) >= 0 ? throw new HttpRequestException("503 from chat") : Recorder.SendAsync(alert, cancellationToken);
+    }
+}

@@ -1,0 +1,135 @@
+using Microsoft.Extensions.DependencyInjection;
+using Polly.CircuitBreaker;
+using Resilient.Integrations.Alerts;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Tests.Support;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+
+namespace Resilient.Integrations.Tests.Policies;
+
+public sealed class CircuitBreakerTests
+{
+    private static IntegrationHarness Create() => IntegrationHarness.Create(o =>
+    {
+        // No retries and no budget: every logical call is exactly one upstream attempt.
+        o.Unavailable.MaxRetries = 0;
+        o.RateLimit.MaxRetries = 0;
+        o.Timeout.MaxRetries = 0;
+        o.CircuitBreaker.MinimumThroughput = 5;
+        o.CircuitBreaker.FailureRatio = 0.5;
+    });
+
+    private static void Respond(IntegrationHarness h, int status, params (string, string)[] headers)
+    {
+        var response = Response.Create().WithStatusCode(status);
+        foreach (var (name, value) in headers)
+        {
+            response = response.WithHeader(name, value);
+        }
+
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet()).RespondWith(response);
+    }
+
+    [Fact]
+    public async Task Send_RateLimitStorm_DoesNotOpenCircuit()
+    {
+        await using var h = Create();
+        Respond(h, 429);
+
+        for (int i = 0; i < 20; i++)
+        {
+            var (_, error) = await h.GetAsync();
+            Assert.Equal(FailureKind.RateLimit, Assert.IsType<IntegrationFailureException>(error).Kind);
+        }
+
+        Assert.Equal(20, h.UpstreamAttempts());
+        Assert.Equal(CircuitState.Closed, CircuitOf(h));
+    }
+
+    [Fact]
+    public async Task Send_AuthStorm_DoesNotOpenCircuit()
+    {
+        await using var h = Create();
+        Respond(h, 401);
+
+        for (int i = 0; i < 12; i++)
+        {
+            await h.GetAsync();
+        }
+
+        Assert.Equal(12, h.UpstreamAttempts());
+        Assert.Equal(CircuitState.Closed, CircuitOf(h));
+    }
+
+    [Fact]
+    public async Task Send_UnavailableStorm_OpensCircuitThenFailsFastWithoutUpstream()
+    {
+        await using var h = Create();
+        Respond(h, 503);
+
+        for (int i = 0; i < 5; i++)
+        {
+            await h.GetAsync();
+        }
+
+        Assert.Equal(CircuitState.Open, CircuitOf(h));
+        for (int i = 0; i < 10; i++)
+        {
+            var (_, error) = await h.GetAsync();
+            var failure = Assert.IsType<IntegrationFailureException>(error);
+            Assert.Equal(FailureKind.Unavailable, failure.Kind);
+            Assert.Equal("circuit open", failure.Classification.Reason);
+        }
+
+        Assert.Equal(5, h.UpstreamAttempts());
+        var alerts = await h.Alerts.WaitForAsync(2);
+        Assert.Contains(alerts, a => a.Severity == AlertSeverity.Critical && a.Message.Contains("circuit opened", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Send_CircuitOpenWithRetries_NotRetried()
+    {
+        await using var h = IntegrationHarness.Create(o =>
+        {
+            o.CircuitBreaker.MinimumThroughput = 2;
+            o.CircuitBreaker.FailureRatio = 0.5;
+        });
+        Respond(h, 503);
+
+        await h.GetAsync(); // opens the circuit during its retries
+        int afterFirst = h.UpstreamAttempts();
+        var (_, error) = await h.GetAsync();
+
+        Assert.Equal(FailureKind.Unavailable, Assert.IsType<IntegrationFailureException>(error).Kind);
+        Assert.Equal(afterFirst, h.UpstreamAttempts());
+    }
+
+    [Fact]
+    public async Task Send_AfterBreakDuration_CircuitLetsTrialThroughAndCloses()
+    {
+        await using var h = Create();
+        Respond(h, 503);
+        for (int i = 0; i < 5; i++)
+        {
+            await h.GetAsync();
+        }
+
+        h.Server.Reset();
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}"));
+        h.Clock.Advance(TimeSpan.FromSeconds(31));
+
+        var (response, error) = await h.GetAsync();
+
+        Assert.Null(error);
+        Assert.True(response!.IsSuccessStatusCode);
+        Assert.Equal(CircuitState.Closed, CircuitOf(h));
+    }
+
+    private static CircuitState CircuitOf(IntegrationHarness h)
+    {
+        var registry = h.Provider.GetRequiredService<Resilient.Integrations.Policies.Internal.IntegrationRegistry>();
+        return registry.Get(IntegrationHarness.Name).Circuit!.CircuitState;
+    }
+}

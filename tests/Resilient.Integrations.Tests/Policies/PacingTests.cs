@@ -1,0 +1,111 @@
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Tests.Support;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+
+namespace Resilient.Integrations.Tests.Policies;
+
+public sealed class PacingTests
+{
+    [Fact]
+    public async Task Send_RemainingZero_HoldsNextRequestUntilReset()
+    {
+        await using var h = IntegrationHarness.Create();
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}")
+                .WithHeader("x-ratelimit-remaining-requests", "0").WithHeader("x-ratelimit-reset-requests", "2s"));
+
+        await h.GetAsync();
+        Assert.Empty(h.Clock.Waits);
+        var (response, error) = await h.GetAsync();
+
+        Assert.Null(error);
+        Assert.True(response!.IsSuccessStatusCode);
+        Assert.Equal([TimeSpan.FromSeconds(2)], h.Clock.Waits);
+        Assert.Equal(2, h.UpstreamAttempts());
+    }
+
+    [Fact]
+    public async Task Send_AnthropicRemainingZero_HoldsNextRequestUntilReset()
+    {
+        await using var h = IntegrationHarness.Create();
+        string reset = h.Clock.GetUtcNow().AddSeconds(3).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}")
+                .WithHeader("anthropic-ratelimit-tokens-remaining", "0").WithHeader("anthropic-ratelimit-tokens-reset", reset));
+
+        await h.GetAsync();
+        await h.GetAsync();
+
+        Assert.Equal([TimeSpan.FromSeconds(3)], h.Clock.Waits);
+    }
+
+    [Fact]
+    public async Task Send_RemainingAboveZero_DoesNotHold()
+    {
+        await using var h = IntegrationHarness.Create();
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}")
+                .WithHeader("x-ratelimit-remaining-requests", "5").WithHeader("x-ratelimit-reset-requests", "2s"));
+
+        await h.GetAsync();
+        await h.GetAsync();
+
+        Assert.Empty(h.Clock.Waits);
+    }
+
+    [Fact]
+    public async Task Send_After429WithHint_NextCallerIsHeldInsteadOfSentIntoAnother429()
+    {
+        await using var h = IntegrationHarness.Create(o => o.RateLimit.MaxRetries = 0);
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet()).InScenario("p").WillSetStateTo("ok")
+            .RespondWith(Response.Create().WithStatusCode(429).WithHeader("retry-after-ms", "4000"));
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet()).InScenario("p").WhenStateIs("ok")
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}"));
+
+        var (_, first) = await h.GetAsync();
+        var (second, error) = await h.GetAsync();
+
+        Assert.Equal(FailureKind.RateLimit, Assert.IsType<IntegrationFailureException>(first).Kind);
+        Assert.Null(error);
+        Assert.True(second!.IsSuccessStatusCode);
+        Assert.Equal([TimeSpan.FromSeconds(4)], h.Clock.Waits);
+        Assert.Equal(2, h.UpstreamAttempts());
+    }
+
+    [Fact]
+    public async Task Send_HoldLongerThanMaxWait_FailsAtOnceAsRateLimitWithoutUpstream()
+    {
+        await using var h = IntegrationHarness.Create(o =>
+        {
+            o.RateLimit.MaxRetries = 0;
+            o.Pacing.MaxWait = TimeSpan.FromSeconds(10);
+        });
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}")
+                .WithHeader("x-ratelimit-remaining-tokens", "0").WithHeader("x-ratelimit-reset-tokens", "6m0s"));
+
+        await h.GetAsync();
+        var (_, error) = await h.GetAsync();
+
+        var failure = Assert.IsType<IntegrationFailureException>(error);
+        Assert.Equal(FailureKind.RateLimit, failure.Kind);
+        Assert.Equal(TimeSpan.FromMinutes(6), failure.Classification.RetryAfter);
+        Assert.Equal(1, h.UpstreamAttempts());
+        Assert.Empty(h.Clock.Waits);
+    }
+
+    [Fact]
+    public async Task Send_PacingDisabled_DoesNotHold()
+    {
+        await using var h = IntegrationHarness.Create(o => o.Pacing.Enabled = false);
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}")
+                .WithHeader("x-ratelimit-remaining-requests", "0").WithHeader("x-ratelimit-reset-requests", "2s"));
+
+        await h.GetAsync();
+        await h.GetAsync();
+
+        Assert.Empty(h.Clock.Waits);
+    }
+}
