@@ -4,6 +4,9 @@ using WireMock.ResponseBuilders;
 using WireMock.Server;
 using WireMock.Settings;
 
+Console.WriteLine("== Part 1: the failure classifier");
+Console.WriteLine();
+
 // A simulated AI provider on loopback answers each call the way a real provider fails; the classifier
 // names every failure and says what a policy may do about it.
 using var provider = WireMockServer.Start(new WireMockServerSettings { Urls = ["http://127.0.0.1:0"] });
@@ -70,7 +73,9 @@ using (var cts = new CancellationTokenSource())
 }
 
 Console.WriteLine();
-Console.WriteLine("Every outcome above has a name; each name gets its own policy (see README).");
+Console.WriteLine("Every outcome above has a name; each name gets its own policy:");
+Console.WriteLine();
+await PolicyDemo.RunAsync();
 return 0;
 
 static int ClosedPort()

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Resilient.Integrations;
+using Resilient.Integrations.Alerts;
+using Resilient.Integrations.Batch;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+using WireMock.Settings;
+
+/// <summary>Part 2: a simulated CRM behind <c>AddResilientIntegration</c>, failing one way after another.</summary>
+internal static class PolicyDemo
+{
+    public static async Task RunAsync()
+    {
+        Console.WriteLine("== Part 2: per-kind policies on a simulated CRM (services.AddResilientIntegration(\"crm\"))");
+        using var crm = WireMockServer.Start(new WireMockServerSettings { Urls = ["http://127.0.0.1:0"] });
+        var services = new ServiceCollection();
+        services.AddResilientIntegration("crm", o =>
+            {
+                o.BaseAddress = new Uri(crm.Url!);
+                o.Unavailable.BaseDelay = TimeSpan.FromMilliseconds(100);
+                o.CircuitBreaker.MinimumThroughput = 4;
+                o.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(1);
+            })
+            .AddAlertSink(new ConsoleAlertSink());
+        await using var provider = services.BuildServiceProvider();
+        var http = provider.GetRequiredService<IHttpClientFactory>().CreateClient("crm");
+
+        await Phase("healthy", crm, Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""[{"id":1,"name":"Ada"}]"""), http);
+        await Phase("rate limited (429, retry-after-ms: 300)", crm, Response.Create().WithStatusCode(429).WithHeader("retry-after-ms", "300"), http, recoverAfterFirst: true);
+        await Phase("token expired (401)", crm, Response.Create().WithStatusCode(401).WithHeader("Content-Type", "application/json").WithBody("""{"error":{"code":"invalid_token"}}"""), http);
+        await Phase("down (503)", crm, Response.Create().WithStatusCode(503), http);
+        await Phase("still down: the circuit opens", crm, Response.Create().WithStatusCode(503), http);
+        await Phase("circuit open: fails fast without calling the CRM", crm, Response.Create().WithStatusCode(503), http);
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        await Phase("recovered (after the break)", crm, Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("[]"), http);
+
+        Console.WriteLine();
+        Console.WriteLine("-- batch: sync 4 contacts, one comes back as an HTML page, one is gone");
+        crm.Reset();
+        foreach (var (id, status, type, body) in new[] { (1, 200, "application/json", """{"name":"Ada"}"""), (2, 200, "text/html", "<html>maintenance</html>"), (3, 404, "application/json", "{}"), (4, 200, "application/json", """{"name":"Grace"}""") })
+        {
+            crm.Given(Request.Create().WithPath($"/contacts/{id}").UsingGet()).RespondWith(Response.Create().WithStatusCode(status).WithHeader("Content-Type", type).WithBody(body));
+        }
+
+        var report = await IntegrationBatch.RunAsync(
+            [1, 2, 3, 4],
+            async (id, ct) => (await http.GetFromJsonAsync<Contact>($"/contacts/{id}", ct))!.Name);
+        Console.WriteLine($"   {report}");
+        foreach (var skipped in report.Skipped)
+        {
+            Console.WriteLine($"   skipped contact {skipped.Item}: {skipped.Failure}");
+        }
+
+        await Task.Delay(200);
+    }
+
+    private static async Task Phase(string name, WireMockServer crm, IResponseBuilder response, HttpClient http, bool recoverAfterFirst = false)
+    {
+        crm.Reset();
+        if (recoverAfterFirst)
+        {
+            crm.Given(Request.Create().WithPath("/contacts").UsingGet()).InScenario("p").WillSetStateTo("ok").RespondWith(response);
+            crm.Given(Request.Create().WithPath("/contacts").UsingGet()).InScenario("p").WhenStateIs("ok")
+                .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("[]"));
+        }
+        else
+        {
+            crm.Given(Request.Create().WithPath("/contacts").UsingGet()).RespondWith(response);
+        }
+
+        var watch = Stopwatch.StartNew();
+        string outcome;
+        try
+        {
+            using var answer = await http.GetAsync("/contacts");
+            outcome = $"{(int)answer.StatusCode} OK";
+        }
+        catch (IntegrationFailureException ex)
+        {
+            outcome = ex.Classification.ToString();
+        }
+
+        Console.WriteLine($"{name,-52} -> {outcome,-58} upstream attempts: {crm.LogEntries.Count()}, {watch.ElapsedMilliseconds} ms");
+        await Task.Delay(100); // let the background alert dispatcher print
+    }
+
+    private sealed record Contact(string Name);
+
+    private sealed class ConsoleAlertSink : IAlertSink
+    {
+        public ValueTask SendAsync(Alert alert, CancellationToken cancellationToken)
+        {
+            Console.WriteLine($"   ALERT {alert}");
+            return ValueTask.CompletedTask;
+        }
+    }
+}
