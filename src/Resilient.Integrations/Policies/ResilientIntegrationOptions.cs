@@ -1,5 +1,6 @@
 using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Fallback;
 
 namespace Resilient.Integrations.Policies;
 
@@ -65,6 +66,10 @@ public sealed class ResilientIntegrationOptions
     /// <summary>Gets or sets client-side pacing.</summary>
     /// <value>Defaults to on, holding requests for at most 60 seconds.</value>
     public PacingPolicy Pacing { get; set; } = new();
+
+    /// <summary>Gets or sets the last-known-good fallback.</summary>
+    /// <value>Defaults to on: GET and HEAD responses kept up to 1 MiB each and served for at most 24 hours.</value>
+    public FallbackPolicy Fallback { get; set; } = new();
 
     /// <summary>Gets or sets how many bytes of a bad response are logged (redacted).</summary>
     /// <value>Defaults to 4096. Must be between 0 and 65536.</value>

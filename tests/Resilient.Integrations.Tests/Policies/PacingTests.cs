@@ -80,6 +80,7 @@ public sealed class PacingTests
         {
             o.RateLimit.MaxRetries = 0;
             o.Pacing.MaxWait = TimeSpan.FromSeconds(10);
+            o.Fallback.Enabled = false;
         });
         h.Server.Given(Request.Create().WithPath("/call").UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}")

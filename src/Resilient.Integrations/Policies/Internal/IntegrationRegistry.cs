@@ -10,10 +10,11 @@ namespace Resilient.Integrations.Policies.Internal;
 /// <summary>One <see cref="IntegrationRuntime"/> per integration name, created on first use.</summary>
 internal sealed class IntegrationRegistry(
     IOptionsMonitor<FailureClassifierOptions> classifierOptions,
+    IOptionsMonitor<ResilientIntegrationOptions> integrationOptions,
     TimeProvider time,
     IntegrationMetrics metrics,
     IAlertDispatcher alerts,
-    ILoggerFactory loggerFactory)
+    ILoggerFactory loggerFactory) : IDisposable
 {
     private readonly ConcurrentDictionary<string, IntegrationRuntime> _runtimes = new(StringComparer.Ordinal);
 
@@ -23,5 +24,14 @@ internal sealed class IntegrationRegistry(
         time,
         metrics,
         alerts,
-        loggerFactory.CreateLogger("Resilient.Integrations." + n)));
+        loggerFactory.CreateLogger("Resilient.Integrations." + n),
+        integrationOptions.Get(n).Fallback.SizeLimitBytes));
+
+    public void Dispose()
+    {
+        foreach (var runtime in _runtimes.Values)
+        {
+            runtime.Dispose();
+        }
+    }
 }

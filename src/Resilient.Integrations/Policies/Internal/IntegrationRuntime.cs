@@ -3,6 +3,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Fallback.Internal;
 using Resilient.Integrations.Telemetry.Internal;
 
 namespace Resilient.Integrations.Policies.Internal;
@@ -11,9 +12,10 @@ namespace Resilient.Integrations.Policies.Internal;
 /// The state of one integration that outlives any one pipeline (pipelines are rebuilt when options reload):
 /// classifier, pacing gate, retry budget, circuit state, and the services its strategies report to.
 /// </summary>
-internal sealed class IntegrationRuntime
+internal sealed class IntegrationRuntime : IDisposable
 {
-    public IntegrationRuntime(string name, IFailureClassifier classifier, TimeProvider time, IntegrationMetrics metrics, IAlertDispatcher alerts, ILogger logger)
+    public IntegrationRuntime(
+        string name, IFailureClassifier classifier, TimeProvider time, IntegrationMetrics metrics, IAlertDispatcher alerts, ILogger logger, long fallbackSizeLimit)
     {
         Name = name;
         Classifier = classifier;
@@ -23,6 +25,7 @@ internal sealed class IntegrationRuntime
         Logger = logger;
         Budget = new RetryBudget(time);
         Pacing = new PacingGate(time);
+        LastKnownGood = new LastKnownGoodStore(fallbackSizeLimit, time);
     }
 
     public string Name { get; }
@@ -41,6 +44,8 @@ internal sealed class IntegrationRuntime
 
     public PacingGate Pacing { get; }
 
+    public LastKnownGoodStore LastKnownGood { get; }
+
     /// <summary>Gets or sets the state of the current pipeline's circuit breaker.</summary>
     public CircuitBreakerStateProvider? Circuit { get; set; }
 
@@ -57,6 +62,8 @@ internal sealed class IntegrationRuntime
             ? new(call.Classification)
             : Classifier.ClassifyAsync(response, context.CancellationToken);
     }
+
+    public void Dispose() => LastKnownGood.Dispose();
 
     public void RaiseAlert(AlertSeverity severity, FailureKind kind, string message, IReadOnlyDictionary<string, string> details) =>
         Alerts.Publish(new Alert

@@ -1,14 +1,18 @@
 using System.Globalization;
 using Polly;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Fallback;
+using Resilient.Integrations.Fallback.Internal;
 using Resilient.Integrations.Redaction.Internal;
 using Resilient.Integrations.Telemetry.Internal;
 
 namespace Resilient.Integrations.Policies.Internal;
 
 /// <summary>
-/// The outermost strategy: opens the call's time budget, and once every inner policy has run, turns a final
-/// failure into its telemetry, its alert and a typed <see cref="IntegrationFailureException"/>. The caller's
+/// The outermost strategy: opens the call's time budget; once every inner policy has run, keeps a good
+/// response as the last-known-good copy, or turns a final failure into its telemetry, its alert and either
+/// the kept copy (marked as degraded) or a typed <see cref="IntegrationFailureException"/>. It sits outside
+/// the total timeout so that a call which ran out of time can still be answered from the copy. The caller's
 /// own cancellation passes through untouched: it is never a failure.
 /// </summary>
 internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientIntegrationOptions options, SecretRedactor redactor)
@@ -18,6 +22,8 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
     {
         var callerToken = context.CancellationToken;
+        var request = context.GetRequestMessage();
+        string? fallbackKey = LastKnownGoodStore.KeyFor(request, options.Fallback, redactor);
         var call = new CallState(runtime.Time.GetTimestamp(), options.TotalTimeout);
         context.Properties.Set(CallState.Key, call);
         runtime.Budget.RecordRequest(options.RetryBudget);
@@ -31,10 +37,26 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         var classification = await runtime.ClassifyAsync(outcome, context).ConfigureAwait(context.ContinueOnCapturedContext);
         if (!classification.IsFailure)
         {
+            if (fallbackKey is not null && outcome.Result is { IsSuccessStatusCode: true } good)
+            {
+                await runtime.LastKnownGood.RememberAsync(fallbackKey, good, options.Fallback, redactor, callerToken).ConfigureAwait(context.ContinueOnCapturedContext);
+            }
+
             return outcome;
         }
 
-        Report(classification, context.GetRequestMessage() ?? outcome.Result?.RequestMessage);
+        request ??= outcome.Result?.RequestMessage;
+        Report(classification, request);
+        if (fallbackKey is not null && options.Fallback.ServeOn.Contains(classification.Kind) &&
+            runtime.LastKnownGood.TryServe(fallbackKey, request!, classification, options.Fallback) is { } copy)
+        {
+            outcome.Result?.Dispose();
+            var degradation = copy.GetDegradation()!;
+            runtime.Metrics.FallbackServed(runtime.Name, classification.Kind);
+            Log.FallbackServed(runtime.Logger, runtime.Name, request!.Method.Method, SecretRedactor.RedactPathAndQuery(request.RequestUri), classification.Kind, degradation.Notice);
+            return Outcome.FromResult(copy);
+        }
+
         if (outcome.Exception is null && !options.ThrowOnFailure)
         {
             return outcome;

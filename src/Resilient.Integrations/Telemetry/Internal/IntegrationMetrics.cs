@@ -17,6 +17,7 @@ internal sealed class IntegrationMetrics
     private readonly Counter<long> _alertsSuppressed;
     private readonly Counter<long> _alertsDropped;
     private readonly Counter<long> _alertSinkFailures;
+    private readonly Counter<long> _fallbacks;
 
     public IntegrationMetrics(IMeterFactory meterFactory)
     {
@@ -28,11 +29,15 @@ internal sealed class IntegrationMetrics
         _alertsSent = meter.CreateCounter<long>("resilient_integrations.alerts.sent", "{alert}", "Alerts delivered by a sink.");
         _alertsSuppressed = meter.CreateCounter<long>("resilient_integrations.alerts.suppressed", "{alert}", "Alert repeats suppressed within the cooldown.");
         _alertsDropped = meter.CreateCounter<long>("resilient_integrations.alerts.dropped", "{alert}", "Alerts dropped because the queue was full.");
+        _fallbacks = meter.CreateCounter<long>("resilient_integrations.fallback.served", "{response}", "Last-known-good copies served instead of a failure, by integration and kind.");
         _alertSinkFailures = meter.CreateCounter<long>("resilient_integrations.alerts.sink_failures", "{alert}", "Deliveries a sink failed or timed out.");
     }
 
     public void Failure(string integration, FailureKind kind) =>
         _failures.Add(1, new("integration", integration), new("kind", kind.ToString()));
+
+    public void FallbackServed(string integration, FailureKind kind) =>
+        _fallbacks.Add(1, new("integration", integration), new("kind", kind.ToString()));
 
     public void Retry(string integration, FailureKind kind) =>
         _retries.Add(1, new("integration", integration), new("kind", kind.ToString()));

@@ -37,6 +37,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 10, Message = "ALERT {Severity} {Integration} ({Kind}): {Message} [suppressed repeats: {SuppressedCount}]")]
     public static partial void AlertRaised(ILogger logger, LogLevel level, string integration, AlertSeverity severity, FailureKind kind, string message, int suppressedCount);
 
+    [LoggerMessage(12, LogLevel.Warning, "{Integration}: {Method} {Path} failed with {Kind}; served the last good copy: {Notice}")]
+    public static partial void FallbackServed(ILogger logger, string integration, string method, string path, FailureKind kind, string notice);
+
     [LoggerMessage(11, LogLevel.Warning, "{Integration}: retry hint {Hint} exceeds the cap or the time left; {Kind} surfaces without waiting")]
     public static partial void HintTooLong(ILogger logger, string integration, TimeSpan hint, FailureKind kind);
 }

@@ -1,0 +1,49 @@
+using Resilient.Integrations.Classification;
+
+namespace Resilient.Integrations.Fallback;
+
+/// <summary>
+/// Last-known-good fallback of an integration: successful reads are kept with their fetch time, and when a
+/// later call fails in a way waiting cannot fix quickly, the kept copy is served with an honest notice.
+/// </summary>
+public sealed class FallbackPolicy
+{
+    /// <summary>Gets or sets a value indicating whether responses are kept and served on failure.</summary>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Gets or sets the oldest copy that may be served; an older one is not served and the failure surfaces.</summary>
+    /// <value>Defaults to 24 hours. Must be positive.</value>
+    public TimeSpan MaxStaleness { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Gets or sets the largest body kept; a larger response is passed on but not kept.</summary>
+    /// <value>Defaults to 1 MiB (1,048,576). Must be between 1 and 64 MiB.</value>
+    public int MaxEntryBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Gets or sets the most memory the integration's kept copies may take; the least recently used go first.</summary>
+    /// <value>Defaults to 32 MiB (33,554,432). Must be at least <see cref="MaxEntryBytes"/>.</value>
+    public long SizeLimitBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether callers with different credentials get separate copies. The
+    /// credentials themselves are never kept: only a one-way hash separates the copies. Turn it off when the
+    /// token rotates (OAuth refresh) and set a partition per tenant instead.
+    /// </summary>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool PartitionByCredentials { get; set; } = true;
+
+    /// <summary>Gets the HTTP methods whose successful responses are kept. Other requests are kept only with an explicit cache key.</summary>
+    /// <value>Defaults to GET and HEAD.</value>
+    public IList<string> CacheableMethods { get; } = ["GET", "HEAD"];
+
+    /// <summary>Gets the failure kinds a kept copy is served for. <see cref="FailureKind.Rejected"/> never is: the request itself is wrong.</summary>
+    /// <value>Defaults to Auth, QuotaExhausted, Unavailable, Timeout, RateLimit and BadResponse.</value>
+    public IList<FailureKind> ServeOn { get; } =
+    [
+        FailureKind.Auth, FailureKind.QuotaExhausted, FailureKind.Unavailable, FailureKind.Timeout, FailureKind.RateLimit, FailureKind.BadResponse,
+    ];
+
+    /// <summary>Gets or sets a function that names the caller's partition (tenant, user) for a request, so partitions never see each other's copies.</summary>
+    /// <value>Defaults to <see langword="null"/>: the partition set on the request with <see cref="FallbackRequestExtensions.SetFallbackPartition"/>, if any.</value>
+    public Func<HttpRequestMessage, string?>? PartitionSelector { get; set; }
+}

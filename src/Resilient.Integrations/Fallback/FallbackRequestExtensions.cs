@@ -1,0 +1,59 @@
+namespace Resilient.Integrations.Fallback;
+
+/// <summary>Per-request fallback settings and the degradation of a served response.</summary>
+public static class FallbackRequestExtensions
+{
+    internal static readonly HttpRequestOptionsKey<string> PartitionKey = new("Resilient.Integrations.Fallback.Partition");
+    internal static readonly HttpRequestOptionsKey<string> CacheKeyKey = new("Resilient.Integrations.Fallback.CacheKey");
+    internal static readonly HttpRequestOptionsKey<bool> DisabledKey = new("Resilient.Integrations.Fallback.Disabled");
+    internal static readonly HttpRequestOptionsKey<Degradation> DegradationKey = new("Resilient.Integrations.Fallback.Degradation");
+
+    /// <summary>The header a served copy carries, for consumers that only see HTTP: the failure kind and the as-of time.</summary>
+    public const string DegradedHeader = "X-Resilient-Degraded";
+
+    /// <summary>Keeps this request's copy apart from other partitions (tenants, users).</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="partition">The partition.</param>
+    /// <returns>The request.</returns>
+    public static HttpRequestMessage SetFallbackPartition(this HttpRequestMessage request, string partition)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrWhiteSpace(partition);
+        request.Options.Set(PartitionKey, partition);
+        return request;
+    }
+
+    /// <summary>
+    /// Opts a request into the fallback under a key of the caller's choosing, e.g. a POST that asks an AI for
+    /// the same weekly summary. Without it, only <see cref="FallbackPolicy.CacheableMethods"/> are kept.
+    /// </summary>
+    /// <param name="request">The request.</param>
+    /// <param name="cacheKey">The key; requests with the same key (and partition) share a copy.</param>
+    /// <returns>The request.</returns>
+    public static HttpRequestMessage SetFallbackCacheKey(this HttpRequestMessage request, string cacheKey)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrWhiteSpace(cacheKey);
+        request.Options.Set(CacheKeyKey, cacheKey);
+        return request;
+    }
+
+    /// <summary>Keeps this request out of the fallback: it is neither kept nor served from a copy.</summary>
+    /// <param name="request">The request.</param>
+    /// <returns>The request.</returns>
+    public static HttpRequestMessage DisableFallback(this HttpRequestMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Options.Set(DisabledKey, true);
+        return request;
+    }
+
+    /// <summary>Tells whether a response is a served copy rather than a live answer, and how old it is.</summary>
+    /// <param name="response">The response.</param>
+    /// <returns>The degradation, or <see langword="null"/> for a live response.</returns>
+    public static Degradation? GetDegradation(this HttpResponseMessage response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        return response.RequestMessage is { } request && request.Options.TryGetValue(DegradationKey, out var degradation) ? degradation : null;
+    }
+}

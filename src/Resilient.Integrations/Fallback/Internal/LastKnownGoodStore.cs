@@ -1,0 +1,96 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Caching.Memory;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Internal;
+using Resilient.Integrations.Redaction.Internal;
+
+namespace Resilient.Integrations.Fallback.Internal;
+
+/// <summary>
+/// One integration's last good responses in a size-bounded <see cref="MemoryCache"/>. Keys hold the request
+/// (method and address, or the caller's cache key), the caller's partition and, when asked, a one-way hash of
+/// the credentials: never the credentials themselves.
+/// </summary>
+internal sealed class LastKnownGoodStore : IDisposable
+{
+    private readonly MemoryCache _cache;
+    private readonly TimeProvider _time;
+
+    public LastKnownGoodStore(long sizeLimitBytes, TimeProvider time)
+    {
+        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = sizeLimitBytes });
+        _time = time;
+    }
+
+    public static string? KeyFor(HttpRequestMessage? request, FallbackPolicy policy, SecretRedactor redactor)
+    {
+        if (request is null || !policy.Enabled ||
+            (request.Options.TryGetValue(FallbackRequestExtensions.DisabledKey, out bool disabled) && disabled))
+        {
+            return null;
+        }
+
+        bool hasKey = request.Options.TryGetValue(FallbackRequestExtensions.CacheKeyKey, out string? cacheKey);
+        if (!hasKey && !policy.CacheableMethods.Contains(request.Method.Method, StringComparer.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        string? partition = request.Options.TryGetValue(FallbackRequestExtensions.PartitionKey, out string? p) ? p : policy.PartitionSelector?.Invoke(request);
+        var key = new StringBuilder(hasKey ? "key:" + cacheKey : request.Method.Method + " " + request.RequestUri);
+        key.Append('\n').Append(partition);
+        if (policy.PartitionByCredentials)
+        {
+            key.Append('\n').Append(CredentialHash(request, redactor));
+        }
+
+        return key.ToString();
+    }
+
+    public async ValueTask RememberAsync(string key, HttpResponseMessage response, FallbackPolicy policy, SecretRedactor redactor, CancellationToken cancellationToken)
+    {
+        var body = await ResponseBodyReader.ReadPrefixAsync(response, policy.MaxEntryBytes, cancellationToken).ConfigureAwait(false);
+        if (!body.IsComplete)
+        {
+            return;
+        }
+
+        var stored = StoredResponse.From(response, body.Span, _time.GetUtcNow(), redactor.IsSensitiveHeader);
+        _cache.Set(key, stored, new MemoryCacheEntryOptions { Size = stored.Size, AbsoluteExpirationRelativeToNow = policy.MaxStaleness });
+    }
+
+    public HttpResponseMessage? TryServe(string key, HttpRequestMessage request, FailureClassification failure, FallbackPolicy policy)
+    {
+        if (!_cache.TryGetValue(key, out StoredResponse? stored) || stored is null)
+        {
+            return null;
+        }
+
+        var now = _time.GetUtcNow();
+        if (now - stored.FetchedAt > policy.MaxStaleness)
+        {
+            return null;
+        }
+
+        var degradation = new Degradation(stored.FetchedAt, now, failure);
+        request.Options.Set(FallbackRequestExtensions.DegradationKey, degradation);
+        return stored.ToResponse(request, degradation);
+    }
+
+    public void Dispose() => _cache.Dispose();
+
+    private static string CredentialHash(HttpRequestMessage request, SecretRedactor redactor)
+    {
+        var material = new StringBuilder();
+        foreach (var header in request.Headers.NonValidated.OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase))
+        {
+            if (redactor.IsSensitiveHeader(header.Key))
+            {
+                material.Append(header.Key.ToUpperInvariant()).Append('=').AppendJoin(",", header.Value).Append('\n');
+            }
+        }
+
+        return material.Length == 0 ? string.Empty : Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(material.ToString())), 0, 16);
+    }
+}
