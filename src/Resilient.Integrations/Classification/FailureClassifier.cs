@@ -66,7 +66,7 @@ public sealed class FailureClassifier : IFailureClassifier
             }
         }
 
-        return DefaultKinds.ForException(exception, cancellationToken);
+        return DefaultKinds.ForException(exception, cancellationToken, _timeProvider);
     }
 
     /// <inheritdoc/>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Resilient.Integrations;
 using Resilient.Integrations.DependencyInjection;
 using Resilient.Integrations.DependencyInjection.Internal;
 using Resilient.Integrations.Policies;
@@ -50,6 +51,8 @@ public static class ResilientIntegrationHttpClientBuilderExtensions
             client.Timeout = System.Threading.Timeout.InfiniteTimeSpan;
         });
         builder.AddResilienceHandler("resilient", (pipeline, context) => PipelineComposer.Compose(pipeline, context, name));
+        services.AddKeyedSingleton<IResilientIntegration>(name, (sp, _) => new ResilientIntegration(
+            name, sp.GetRequiredService<IntegrationRegistry>(), sp.GetRequiredService<IOptionsMonitor<ResilientIntegrationOptions>>()));
         return new ResilientIntegrationBuilder(builder);
     }
 }

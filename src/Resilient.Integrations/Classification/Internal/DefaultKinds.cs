@@ -1,3 +1,4 @@
+using System.ClientModel;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -22,7 +23,7 @@ internal static class DefaultKinds
         _ => FailureKind.Rejected,
     };
 
-    public static FailureClassification ForException(Exception exception, CancellationToken cancellationToken)
+    public static FailureClassification ForException(Exception exception, CancellationToken cancellationToken, TimeProvider timeProvider)
     {
         switch (exception)
         {
@@ -42,6 +43,10 @@ internal static class DefaultKinds
             case OperationCanceledException:
                 // Not the caller's token: a deadline (HttpClient.Timeout wraps a TimeoutException; others do not say).
                 return Of(FailureKind.Timeout, exception, "cancelled by a deadline, not by the caller");
+            case ClientResultException { Status: > 0 } sdk:
+                return ForSdkResponse(sdk, timeProvider);
+            case ClientResultException { InnerException: { } inner }:
+                return ForException(inner, cancellationToken, timeProvider) with { Exception = exception };
             case HttpRequestException { StatusCode: { } status }:
                 return Of(ForStatus((int)status), exception) with { StatusCode = status };
             case HttpRequestException http:
@@ -53,10 +58,41 @@ internal static class DefaultKinds
             case JsonException:
                 return Of(FailureKind.BadResponse, exception, "the response body could not be read as the expected JSON");
             case AggregateException { InnerExceptions.Count: 1 } aggregate:
-                return ForException(aggregate.InnerExceptions[0], cancellationToken) with { Exception = exception };
+                return ForException(aggregate.InnerExceptions[0], cancellationToken, timeProvider) with { Exception = exception };
             default:
                 return Of(FailureKind.Unknown, exception);
         }
+    }
+
+    /// <summary>An SDK error (OpenAI, Azure) that carries the raw HTTP response: classified like the response itself.</summary>
+    private static FailureClassification ForSdkResponse(ClientResultException exception, TimeProvider timeProvider)
+    {
+        var raw = exception.GetRawResponse();
+        string? Header(string name) => raw is not null && raw.Headers.TryGetValue(name, out string? value) ? value : null;
+        string? providerCode = null, body = null;
+        try
+        {
+            if (raw?.Content is { } content && content.ToMemory() is { Length: > 0 } bytes)
+            {
+                var prefix = bytes.Span[..Math.Min(bytes.Length, 4096)];
+                ErrorEnvelope.TryRead(prefix, prefix.Length == bytes.Length, out _, out providerCode);
+                body = System.Text.Encoding.UTF8.GetString(prefix);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // The SDK did not buffer the body: classify by status and headers alone.
+        }
+
+        int status = exception.Status;
+        var classification = new FailureClassification(WellKnownErrorCodes.Refine(ForStatus(status), status, providerCode, body))
+        {
+            StatusCode = (HttpStatusCode)status,
+            ProviderCode = providerCode,
+            Exception = exception,
+            RetryAfter = RetryHintParser.FromHeaders(Header, timeProvider) ?? (body is null ? null : RetryHintParser.FromBody(body)),
+        };
+        return RetryHintParser.ShouldRetry(Header("x-should-retry")) is bool allowed ? classification with { RetryMayHelp = allowed } : classification;
     }
 
     private static FailureKind ForRequestError(HttpRequestError error, Exception? inner) => error switch

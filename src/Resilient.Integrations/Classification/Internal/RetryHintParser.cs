@@ -26,13 +26,17 @@ internal static class RetryHintParser
         ("anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset"),
     ];
 
-    public static TimeSpan? FromHeaders(HttpResponseHeaders headers, TimeProvider timeProvider)
+    public static TimeSpan? FromHeaders(HttpResponseHeaders headers, TimeProvider timeProvider) =>
+        FromHeaders(name => First(headers, name), timeProvider);
+
+    /// <summary>The same for any header source, e.g. an SDK's raw response.</summary>
+    public static TimeSpan? FromHeaders(Func<string, string?> header, TimeProvider timeProvider)
     {
-        if (TryMilliseconds(First(headers, "retry-after-ms"), out var hint) ||
-            TryMilliseconds(First(headers, "x-ms-retry-after-ms"), out hint) ||
-            TryRetryAfter(First(headers, "Retry-After"), timeProvider, out hint) ||
-            TryResets(headers, OpenAiLimits, timeProvider, out hint) ||
-            TryResets(headers, AnthropicLimits, timeProvider, out hint))
+        if (TryMilliseconds(header("retry-after-ms"), out var hint) ||
+            TryMilliseconds(header("x-ms-retry-after-ms"), out hint) ||
+            TryRetryAfter(header("Retry-After"), timeProvider, out hint) ||
+            TryResets(header, OpenAiLimits, timeProvider, out hint) ||
+            TryResets(header, AnthropicLimits, timeProvider, out hint))
         {
             return hint;
         }
@@ -53,8 +57,10 @@ internal static class RetryHintParser
     }
 
     /// <summary>Reads <c>x-should-retry</c>: the server's own word on whether a retry is allowed.</summary>
-    public static bool? ShouldRetry(HttpResponseHeaders headers) =>
-        First(headers, "x-should-retry") switch
+    public static bool? ShouldRetry(HttpResponseHeaders headers) => ShouldRetry(First(headers, "x-should-retry"));
+
+    public static bool? ShouldRetry(string? header) =>
+        header switch
         {
             string v when v.Trim().Equals("true", StringComparison.OrdinalIgnoreCase) => true,
             string v when v.Trim().Equals("false", StringComparison.OrdinalIgnoreCase) => false,
@@ -119,31 +125,32 @@ internal static class RetryHintParser
     /// <summary>How long until a spent limit (remaining 0) resets, from OpenAI or Anthropic headers on any response.</summary>
     public static TimeSpan? SpentLimitReset(HttpResponseHeaders headers, TimeProvider timeProvider)
     {
-        var (spentOpenAi, _) = Resets(headers, OpenAiLimits, timeProvider);
-        var (spentAnthropic, _) = Resets(headers, AnthropicLimits, timeProvider);
+        string? Header(string name) => First(headers, name);
+        var (spentOpenAi, _) = Resets(Header, OpenAiLimits, timeProvider);
+        var (spentAnthropic, _) = Resets(Header, AnthropicLimits, timeProvider);
         return Max(spentOpenAi, spentAnthropic);
     }
 
-    private static bool TryResets(HttpResponseHeaders headers, (string Remaining, string Reset)[] limits, TimeProvider timeProvider, out TimeSpan hint)
+    private static bool TryResets(Func<string, string?> header, (string Remaining, string Reset)[] limits, TimeProvider timeProvider, out TimeSpan hint)
     {
         // The limit that is spent (remaining 0) is the one that caused the 429; without that signal, wait for the longest.
-        var (spent, any) = Resets(headers, limits, timeProvider);
+        var (spent, any) = Resets(header, limits, timeProvider);
         hint = spent ?? any ?? default;
         return spent.HasValue || any.HasValue;
     }
 
-    private static (TimeSpan? Spent, TimeSpan? Any) Resets(HttpResponseHeaders headers, (string Remaining, string Reset)[] limits, TimeProvider timeProvider)
+    private static (TimeSpan? Spent, TimeSpan? Any) Resets(Func<string, string?> header, (string Remaining, string Reset)[] limits, TimeProvider timeProvider)
     {
         TimeSpan? spent = null, any = null;
         foreach (var (remainingName, resetName) in limits)
         {
-            if (First(headers, resetName) is not string reset || !TryReset(reset, timeProvider, out var wait))
+            if (header(resetName) is not string reset || !TryReset(reset, timeProvider, out var wait))
             {
                 continue;
             }
 
             any = Max(any, wait);
-            if (First(headers, remainingName) is string remaining && remaining.Trim() == "0")
+            if (header(remainingName) is string remaining && remaining.Trim() == "0")
             {
                 spent = Max(spent, wait);
             }

@@ -78,7 +78,37 @@ internal sealed class LastKnownGoodStore : IDisposable
         return stored.ToResponse(request, degradation);
     }
 
+    /// <summary>Keeps a value returned by a delegate call (an SDK result) with its fetch time.</summary>
+    public void RememberValue<T>(string key, T value, FallbackPolicy policy)
+    {
+        long size = value switch
+        {
+            string text => 64 + (2L * text.Length),
+            byte[] bytes => 64 + bytes.Length,
+            BinaryData data => 64 + data.ToMemory().Length,
+            _ => 1024, // an estimate: object graphs have no cheap size
+        };
+        _cache.Set(key, new StoredValue(value, _time.GetUtcNow()), new MemoryCacheEntryOptions { Size = size, AbsoluteExpirationRelativeToNow = policy.MaxStaleness });
+    }
+
+    public bool TryServeValue<T>(string key, FailureClassification failure, FallbackPolicy policy, out T? value, out Degradation? degradation)
+    {
+        var now = _time.GetUtcNow();
+        if (_cache.TryGetValue(key, out StoredValue? stored) && stored is { Value: T kept } && now - stored.FetchedAt <= policy.MaxStaleness)
+        {
+            value = kept;
+            degradation = new Degradation(stored.FetchedAt, now, failure);
+            return true;
+        }
+
+        value = default;
+        degradation = null;
+        return false;
+    }
+
     public void Dispose() => _cache.Dispose();
+
+    private sealed record StoredValue(object? Value, DateTimeOffset FetchedAt);
 
     private static string CredentialHash(HttpRequestMessage request, SecretRedactor redactor)
     {

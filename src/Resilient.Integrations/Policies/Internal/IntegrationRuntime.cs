@@ -1,9 +1,11 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.CircuitBreaker;
 using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Classification;
 using Resilient.Integrations.Fallback.Internal;
+using Resilient.Integrations.Redaction.Internal;
 using Resilient.Integrations.Telemetry.Internal;
 
 namespace Resilient.Integrations.Policies.Internal;
@@ -64,6 +66,41 @@ internal sealed class IntegrationRuntime : IDisposable
     }
 
     public void Dispose() => LastKnownGood.Dispose();
+
+    /// <summary>Counts, logs and (per the kind's policy) alerts a call's final failure, with every text redacted.</summary>
+    public void ReportFailure(
+        FailureClassification classification, string method, string path, HttpRequestMessage? request, ResilientIntegrationOptions options, SecretRedactor redactor)
+    {
+        Metrics.Failure(Name, classification.Kind);
+        Log.CallFailed(Logger, Name, method, path, redactor.Redact(classification.ToString(), request));
+        if (options.PolicyFor(classification.Kind).Alert is not { } severity)
+        {
+            return;
+        }
+
+        var details = new Dictionary<string, string>(StringComparer.Ordinal) { ["request"] = $"{method} {path}" };
+        if (classification.StatusCode is { } status)
+        {
+            details["status"] = ((int)status).ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (classification.ProviderCode is { } code)
+        {
+            details["provider_code"] = redactor.Redact(code, request);
+        }
+
+        if (classification.RetryAfter is { } wait)
+        {
+            details["retry_after"] = wait.ToString("c", CultureInfo.InvariantCulture);
+        }
+
+        if (classification.Reason is { } reason)
+        {
+            details["reason"] = redactor.Redact(reason, request);
+        }
+
+        RaiseAlert(severity, classification.Kind, redactor.Redact($"{classification.Kind} failure on {method} {path}: {classification}", request), details);
+    }
 
     public void RaiseAlert(AlertSeverity severity, FailureKind kind, string message, IReadOnlyDictionary<string, string> details) =>
         Alerts.Publish(new Alert

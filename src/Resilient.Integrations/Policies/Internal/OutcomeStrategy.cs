@@ -1,4 +1,3 @@
-using System.Globalization;
 using Polly;
 using Resilient.Integrations.Classification;
 using Resilient.Integrations.Fallback;
@@ -66,42 +65,6 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         return Outcome.FromException<HttpResponseMessage>(new IntegrationFailureException(runtime.Name, classification, outcome.Exception));
     }
 
-    private void Report(FailureClassification classification, HttpRequestMessage? request)
-    {
-        string method = request?.Method.Method ?? "?";
-        string path = SecretRedactor.RedactPathAndQuery(request?.RequestUri);
-        runtime.Metrics.Failure(runtime.Name, classification.Kind);
-        Log.CallFailed(runtime.Logger, runtime.Name, method, path, redactor.Redact(classification.ToString(), request));
-
-        if (options.PolicyFor(classification.Kind).Alert is not { } severity)
-        {
-            return;
-        }
-
-        var details = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["request"] = $"{method} {path}",
-        };
-        if (classification.StatusCode is { } status)
-        {
-            details["status"] = ((int)status).ToString(CultureInfo.InvariantCulture);
-        }
-
-        if (classification.ProviderCode is { } code)
-        {
-            details["provider_code"] = redactor.Redact(code, request);
-        }
-
-        if (classification.RetryAfter is { } wait)
-        {
-            details["retry_after"] = wait.ToString("c", CultureInfo.InvariantCulture);
-        }
-
-        if (classification.Reason is { } reason)
-        {
-            details["reason"] = redactor.Redact(reason, request);
-        }
-
-        runtime.RaiseAlert(severity, classification.Kind, redactor.Redact($"{classification.Kind} failure on {method} {path}: {classification}", request), details);
-    }
+    private void Report(FailureClassification classification, HttpRequestMessage? request) =>
+        runtime.ReportFailure(classification, request?.Method.Method ?? "?", SecretRedactor.RedactPathAndQuery(request?.RequestUri), request, options, redactor);
 }

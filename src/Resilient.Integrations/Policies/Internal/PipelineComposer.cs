@@ -30,8 +30,8 @@ internal static class PipelineComposer
         builder
             .AddStrategy(_ => new OutcomeStrategy(runtime, options, redactor), new StrategyOptions("Outcome"))
             .AddTimeout(new TimeoutStrategyOptions { Name = "TotalTimeout", Timeout = options.TotalTimeout })
-            .AddRetry(new RetryPlanner(runtime, options).ToStrategyOptions())
-            .AddCircuitBreaker(CircuitBreaker(runtime, options.CircuitBreaker, circuit));
+            .AddRetry(new RetryPlanner(runtime, options).ToStrategyOptions<HttpResponseMessage>(runtime.ClassifyAsync))
+            .AddCircuitBreaker(CircuitBreaker<HttpResponseMessage>(runtime, options.CircuitBreaker, circuit, runtime.ClassifyAsync));
         if (options.Pacing.Enabled)
         {
             builder.AddStrategy(_ => new PacingStrategy(runtime, options.Pacing), new StrategyOptions("Pacing"));
@@ -42,8 +42,28 @@ internal static class PipelineComposer
             .AddStrategy(_ => new ClassifyStrategy(runtime, options, redactor), new StrategyOptions("Classify"));
     }
 
-    private static CircuitBreakerStrategyOptions<HttpResponseMessage> CircuitBreaker(
-        IntegrationRuntime runtime, CircuitBreakerPolicy policy, CircuitBreakerStateProvider circuit) => new()
+    /// <summary>
+    /// The pipeline for calls that are not plain HttpClient calls (SDK delegates): the same total timeout,
+    /// retry, circuit breaker and attempt timeout, classifying what the delegate throws.
+    /// </summary>
+    public static ResiliencePipeline<object?> ComposeForDelegates(IntegrationRuntime runtime, ResilientIntegrationOptions options)
+    {
+        ValueTask<FailureClassification> Classify(Outcome<object?> outcome, ResilienceContext context) =>
+            new(outcome.Exception is { } ex ? runtime.Classifier.Classify(ex, context.CancellationToken) : FailureClassification.Success);
+
+        return new ResiliencePipelineBuilder<object?> { Name = runtime.Name + "-delegates", TimeProvider = runtime.Time }
+            .AddTimeout(new TimeoutStrategyOptions { Name = "TotalTimeout", Timeout = options.TotalTimeout })
+            .AddRetry(new RetryPlanner(runtime, options).ToStrategyOptions<object?>(Classify))
+            .AddCircuitBreaker(CircuitBreaker<object?>(runtime, options.CircuitBreaker, new CircuitBreakerStateProvider(), Classify))
+            .AddTimeout(new TimeoutStrategyOptions { Name = "AttemptTimeout", Timeout = options.AttemptTimeout })
+            .Build();
+    }
+
+    private static CircuitBreakerStrategyOptions<T> CircuitBreaker<T>(
+        IntegrationRuntime runtime,
+        CircuitBreakerPolicy policy,
+        CircuitBreakerStateProvider circuit,
+        Func<Outcome<T>, ResilienceContext, ValueTask<FailureClassification>> classify) => new()
     {
         Name = "CircuitBreaker",
         FailureRatio = policy.FailureRatio,
@@ -60,7 +80,7 @@ internal static class PipelineComposer
                 return false;
             }
 
-            var classification = await runtime.ClassifyAsync(args.Outcome, args.Context).ConfigureAwait(false);
+            var classification = await classify(args.Outcome, args.Context).ConfigureAwait(false);
             return classification.Kind is FailureKind.Unavailable or FailureKind.Timeout;
         },
         OnOpened = args =>

@@ -12,11 +12,14 @@ namespace Resilient.Integrations.Policies.Internal;
 /// </summary>
 internal sealed class RetryPlanner(IntegrationRuntime runtime, ResilientIntegrationOptions options)
 {
-    public RetryStrategyOptions<HttpResponseMessage> ToStrategyOptions() => new()
+    /// <summary>Retry options for any result type; <paramref name="classify"/> names what an outcome is.</summary>
+    public RetryStrategyOptions<T> ToStrategyOptions<T>(Func<Outcome<T>, ResilienceContext, ValueTask<FailureClassification>> classify) => new()
     {
         Name = "Retry",
         MaxRetryAttempts = Math.Max(1, Enum.GetValues<FailureKind>().Sum(k => k == FailureKind.None ? 0 : options.PolicyFor(k).MaxRetries)),
-        ShouldHandle = args => ShouldRetryAsync(args.Outcome, args.Context),
+        ShouldHandle = async args =>
+            !(args.Outcome.Exception is OperationCanceledException && args.Context.CancellationToken.IsCancellationRequested) &&
+            ShouldRetry(await classify(args.Outcome, args.Context).ConfigureAwait(false), args.Context),
         DelayGenerator = args => new ValueTask<TimeSpan?>(CallState.Of(args.Context)?.PlannedDelay ?? TimeSpan.Zero),
     };
 
@@ -33,17 +36,10 @@ internal sealed class RetryPlanner(IntegrationRuntime runtime, ResilientIntegrat
         return TimeSpan.FromMilliseconds(Math.Min(ms, policy.MaxDelay.TotalMilliseconds));
     }
 
-    private async ValueTask<bool> ShouldRetryAsync(Outcome<HttpResponseMessage> outcome, ResilienceContext context)
+    private bool ShouldRetry(FailureClassification classification, ResilienceContext context)
     {
-        if (CallState.Of(context) is not { } call ||
-            (outcome.Exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested))
-        {
-            return false;
-        }
-
-        var classification = await runtime.ClassifyAsync(outcome, context).ConfigureAwait(context.ContinueOnCapturedContext);
         var kind = classification.Kind;
-        if (!classification.IsFailure)
+        if (CallState.Of(context) is not { } call || !classification.IsFailure || classification.IsCancellation)
         {
             return false;
         }

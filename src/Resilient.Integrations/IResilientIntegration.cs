@@ -1,0 +1,25 @@
+namespace Resilient.Integrations;
+
+/// <summary>
+/// Runs calls that are not plain <see cref="HttpClient"/> calls (an SDK, a database driver, an email client)
+/// under an integration's policies: the same classification, per-kind retries, circuit breaker, alerts and
+/// last-known-good fallback. Resolve it by the integration's name:
+/// <c>provider.GetRequiredKeyedService&lt;IResilientIntegration&gt;("crm")</c>.
+/// </summary>
+public interface IResilientIntegration
+{
+    /// <summary>Gets the integration's name.</summary>
+    string Name { get; }
+
+    /// <summary>
+    /// Runs <paramref name="call"/> under the integration's policies. A value is kept under <paramref name="key"/>;
+    /// when a later call fails in a way the fallback serves, the kept value comes back marked as stale.
+    /// </summary>
+    /// <typeparam name="T">The value type.</typeparam>
+    /// <param name="key">Names the call for the fallback, e.g. <c>"weekly-summary:tenant-42"</c>; include the caller's partition.</param>
+    /// <param name="call">The call; it must honour the token it is given, which carries the attempt and total timeouts.</param>
+    /// <param name="cancellationToken">The caller's token; cancelling it is never a failure.</param>
+    /// <returns>The value, live or stale, with its freshness.</returns>
+    /// <exception cref="IntegrationFailureException">The call failed and no fresh-enough kept value exists.</exception>
+    Task<IntegrationResult<T>> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,103 @@
+using Microsoft.Extensions.Options;
+using Polly;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Redaction.Internal;
+
+namespace Resilient.Integrations.Policies.Internal;
+
+/// <summary>
+/// <see cref="IResilientIntegration"/> for one integration: the delegate pipeline (rebuilt when options
+/// reload), then the same reporting and last-known-good fallback the HTTP pipeline's outcome strategy does.
+/// </summary>
+internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
+{
+    private readonly IntegrationRegistry _registry;
+    private readonly IOptionsMonitor<ResilientIntegrationOptions> _options;
+    private readonly IDisposable? _reload;
+    private (ResilientIntegrationOptions Options, ResiliencePipeline<object?> Pipeline, SecretRedactor Redactor)? _current;
+
+    public ResilientIntegration(string name, IntegrationRegistry registry, IOptionsMonitor<ResilientIntegrationOptions> options)
+    {
+        Name = name;
+        _registry = registry;
+        _options = options;
+        _reload = options.OnChange((_, changed) =>
+        {
+            if (changed == name)
+            {
+                _current = null;
+            }
+        });
+    }
+
+    public string Name { get; }
+
+    public async Task<IntegrationResult<T>> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        ArgumentNullException.ThrowIfNull(call);
+        var runtime = _registry.Get(Name);
+        var (options, pipeline, redactor) = _current ??= Build(runtime);
+        string fallbackKey = "call:" + key;
+
+        var context = ResilienceContextPool.Shared.Get(key, cancellationToken);
+        try
+        {
+            context.Properties.Set(CallState.Key, new CallState(runtime.Time.GetTimestamp(), options.TotalTimeout));
+            runtime.Budget.RecordRequest(options.RetryBudget);
+            var outcome = await pipeline.ExecuteOutcomeAsync(
+                static async (ctx, state) =>
+                {
+                    try
+                    {
+                        return Outcome.FromResult<object?>(await state(ctx.CancellationToken).ConfigureAwait(false));
+                    }
+                    catch (Exception ex)
+                    {
+                        return Outcome.FromException<object?>(ex);
+                    }
+                },
+                context,
+                call).ConfigureAwait(false);
+
+            if (outcome.Exception is null)
+            {
+                var value = (T)outcome.Result!;
+                if (options.Fallback.Enabled)
+                {
+                    runtime.LastKnownGood.RememberValue(fallbackKey, value, options.Fallback);
+                }
+
+                return new IntegrationResult<T>(value, null);
+            }
+
+            var classification = runtime.Classifier.Classify(outcome.Exception, cancellationToken);
+            if (classification.IsCancellation)
+            {
+                outcome.ThrowIfException();
+            }
+
+            runtime.ReportFailure(classification, "CALL", redactor.Redact(key), null, options, redactor);
+            if (options.Fallback.Enabled && options.Fallback.ServeOn.Contains(classification.Kind) &&
+                runtime.LastKnownGood.TryServeValue(fallbackKey, classification, options.Fallback, out T? kept, out var degradation))
+            {
+                runtime.Metrics.FallbackServed(Name, classification.Kind);
+                return new IntegrationResult<T>(kept!, degradation);
+            }
+
+            throw new IntegrationFailureException(Name, classification, outcome.Exception);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    public void Dispose() => _reload?.Dispose();
+
+    private (ResilientIntegrationOptions, ResiliencePipeline<object?>, SecretRedactor) Build(IntegrationRuntime runtime)
+    {
+        var options = _options.Get(Name);
+        return (options, PipelineComposer.ComposeForDelegates(runtime, options), new SecretRedactor(options.SensitiveHeaders));
+    }
+}
