@@ -183,7 +183,8 @@ public sealed class FailureClassifier : IFailureClassifier
         {
             StatusCode = response.StatusCode,
             ProviderCode = providerCode,
-            RetryAfter = RetryHintParser.FromHeaders(response.Headers, _timeProvider) ?? (text is null ? null : RetryHintParser.FromBody(text)),
+            RetryAfter = RetryHintParser.FromHeaders(response.Headers, _timeProvider, rateLimited: kind == FailureKind.RateLimit)
+                ?? (text is null ? null : RetryHintParser.FromBody(text)),
         };
 
         // The server's x-should-retry beats the kind's default; a host rule that says so beats both.

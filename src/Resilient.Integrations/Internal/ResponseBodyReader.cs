@@ -1,12 +1,15 @@
 namespace Resilient.Integrations.Internal;
 
 /// <summary>
-/// Reads a bounded prefix of a response body so it can be classified or validated, and leaves the body
+/// Reads a bounded prefix of a response body so it can be classified, validated or kept, and leaves the body
 /// readable from its start by the caller: buffered or seekable content is rewound, a network stream is
-/// replaced by content that replays the prefix and then continues the original stream.
+/// replaced by content that replays the prefix and then continues the original stream. Every read honours
+/// the token, so an attempt timeout also bounds a body that stalls.
 /// </summary>
 internal static class ResponseBodyReader
 {
+    private const int FirstChunk = 16 * 1024;
+
     public static async ValueTask<BodyPrefix> ReadPrefixAsync(HttpResponseMessage response, int limit, CancellationToken cancellationToken)
     {
         var content = response.Content;
@@ -16,22 +19,19 @@ internal static class ResponseBodyReader
             return BodyPrefix.Empty;
         }
 
+#if NET9_0_OR_GREATER
         if (declared is long known && known <= limit)
         {
             // Small and of known size: buffer inside the content itself, so nothing has to be replaced.
-#if NET9_0_OR_GREATER
+            // (net8's LoadIntoBufferAsync takes no token, so there the stream path below is used.)
             await content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
-#else
-            await content.LoadIntoBufferAsync().ConfigureAwait(false);
-#endif
         }
+#endif
 
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        int size = declared is long length && length < limit ? (int)length : limit;
-        var buffer = new byte[size];
         long start = stream.CanSeek ? stream.Position : 0;
-        int read = await stream.ReadAtLeastAsync(buffer, size, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        bool complete = read < size || (declared is long total && total <= read);
+        var (buffer, read) = await ReadUpToAsync(stream, declared is long length && length < limit ? (int)length : limit, cancellationToken).ConfigureAwait(false);
+        bool complete = read < limit || (declared is long total && total <= read);
 
         if (stream.CanSeek)
         {
@@ -49,6 +49,30 @@ internal static class ResponseBodyReader
         }
 
         return new BodyPrefix(buffer, read, complete);
+    }
+
+    /// <summary>Reads until <paramref name="limit"/> bytes or the end, growing the buffer as data arrives rather than allocating the limit up front.</summary>
+    private static async ValueTask<(byte[] Buffer, int Read)> ReadUpToAsync(Stream stream, int limit, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[Math.Min(limit, FirstChunk)];
+        int read = 0;
+        while (read < limit)
+        {
+            if (read == buffer.Length)
+            {
+                Array.Resize(ref buffer, (int)Math.Min(limit, buffer.Length * 2L));
+            }
+
+            int n = await stream.ReadAsync(buffer.AsMemory(read, buffer.Length - read), cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                break;
+            }
+
+            read += n;
+        }
+
+        return (buffer, read);
     }
 
     private static HttpContent Replay(HttpContent original, byte[] prefix, int length, Stream? rest)

@@ -95,7 +95,7 @@ public sealed class JsonResponseValidator : IResponseValidator
             while (reader.Read())
             {
                 if (_rejectErrorEnvelope && reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 &&
-                    reader.ValueTextEquals("error"u8) && reader.Read() && reader.TokenType != JsonTokenType.Null)
+                    reader.ValueTextEquals("error"u8) && reader.Read() && ErrorEnvelope.IsMeaningfulError(ref reader))
                 {
                     ErrorEnvelope.TryRead(json, body.IsComplete, out _, out string? code);
                     return ResponseValidationResult.Invalid("the 2xx response carries an error envelope", code);

@@ -59,6 +59,8 @@ public sealed class FailureClassifierStatusTests : ClassifierTestBase
         // Google APIs and Salesforce answer quota and rate limits with 403.
         { 403, """{"error":{"code":403,"message":"Rate Limit Exceeded","errors":[{"domain":"usageLimits","reason":"userRateLimitExceeded"}],"status":"PERMISSION_DENIED"}}""", FailureKind.RateLimit, "PERMISSION_DENIED" },
         { 403, """[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]""", FailureKind.QuotaExhausted, "REQUEST_LIMIT_EXCEEDED" },
+        // Gemini per-day quota: waiting seconds will not help.
+        { 429, """{"error":{"code":429,"message":"Quota exceeded for metric: generate_content_free_tier_requests, limit: 0","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]}]}}""", FailureKind.QuotaExhausted, "RESOURCE_EXHAUSTED" },
         // Flat envelope.
         { 409, """{"code":"duplicate_contact","message":"exists"}""", FailureKind.Rejected, "duplicate_contact" },
     };

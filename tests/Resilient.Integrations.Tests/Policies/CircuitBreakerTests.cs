@@ -99,10 +99,12 @@ public sealed class CircuitBreakerTests
 
         await h.GetAsync(); // opens the circuit during its retries
         int afterFirst = h.UpstreamAttempts();
+        int waitsAfterFirst = h.Clock.Waits.Count;
         var (_, error) = await h.GetAsync();
 
         Assert.Equal(FailureKind.Unavailable, Assert.IsType<IntegrationFailureException>(error).Kind);
         Assert.Equal(afterFirst, h.UpstreamAttempts());
+        Assert.Equal(waitsAfterFirst, h.Clock.Waits.Count); // no backoff was started for the open circuit
     }
 
     [Fact]
@@ -125,6 +127,30 @@ public sealed class CircuitBreakerTests
         Assert.Null(error);
         Assert.True(response!.IsSuccessStatusCode);
         Assert.Equal(CircuitState.Closed, CircuitOf(h));
+    }
+
+    [Fact]
+    public async Task ConfigurationReload_UnrelatedKey_KeepsOpenCircuit()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ResilientIntegrations:crm:Unavailable:MaxRetries"] = "0",
+            ["ResilientIntegrations:crm:CircuitBreaker:MinimumThroughput"] = "3",
+            ["Logging:LogLevel:Default"] = "Information",
+        };
+        await using var h = IntegrationHarness.Create(configuration: settings);
+        Respond(h, 503);
+        for (int i = 0; i < 3; i++)
+        {
+            await h.GetAsync();
+        }
+
+        var config = (Microsoft.Extensions.Configuration.IConfigurationRoot)h.Provider.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        config["Logging:LogLevel:Default"] = "Debug";
+        config.Reload();
+        await h.GetAsync();
+
+        Assert.Equal(3, h.UpstreamAttempts());
     }
 
     private static CircuitState CircuitOf(IntegrationHarness h)

@@ -74,14 +74,15 @@ public sealed class PacingTests
     }
 
     [Fact]
-    public async Task Send_HoldLongerThanMaxWait_FailsAtOnceAsRateLimitWithoutUpstream()
+    public async Task Send_HoldLongerThanTimeLeft_FailsAtOnceAsRateLimitWithoutUpstream()
     {
         await using var h = IntegrationHarness.Create(o =>
         {
             o.RateLimit.MaxRetries = 0;
-            o.Pacing.MaxWait = TimeSpan.FromSeconds(10);
+            o.TotalTimeout = TimeSpan.FromSeconds(40);
             o.Fallback.Enabled = false;
         });
+        h.Clock.Deadlines.Add(TimeSpan.FromSeconds(40));
         h.Server.Given(Request.Create().WithPath("/call").UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}")
                 .WithHeader("x-ratelimit-remaining-tokens", "0").WithHeader("x-ratelimit-reset-tokens", "6m0s"));
@@ -91,9 +92,30 @@ public sealed class PacingTests
 
         var failure = Assert.IsType<IntegrationFailureException>(error);
         Assert.Equal(FailureKind.RateLimit, failure.Kind);
-        Assert.Equal(TimeSpan.FromMinutes(6), failure.Classification.RetryAfter);
+        Assert.Equal(TimeSpan.FromMinutes(1), failure.Classification.RetryAfter); // the 6 min reset, capped at Pacing.MaxWait
         Assert.Equal(1, h.UpstreamAttempts());
         Assert.Empty(h.Clock.Waits);
+    }
+
+    [Fact]
+    public async Task Send_AbsurdHint_HoldCappedAtMaxWaitSoIntegrationIsNotLockedOut()
+    {
+        await using var h = IntegrationHarness.Create(o =>
+        {
+            o.RateLimit.MaxRetries = 0;
+            o.Fallback.Enabled = false;
+        });
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet()).InScenario("p").WillSetStateTo("ok")
+            .RespondWith(Response.Create().WithStatusCode(429).WithHeader("Retry-After", "86400"));
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet()).InScenario("p").WhenStateIs("ok")
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}"));
+
+        await h.GetAsync();
+        var (response, error) = await h.GetAsync();
+
+        Assert.Null(error);
+        Assert.True(response!.IsSuccessStatusCode);
+        Assert.Equal([TimeSpan.FromSeconds(60)], h.Clock.Waits);
     }
 
     [Fact]

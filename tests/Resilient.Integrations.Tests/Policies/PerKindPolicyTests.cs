@@ -262,6 +262,64 @@ public sealed class PerKindPolicyTests
     }
 
     [Fact]
+    public async Task Send_BodyStallsAfterHeaders_AttemptTimeoutStillApplies()
+    {
+        using var peer = RawHttpPeer.StalledBody("""{"items":[1,""", declaredLength: 200);
+        await using var h = IntegrationHarness.Create(o =>
+        {
+            o.BaseAddress = new Uri(peer.Url);
+            o.Timeout.MaxRetries = 0;
+        });
+        var call = h.Client.GetAsync("/call", Ct);
+        await WaitUntilAsync(() => peer.Connections >= 1);
+        await Task.Delay(50, Ct);
+
+        h.Clock.Advance(IntegrationHarness.AttemptTimeout);
+        var error = await Record.ExceptionAsync(() => call);
+
+        AssertFailure(error, FailureKind.Timeout);
+    }
+
+    [Fact]
+    public async Task Send_ShouldRetryTrueOnConflict_RetriedOnce()
+    {
+        await using var h = IntegrationHarness.Create();
+        Respond(h, 409, """{"error":{"type":"conflict"}}""", ("x-should-retry", "true"));
+
+        await h.GetAsync();
+
+        Assert.Equal(2, h.UpstreamAttempts());
+    }
+
+    [Fact]
+    public async Task Send_OverloadedWithRateLimitResetHeaders_RetriesOnBackoffNotResetWindow()
+    {
+        await using var h = IntegrationHarness.Create();
+        Respond(h, 529, """{"type":"error","error":{"type":"overloaded_error"}}""",
+            ("anthropic-ratelimit-tokens-remaining", "1000"), ("anthropic-ratelimit-tokens-reset", "2026-11-23T06:00:45Z"));
+
+        await h.GetAsync();
+
+        Assert.Equal(3, h.UpstreamAttempts());
+        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)], h.Clock.Waits);
+    }
+
+    [Fact]
+    public async Task Send_RetriedThenSucceeded_ResponseCarriesNoFailureLabel()
+    {
+        await using var h = IntegrationHarness.Create(o => o.ThrowOnFailure = false);
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet()).InScenario("x").WillSetStateTo("ok")
+            .RespondWith(Response.Create().WithStatusCode(503));
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet()).InScenario("x").WhenStateIs("ok")
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}"));
+
+        var (response, _) = await h.GetAsync();
+
+        Assert.True(response!.IsSuccessStatusCode);
+        Assert.False(response.GetFailureClassification().IsFailure);
+    }
+
+    [Fact]
     public async Task Send_CallerCancelsDuringBackoff_PropagatesCancellationWithoutFailure()
     {
         await using var h = IntegrationHarness.Create();

@@ -13,8 +13,9 @@ public sealed class SecretLeakTests
     private const string AzureKey = "azkey0123456789abcdef";
     private const string QueryKey = "AIzaSyA1B2C3D4E5F6G7H8I9J0KLMNOPQRSTUV";
     private const string BodyKey = "body-secret-value-xyz";
+    private const string RefreshToken = "rt-9f8e7d6c5b4a";
 
-    private static readonly string[] Secrets = [BearerKey, AzureKey, QueryKey, BodyKey];
+    private static readonly string[] Secrets = [BearerKey, AzureKey, QueryKey, BodyKey, RefreshToken];
 
     [Fact]
     public async Task Send_SecretsInHeadersQueryAndBodies_NeverReachLogsAlertsOrExceptions()
@@ -34,7 +35,7 @@ public sealed class SecretLeakTests
 
         foreach (var path in new[] { "/v1/auth", "/v1/page", "/v1/echo" })
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"{path}?key={QueryKey}&api_key={QueryKey}")
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"{path}?key={QueryKey}&api_key={QueryKey}&refresh_token={RefreshToken}")
             {
                 Content = new StringContent($$$"""{"api_key":"{{{BodyKey}}}","prompt":"hello"}""", Encoding.UTF8, "application/json"),
             };

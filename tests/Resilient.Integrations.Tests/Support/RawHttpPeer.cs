@@ -77,6 +77,14 @@ internal sealed class RawHttpPeer : IDisposable
         socket.Close();
     });
 
+    /// <summary>Answers 200 declaring a Content-Length, sends part of the body and then stalls without closing.</summary>
+    public static RawHttpPeer StalledBody(string partialBody, int declaredLength) => new(async (socket, ct) =>
+    {
+        string head = $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {declaredLength}\r\n\r\n";
+        await socket.SendAsync(Encoding.ASCII.GetBytes(head + partialBody), SocketFlags.None, ct);
+        await Task.Delay(Timeout.Infinite, ct);
+    });
+
     public void Dispose()
     {
         _stop.Cancel();

@@ -48,6 +48,9 @@ public sealed class JsonResponseValidatorTests : ClassifierTestBase
         { "array", "application/json", """[{"id":1},{"id":2}]""" },
         { "vendor json", "application/vnd.api+json", """{"data":{"type":"contacts"}}""" },
         { "nested error member", "application/json", """{"data":{"error":"field-level note"}}""" },
+        { "error false", "application/json", """{"error":false,"data":[]}""" },
+        { "error empty", "application/json", """{"error":"","data":[]}""" },
+        { "error zero", "application/json", """{"error":0,"data":[]}""" },
         { "byte order mark", "application/json", "\uFEFF{\"ok\":true}" },
         { "event stream", "text/event-stream", "data: {\"delta\":\"Hel" },
     };

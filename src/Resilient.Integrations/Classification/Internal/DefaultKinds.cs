@@ -35,7 +35,7 @@ internal static class DefaultKinds
                 // Open (or isolated) circuit: failed fast, the upstream was not touched; retrying now cannot help.
                 return Of(FailureKind.Unavailable, exception, "circuit open") with { RetryMayHelp = false };
             case PacingRejectedException paced:
-                return Of(FailureKind.RateLimit, exception, "held for a rate-limit reset longer than allowed") with { RetryAfter = paced.RetryAfter };
+                return Of(FailureKind.RateLimit, exception, "held for a rate-limit reset longer than allowed") with { RetryAfter = paced.RetryAfter, RetryMayHelp = false };
             case RateLimiterRejectedException limited:
                 return Of(FailureKind.RateLimit, exception) with { RetryAfter = limited.RetryAfter };
             case TimeoutRejectedException or TimeoutException:
@@ -85,12 +85,14 @@ internal static class DefaultKinds
         }
 
         int status = exception.Status;
-        var classification = new FailureClassification(WellKnownErrorCodes.Refine(ForStatus(status), status, providerCode, body))
+        var kind = WellKnownErrorCodes.Refine(ForStatus(status), status, providerCode, body);
+        var classification = new FailureClassification(kind)
         {
             StatusCode = (HttpStatusCode)status,
             ProviderCode = providerCode,
             Exception = exception,
-            RetryAfter = RetryHintParser.FromHeaders(Header, timeProvider) ?? (body is null ? null : RetryHintParser.FromBody(body)),
+            RetryAfter = RetryHintParser.FromHeaders(Header, timeProvider, rateLimited: kind == FailureKind.RateLimit)
+                ?? (body is null ? null : RetryHintParser.FromBody(body)),
         };
         return RetryHintParser.ShouldRetry(Header("x-should-retry")) is bool allowed ? classification with { RetryMayHelp = allowed } : classification;
     }

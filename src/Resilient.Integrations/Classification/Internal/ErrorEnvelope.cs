@@ -42,6 +42,15 @@ internal static class ErrorEnvelope
         }
     }
 
+    /// <summary>Whether an <c>error</c> value says something went wrong: an object, a non-empty string or <c>true</c>; not <c>null</c>, <c>false</c> or <c>""</c>.</summary>
+    public static bool IsMeaningfulError(ref Utf8JsonReader reader) => reader.TokenType switch
+    {
+        JsonTokenType.StartObject or JsonTokenType.StartArray or JsonTokenType.True => true,
+        JsonTokenType.Number => !reader.TryGetDouble(out double code) || code != 0,
+        JsonTokenType.String => reader.ValueSpan.Length > 0,
+        _ => false,
+    };
+
     public static ReadOnlySpan<byte> SkipBom(ReadOnlySpan<byte> json) =>
         json.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? json[3..] : json;
 
@@ -64,7 +73,7 @@ internal static class ErrorEnvelope
                 break;
             }
 
-            if (isError && reader.TokenType != JsonTokenType.Null)
+            if (isError && IsMeaningfulError(ref reader))
             {
                 hasErrorMember = true;
                 if (reader.TokenType == JsonTokenType.StartObject)

@@ -26,17 +26,21 @@ internal static class RetryHintParser
         ("anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset"),
     ];
 
-    public static TimeSpan? FromHeaders(HttpResponseHeaders headers, TimeProvider timeProvider) =>
-        FromHeaders(name => First(headers, name), timeProvider);
+    public static TimeSpan? FromHeaders(HttpResponseHeaders headers, TimeProvider timeProvider, bool rateLimited) =>
+        FromHeaders(name => First(headers, name), timeProvider, rateLimited);
 
-    /// <summary>The same for any header source, e.g. an SDK's raw response.</summary>
-    public static TimeSpan? FromHeaders(Func<string, string?> header, TimeProvider timeProvider)
+    /// <summary>
+    /// The same for any header source, e.g. an SDK's raw response. Rate-limit reset headers describe the
+    /// rate limit only, so they count as a hint only when the failure is a rate limit: a 529 or 503 that
+    /// happens to carry them must not wait for the next rate window.
+    /// </summary>
+    public static TimeSpan? FromHeaders(Func<string, string?> header, TimeProvider timeProvider, bool rateLimited)
     {
         if (TryMilliseconds(header("retry-after-ms"), out var hint) ||
             TryMilliseconds(header("x-ms-retry-after-ms"), out hint) ||
             TryRetryAfter(header("Retry-After"), timeProvider, out hint) ||
-            TryResets(header, OpenAiLimits, timeProvider, out hint) ||
-            TryResets(header, AnthropicLimits, timeProvider, out hint))
+            (rateLimited && TryResets(header, OpenAiLimits, timeProvider, out hint)) ||
+            (rateLimited && TryResets(header, AnthropicLimits, timeProvider, out hint)))
         {
             return hint;
         }

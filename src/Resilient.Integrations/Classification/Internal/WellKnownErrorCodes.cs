@@ -14,6 +14,8 @@ internal static class WellKnownErrorCodes
         "quotaExceeded",                    // Google APIs
         "dailyLimitExceeded",               // Google APIs
         "REQUEST_LIMIT_EXCEEDED",           // Salesforce: rolling 24-hour API request limit
+        "PerDay",                           // Gemini: a per-day quotaId (e.g. GenerateRequestsPerDayPerProjectPerModel)
+        "limit: 0",                         // Gemini: a quota of zero (free tier not available)
     ];
 
     private static readonly string[] RateLimitCodes =

@@ -14,9 +14,11 @@ namespace Resilient.Integrations.DependencyInjection.Internal;
 /// and reloads the options when it changes. Apps without configuration simply keep the code's options.
 /// </summary>
 internal sealed class IntegrationConfiguration(string name, IServiceProvider services)
-    : IConfigureNamedOptions<ResilientIntegrationOptions>, IOptionsChangeTokenSource<ResilientIntegrationOptions>
+    : IConfigureNamedOptions<ResilientIntegrationOptions>, IOptionsChangeTokenSource<ResilientIntegrationOptions>, IDisposable
 {
     internal static readonly IChangeToken NeverChanges = new CancellationChangeToken(CancellationToken.None);
+
+    private SectionChangeWatcher? _watcher;
 
     public string Name => name;
 
@@ -32,12 +34,30 @@ internal sealed class IntegrationConfiguration(string name, IServiceProvider ser
 
     public void Configure(ResilientIntegrationOptions options) => Configure(Options.DefaultName, options);
 
-    public IChangeToken GetChangeToken() => services.GetService<IConfiguration>()?.GetReloadToken() ?? IntegrationConfiguration.NeverChanges;
+    public IChangeToken GetChangeToken() => Watch(services, ref _watcher, $"{ResilientIntegrationOptionsValidator.SectionName}:{name}");
+
+    public void Dispose() => _watcher?.Dispose();
+
+    internal static IChangeToken Watch(IServiceProvider services, ref SectionChangeWatcher? watcher, string path)
+    {
+        if (watcher is null && services.GetService<IConfiguration>() is { } configuration)
+        {
+            var created = new SectionChangeWatcher(configuration, path);
+            if (Interlocked.CompareExchange(ref watcher, created, null) is not null)
+            {
+                created.Dispose();
+            }
+        }
+
+        return watcher?.Token ?? NeverChanges;
+    }
 }
 
 /// <summary>Binds <c>ResilientIntegrations:Alerts</c> the same way.</summary>
-internal sealed class AlertConfiguration(IServiceProvider services) : IConfigureOptions<AlertOptions>, IOptionsChangeTokenSource<AlertOptions>
+internal sealed class AlertConfiguration(IServiceProvider services) : IConfigureOptions<AlertOptions>, IOptionsChangeTokenSource<AlertOptions>, IDisposable
 {
+    private SectionChangeWatcher? _watcher;
+
     public string Name => Options.DefaultName;
 
     public void Configure(AlertOptions options)
@@ -48,5 +68,7 @@ internal sealed class AlertConfiguration(IServiceProvider services) : IConfigure
         }
     }
 
-    public IChangeToken GetChangeToken() => services.GetService<IConfiguration>()?.GetReloadToken() ?? IntegrationConfiguration.NeverChanges;
+    public IChangeToken GetChangeToken() => IntegrationConfiguration.Watch(services, ref _watcher, AlertOptionsValidator.SectionName);
+
+    public void Dispose() => _watcher?.Dispose();
 }

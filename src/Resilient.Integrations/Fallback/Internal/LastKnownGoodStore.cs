@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Caching.Memory;
 using Resilient.Integrations.Classification;
-using Resilient.Integrations.Internal;
 using Resilient.Integrations.Redaction.Internal;
 
 namespace Resilient.Integrations.Fallback.Internal;
@@ -48,15 +47,9 @@ internal sealed class LastKnownGoodStore : IDisposable
         return key.ToString();
     }
 
-    public async ValueTask RememberAsync(string key, HttpResponseMessage response, FallbackPolicy policy, SecretRedactor redactor, CancellationToken cancellationToken)
+    public void Remember(string key, HttpResponseMessage response, ReadOnlySpan<byte> body, FallbackPolicy policy, SecretRedactor redactor)
     {
-        var body = await ResponseBodyReader.ReadPrefixAsync(response, policy.MaxEntryBytes, cancellationToken).ConfigureAwait(false);
-        if (!body.IsComplete)
-        {
-            return;
-        }
-
-        var stored = StoredResponse.From(response, body.Span, _time.GetUtcNow(), redactor.IsSensitiveHeader);
+        var stored = StoredResponse.From(response, body, _time.GetUtcNow(), redactor.IsSensitiveHeader);
         _cache.Set(key, stored, new MemoryCacheEntryOptions { Size = stored.Size, AbsoluteExpirationRelativeToNow = policy.MaxStaleness });
     }
 

@@ -1,5 +1,6 @@
 using Polly;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Internal;
 
 namespace Resilient.Integrations.Policies.Internal;
 
@@ -10,11 +11,15 @@ internal sealed class CallState
 
     private int[]? _retriesByKind;
 
-    public CallState(long startTimestamp, TimeSpan totalTimeout)
+    public CallState(long startTimestamp, TimeSpan totalTimeout, CancellationToken callerToken)
     {
         StartTimestamp = startTimestamp;
         TotalTimeout = totalTimeout;
+        CallerToken = callerToken;
     }
+
+    /// <summary>The caller's own token, to tell its cancellation from a timeout's.</summary>
+    public CancellationToken CallerToken { get; }
 
     public long StartTimestamp { get; }
 
@@ -26,6 +31,12 @@ internal sealed class CallState
     public FailureClassification Classification { get; private set; }
 
     public TimeSpan PlannedDelay { get; set; }
+
+    /// <summary>Whether a good response should be read for the last-known-good copy (the request is cacheable).</summary>
+    public bool KeepBody { get; init; }
+
+    /// <summary>The body of the last good attempt, read inside its attempt timeout, for the last-known-good copy.</summary>
+    public BodyPrefix? KeptBody { get; set; }
 
     public static CallState? Of(ResilienceContext context) =>
         context.Properties.TryGetValue(Key, out var state) ? state : null;

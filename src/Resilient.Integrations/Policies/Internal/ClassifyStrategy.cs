@@ -33,18 +33,32 @@ internal sealed class ClassifyStrategy(IntegrationRuntime runtime, ResilientInte
             return Outcome.FromException<HttpResponseMessage>(ex);
         }
 
-        CallState.Of(context)?.Remember(response, classification);
-        if (classification.IsFailure)
+        var call = CallState.Of(context);
+        call?.Remember(response, classification);
+        if (call is { KeepBody: true } && !classification.IsFailure && response.IsSuccessStatusCode && !IsStream(response))
         {
-            response.RequestMessage?.Options.Set(IntegrationFailureHttpExtensions.ClassificationKey, classification);
-            if (classification.Kind == FailureKind.BadResponse && options.RawResponseLogBytes > 0)
+            // Read for the last-known-good copy here, inside the attempt timeout: a stalling body times the attempt out.
+            try
             {
-                await LogRawResponseAsync(response, classification, context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+                var body = await ResponseBodyReader.ReadPrefixAsync(response, options.Fallback.MaxEntryBytes, context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+                call.KeptBody = body.IsComplete ? body : null;
             }
+            catch (Exception ex)
+            {
+                response.Dispose();
+                return Outcome.FromException<HttpResponseMessage>(ex);
+            }
+        }
+        if (classification.Kind == FailureKind.BadResponse && options.RawResponseLogBytes > 0)
+        {
+            await LogRawResponseAsync(response, classification, context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
         }
 
         return outcome;
     }
+
+    private static bool IsStream(HttpResponseMessage response) =>
+        response.Content.Headers.ContentType?.MediaType is "text/event-stream" or "application/x-ndjson" or "application/jsonl";
 
     private async ValueTask LogRawResponseAsync(HttpResponseMessage response, FailureClassification classification, CancellationToken cancellationToken)
     {

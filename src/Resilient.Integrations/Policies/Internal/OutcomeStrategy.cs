@@ -23,7 +23,7 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         var callerToken = context.CancellationToken;
         var request = context.GetRequestMessage();
         string? fallbackKey = LastKnownGoodStore.KeyFor(request, options.Fallback, redactor);
-        var call = new CallState(runtime.Time.GetTimestamp(), options.TotalTimeout);
+        var call = new CallState(runtime.Time.GetTimestamp(), options.TotalTimeout, callerToken) { KeepBody = fallbackKey is not null };
         context.Properties.Set(CallState.Key, call);
         runtime.Budget.RecordRequest(options.RetryBudget);
 
@@ -36,9 +36,10 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         var classification = await runtime.ClassifyAsync(outcome, context).ConfigureAwait(context.ContinueOnCapturedContext);
         if (!classification.IsFailure)
         {
-            if (fallbackKey is not null && outcome.Result is { IsSuccessStatusCode: true } good)
+            if (fallbackKey is not null && outcome.Result is { IsSuccessStatusCode: true } good &&
+                ReferenceEquals(call.ClassifiedResponse, good) && call.KeptBody is { } body)
             {
-                await runtime.LastKnownGood.RememberAsync(fallbackKey, good, options.Fallback, redactor, callerToken).ConfigureAwait(context.ContinueOnCapturedContext);
+                runtime.LastKnownGood.Remember(fallbackKey, good, body.Span, options.Fallback, redactor);
             }
 
             return outcome;
@@ -58,11 +59,18 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
 
         if (outcome.Exception is null && !options.ThrowOnFailure)
         {
+            // Only the final outcome is labelled: an attempt that failed before a retry succeeded leaves no mark.
+            outcome.Result!.RequestMessage?.Options.Set(IntegrationFailureHttpExtensions.ClassificationKey, classification);
             return outcome;
         }
 
         outcome.Result?.Dispose();
-        return Outcome.FromException<HttpResponseMessage>(new IntegrationFailureException(runtime.Name, classification, outcome.Exception));
+        var redacted = classification with
+        {
+            Reason = classification.Reason is null ? null : redactor.Redact(classification.Reason, request),
+            ProviderCode = classification.ProviderCode is null ? null : redactor.Redact(classification.ProviderCode, request),
+        };
+        return Outcome.FromException<HttpResponseMessage>(new IntegrationFailureException(runtime.Name, redacted, outcome.Exception));
     }
 
     private void Report(FailureClassification classification, HttpRequestMessage? request) =>

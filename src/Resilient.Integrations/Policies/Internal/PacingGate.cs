@@ -28,14 +28,15 @@ internal sealed class PacingGate
         return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
     }
 
-    public void Observe(HttpResponseHeaders headers, FailureClassification classification)
+    /// <summary>Learns a reset from a response. A hold never exceeds <paramref name="maxHold"/>, so one absurd hint cannot lock the integration out.</summary>
+    public void Observe(HttpResponseHeaders headers, FailureClassification classification, TimeSpan maxHold)
     {
         TimeSpan? wait = classification.Kind == FailureKind.RateLimit
             ? classification.RetryAfter
             : RetryHintParser.SpentLimitReset(headers, _time);
         if (wait is { } w && w > TimeSpan.Zero)
         {
-            HoldUntil(_time.GetUtcNow() + w);
+            HoldUntil(_time.GetUtcNow() + (w < maxHold ? w : maxHold));
         }
     }
 

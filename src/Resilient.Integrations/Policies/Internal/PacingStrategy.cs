@@ -39,7 +39,7 @@ internal sealed class PacingStrategy(IntegrationRuntime runtime, PacingPolicy po
         {
             var call = CallState.Of(context);
             var classification = call is not null && ReferenceEquals(call.ClassifiedResponse, response) ? call.Classification : FailureClassification.Success;
-            runtime.Pacing.Observe(response.Headers, classification);
+            runtime.Pacing.Observe(response.Headers, classification, policy.MaxWait);
         }
 
         return outcome;

@@ -77,7 +77,9 @@ internal static class PipelineComposer
         {
             if (args.Outcome.Exception is OperationCanceledException && args.Context.CancellationToken.IsCancellationRequested)
             {
-                return false;
+                // The caller's own cancellation says nothing about the service; the total timeout cutting an
+                // attempt does: it counts as a timeout, so a hanging half-open probe cannot close the circuit.
+                return CallState.Of(args.Context) is { } call && !call.CallerToken.IsCancellationRequested;
             }
 
             var classification = await classify(args.Outcome, args.Context).ConfigureAwait(false);
@@ -85,13 +87,13 @@ internal static class PipelineComposer
         },
         OnOpened = args =>
         {
-            var kind = args.Outcome.Exception is TimeoutRejectedException ? FailureKind.Timeout : FailureKind.Unavailable;
+            var kind = args.Outcome.Exception is TimeoutRejectedException or OperationCanceledException ? FailureKind.Timeout : FailureKind.Unavailable;
             Log.CircuitOpened(runtime.Logger, runtime.Name, args.BreakDuration, kind);
             if (policy.Alert is { } severity)
             {
                 runtime.RaiseAlert(
                     severity,
-                    FailureKind.Unavailable,
+                    kind,
                     $"circuit opened for {args.BreakDuration}: calls fail fast without reaching the service",
                     new Dictionary<string, string>(StringComparer.Ordinal) { ["break_duration"] = args.BreakDuration.ToString() });
             }

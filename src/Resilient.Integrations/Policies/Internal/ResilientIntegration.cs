@@ -43,7 +43,7 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
         var context = ResilienceContextPool.Shared.Get(key, cancellationToken);
         try
         {
-            context.Properties.Set(CallState.Key, new CallState(runtime.Time.GetTimestamp(), options.TotalTimeout));
+            context.Properties.Set(CallState.Key, new CallState(runtime.Time.GetTimestamp(), options.TotalTimeout, cancellationToken));
             runtime.Budget.RecordRequest(options.RetryBudget);
             var outcome = await pipeline.ExecuteOutcomeAsync(
                 static async (ctx, state) =>

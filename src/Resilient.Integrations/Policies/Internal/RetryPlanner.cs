@@ -16,7 +16,7 @@ internal sealed class RetryPlanner(IntegrationRuntime runtime, ResilientIntegrat
     public RetryStrategyOptions<T> ToStrategyOptions<T>(Func<Outcome<T>, ResilienceContext, ValueTask<FailureClassification>> classify) => new()
     {
         Name = "Retry",
-        MaxRetryAttempts = Math.Max(1, Enum.GetValues<FailureKind>().Sum(k => k == FailureKind.None ? 0 : options.PolicyFor(k).MaxRetries)),
+        MaxRetryAttempts = Enum.GetValues<FailureKind>().Sum(k => k == FailureKind.None ? 0 : Math.Max(1, options.PolicyFor(k).MaxRetries)),
         ShouldHandle = async args =>
             !(args.Outcome.Exception is OperationCanceledException && args.Context.CancellationToken.IsCancellationRequested) &&
             ShouldRetry(await classify(args.Outcome, args.Context).ConfigureAwait(false), args.Context),
@@ -47,8 +47,10 @@ internal sealed class RetryPlanner(IntegrationRuntime runtime, ResilientIntegrat
         var policy = options.PolicyFor(kind);
         int done = call.RetriesFor(kind);
 
-        // For transient kinds, RetryMayHelp false means the server (x-should-retry) or an open circuit said no.
-        if (done >= policy.MaxRetries || (kind.IsTransient() && !classification.RetryMayHelp))
+        // For transient kinds, RetryMayHelp false means the server (x-should-retry) or an open circuit said no;
+        // for the others, true means the server or a rule said a retry is worth one try.
+        int allowed = !kind.IsTransient() && classification.RetryMayHelp ? Math.Max(1, policy.MaxRetries) : policy.MaxRetries;
+        if (done >= allowed || (kind.IsTransient() && !classification.RetryMayHelp))
         {
             return false;
         }

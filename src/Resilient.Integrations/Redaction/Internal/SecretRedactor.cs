@@ -118,10 +118,12 @@ internal sealed partial class SecretRedactor
     [GeneratedRegex(@"\b(sk-|sk_live_|sk_test_|AIza|xox[bpas]-)[A-Za-z0-9_\-]{6,}")]
     private static partial Regex SecretKey();
 
-    [GeneratedRegex(@"(?i)(""(?:api[_-]?key|x-api-key|apikey|password|passwd|secret|client[_-]?secret|token|access[_-]?token|refresh[_-]?token|id[_-]?token|authorization|cookie)""\s*:\s*)""(?:[^""\\]|\\.)*""")]
+    // Any member whose name mentions a key, token, secret or password; the value may be cut off by a bounded prefix.
+    [GeneratedRegex(@"(?i)(""[\w.-]*(?:key|token|secret|password|passwd|authorization|cookie|credential)[\w.-]*""\s*:\s*)""(?:[^""\\]|\\.)*(?:""|$)")]
     private static partial Regex SecretJsonMember();
 
-    [GeneratedRegex(@"(?i)\b(api[_-]?key|apikey|key|token|access_token|password|secret|client_secret|sig|signature|code)=([^&\s""'<>]+)")]
+    // Any query or form parameter whose name mentions a key, token, secret, password or signature (refresh_token=, x-api-key=, sig=).
+    [GeneratedRegex(@"(?i)(?<![\w.-])([\w.-]*(?:key|token|secret|password|passwd|signature|credential)[\w.-]*|sig|code)=([^&\s""'<>]+)")]
     private static partial Regex SecretQueryValue();
 
     [GeneratedRegex(@"https?://[^\s""'<>]+")]
