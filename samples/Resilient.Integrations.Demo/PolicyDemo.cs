@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Resilient.Integrations;
 using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Batch;
+using Resilient.Integrations.Fallback;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
@@ -16,7 +17,9 @@ internal static class PolicyDemo
     {
         Console.WriteLine("== Part 2: per-kind policies on a simulated CRM (services.AddResilientIntegration(\"crm\"))");
         using var crm = WireMockServer.Start(new WireMockServerSettings { Urls = ["http://127.0.0.1:0"] });
+        var clock = new DemoClock();
         var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(clock);
         services.AddResilientIntegration("crm", o =>
             {
                 o.BaseAddress = new Uri(crm.Url!);
@@ -30,10 +33,11 @@ internal static class PolicyDemo
 
         await Phase("healthy", crm, Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""[{"id":1,"name":"Ada"}]"""), http);
         await Phase("rate limited (429, retry-after-ms: 300)", crm, Response.Create().WithStatusCode(429).WithHeader("retry-after-ms", "300"), http, recoverAfterFirst: true);
+        clock.Offset += TimeSpan.FromHours(6);
+        Console.WriteLine("   ... 6 hours later ...");
         await Phase("token expired (401)", crm, Response.Create().WithStatusCode(401).WithHeader("Content-Type", "application/json").WithBody("""{"error":{"code":"invalid_token"}}"""), http);
-        await Phase("down (503)", crm, Response.Create().WithStatusCode(503), http);
-        await Phase("still down: the circuit opens", crm, Response.Create().WithStatusCode(503), http);
-        await Phase("circuit open: fails fast without calling the CRM", crm, Response.Create().WithStatusCode(503), http);
+        await Phase("down (503): retried, then the circuit opens", crm, Response.Create().WithStatusCode(503), http);
+        await Phase("still down: circuit open, the CRM is spared", crm, Response.Create().WithStatusCode(503), http);
         await Task.Delay(TimeSpan.FromSeconds(1.1));
         await Phase("recovered (after the break)", crm, Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("[]"), http);
 
@@ -76,18 +80,28 @@ internal static class PolicyDemo
         try
         {
             using var answer = await http.GetAsync("/contacts");
-            outcome = $"{(int)answer.StatusCode} OK";
+            outcome = answer.GetDegradation() is { } stale
+                ? $"{(int)answer.StatusCode} from the last good copy ({stale.Kind}): \"{stale.NoticeFor("Report generated with data")}\""
+                : $"{(int)answer.StatusCode} live";
         }
         catch (IntegrationFailureException ex)
         {
             outcome = ex.Classification.ToString();
         }
 
-        Console.WriteLine($"{name,-52} -> {outcome,-58} upstream attempts: {crm.LogEntries.Count()}, {watch.ElapsedMilliseconds} ms");
+        Console.WriteLine($"{name,-48} upstream attempts: {crm.LogEntries.Count()}, {watch.ElapsedMilliseconds,4} ms -> {outcome}");
         await Task.Delay(100); // let the background alert dispatcher print
     }
 
     private sealed record Contact(string Name);
+
+    /// <summary>The system clock, moved forward on demand so the demo can show "6 hours ago" without waiting 6 hours.</summary>
+    private sealed class DemoClock : TimeProvider
+    {
+        public TimeSpan Offset { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Offset;
+    }
 
     private sealed class ConsoleAlertSink : IAlertSink
     {
