@@ -29,6 +29,7 @@ public static class ResilientIntegrationHttpClientBuilderExtensions
 
         var services = builder.Services;
         CoreServices.Add(services);
+        services.AddSingleton(new Resilient.Integrations.Health.Internal.IntegrationName(name));
 
         var options = services.AddOptions<ResilientIntegrationOptions>(name);
         if (configure is not null)

@@ -71,6 +71,10 @@ public sealed class ResilientIntegrationOptions
     /// <value>Defaults to on: GET and HEAD responses kept up to 1 MiB each and served for at most 24 hours.</value>
     public FallbackPolicy Fallback { get; set; } = new();
 
+    /// <summary>Gets or sets how results turn into Green, Yellow and Red.</summary>
+    /// <value>Defaults to 2 consistent results per change, Red after 3 timeouts in a row, Yellow above 10 s latency.</value>
+    public Health.HealthPolicy Health { get; set; } = new();
+
     /// <summary>Gets or sets how many bytes of a bad response are logged (redacted).</summary>
     /// <value>Defaults to 4096. Must be between 0 and 65536.</value>
     public int RawResponseLogBytes { get; set; } = 4096;

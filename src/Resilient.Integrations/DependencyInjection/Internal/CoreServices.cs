@@ -3,6 +3,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Alerts.Internal;
+using Resilient.Integrations.Health;
+using Resilient.Integrations.Health.Internal;
 using Resilient.Integrations.Policies;
 using Resilient.Integrations.Policies.Internal;
 using Resilient.Integrations.Telemetry.Internal;
@@ -33,5 +35,7 @@ internal static class CoreServices
         services.AddSingleton<IConfigureOptions<AlertOptions>>(sp => sp.GetRequiredService<AlertConfiguration>());
         services.AddSingleton<IOptionsChangeTokenSource<AlertOptions>>(sp => sp.GetRequiredService<AlertConfiguration>());
         services.AddOptions<AlertOptions>().ValidateOnStart();
+        services.TryAddSingleton<HealthMonitor>();
+        services.TryAddSingleton<IIntegrationHealthMonitor>(sp => sp.GetRequiredService<HealthMonitor>());
     }
 }

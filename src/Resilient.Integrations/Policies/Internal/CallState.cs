@@ -32,6 +32,9 @@ internal sealed class CallState
 
     public TimeSpan PlannedDelay { get; set; }
 
+    /// <summary>Whether the call is a health probe: one attempt, no fallback, judged by the health layer alone.</summary>
+    public bool IsProbe { get; init; }
+
     /// <summary>Whether a good response should be read for the last-known-good copy (the request is cacheable).</summary>
     public bool KeepBody { get; init; }
 

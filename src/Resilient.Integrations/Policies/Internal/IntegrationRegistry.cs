@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Health.Internal;
 using Resilient.Integrations.Telemetry.Internal;
 
 namespace Resilient.Integrations.Policies.Internal;
@@ -14,7 +15,8 @@ internal sealed class IntegrationRegistry(
     TimeProvider time,
     IntegrationMetrics metrics,
     IAlertDispatcher alerts,
-    ILoggerFactory loggerFactory) : IDisposable
+    ILoggerFactory loggerFactory,
+    HealthMonitor health) : IDisposable
 {
     private readonly ConcurrentDictionary<string, IntegrationRuntime> _runtimes = new(StringComparer.Ordinal);
 
@@ -25,7 +27,8 @@ internal sealed class IntegrationRegistry(
         metrics,
         alerts,
         loggerFactory.CreateLogger("Resilient.Integrations." + n),
-        integrationOptions.Get(n).Fallback.SizeLimitBytes));
+        integrationOptions.Get(n).Fallback.SizeLimitBytes,
+        health));
 
     public void Dispose()
     {

@@ -5,6 +5,7 @@ using Polly.CircuitBreaker;
 using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Classification;
 using Resilient.Integrations.Fallback.Internal;
+using Resilient.Integrations.Health.Internal;
 using Resilient.Integrations.Redaction.Internal;
 using Resilient.Integrations.Telemetry.Internal;
 
@@ -17,8 +18,9 @@ namespace Resilient.Integrations.Policies.Internal;
 internal sealed class IntegrationRuntime : IDisposable
 {
     public IntegrationRuntime(
-        string name, IFailureClassifier classifier, TimeProvider time, IntegrationMetrics metrics, IAlertDispatcher alerts, ILogger logger, long fallbackSizeLimit)
+        string name, IFailureClassifier classifier, TimeProvider time, IntegrationMetrics metrics, IAlertDispatcher alerts, ILogger logger, long fallbackSizeLimit, HealthMonitor health)
     {
+        Health = health;
         Name = name;
         Classifier = classifier;
         Time = time;
@@ -47,6 +49,8 @@ internal sealed class IntegrationRuntime : IDisposable
     public PacingGate Pacing { get; }
 
     public LastKnownGoodStore LastKnownGood { get; }
+
+    public HealthMonitor Health { get; }
 
     /// <summary>Gets or sets the state of the current pipeline's circuit breaker.</summary>
     public CircuitBreakerStateProvider? Circuit { get; set; }

@@ -2,6 +2,7 @@ using Polly;
 using Resilient.Integrations.Classification;
 using Resilient.Integrations.Fallback;
 using Resilient.Integrations.Fallback.Internal;
+using Resilient.Integrations.Health;
 using Resilient.Integrations.Redaction.Internal;
 using Resilient.Integrations.Telemetry.Internal;
 
@@ -22,8 +23,9 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
     {
         var callerToken = context.CancellationToken;
         var request = context.GetRequestMessage();
-        string? fallbackKey = LastKnownGoodStore.KeyFor(request, options.Fallback, redactor);
-        var call = new CallState(runtime.Time.GetTimestamp(), options.TotalTimeout, callerToken) { KeepBody = fallbackKey is not null };
+        bool isProbe = request is not null && request.Options.TryGetValue(HttpHealthProbe.ProbeKey, out bool probe) && probe;
+        string? fallbackKey = isProbe ? null : LastKnownGoodStore.KeyFor(request, options.Fallback, redactor);
+        var call = new CallState(runtime.Time.GetTimestamp(), options.TotalTimeout, callerToken) { KeepBody = fallbackKey is not null, IsProbe = isProbe };
         context.Properties.Set(CallState.Key, call);
         runtime.Budget.RecordRequest(options.RetryBudget);
 
@@ -36,6 +38,7 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         var classification = await runtime.ClassifyAsync(outcome, context).ConfigureAwait(context.ContinueOnCapturedContext);
         if (!classification.IsFailure)
         {
+            FeedHealth(isProbe, classification, call);
             if (fallbackKey is not null && outcome.Result is { IsSuccessStatusCode: true } good &&
                 ReferenceEquals(call.ClassifiedResponse, good) && call.KeptBody is { } body)
             {
@@ -46,7 +49,13 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         }
 
         request ??= outcome.Result?.RequestMessage;
-        Report(classification, request);
+        if (!isProbe)
+        {
+            // The call's own alert first: the health layer's "is Red" for the same kind is then the repeat.
+            Report(classification, request);
+        }
+
+        FeedHealth(isProbe, classification, call);
         if (fallbackKey is not null && options.Fallback.ServeOn.Contains(classification.Kind) &&
             runtime.LastKnownGood.TryServe(fallbackKey, request!, classification, options.Fallback) is { } copy)
         {
@@ -71,6 +80,16 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
             ProviderCode = classification.ProviderCode is null ? null : redactor.Redact(classification.ProviderCode, request),
         };
         return Outcome.FromException<HttpResponseMessage>(new IntegrationFailureException(runtime.Name, redacted, outcome.Exception));
+    }
+
+    private void FeedHealth(bool isProbe, FailureClassification classification, CallState call)
+    {
+        // Live traffic feeds the health layer too: a 401 on a real call turns the integration Red at once.
+        // A rejected request or an unrecognised exception says more about the caller than about the service.
+        if (!isProbe && classification.Kind is not (FailureKind.Rejected or FailureKind.Unknown))
+        {
+            runtime.Health.Report(runtime.Name, new HealthProbeResult(classification, runtime.Time.GetElapsedTime(call.StartTimestamp)));
+        }
     }
 
     private void Report(FailureClassification classification, HttpRequestMessage? request) =>

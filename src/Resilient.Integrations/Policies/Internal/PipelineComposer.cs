@@ -98,6 +98,9 @@ internal static class PipelineComposer
                     new Dictionary<string, string>(StringComparer.Ordinal) { ["break_duration"] = args.BreakDuration.ToString() });
             }
 
+            // After the circuit's own alert, so that the health layer's "is Red" repeat is the one suppressed.
+            runtime.Health.ForceRed(runtime.Name, new FailureClassification(kind) { Reason = "circuit open" });
+
             return default;
         },
         OnClosed = _ =>

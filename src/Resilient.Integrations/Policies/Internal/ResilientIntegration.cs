@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Polly;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Health;
 using Resilient.Integrations.Redaction.Internal;
 
 namespace Resilient.Integrations.Policies.Internal;
@@ -41,9 +42,10 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
         string fallbackKey = "call:" + key;
 
         var context = ResilienceContextPool.Shared.Get(key, cancellationToken);
+        long started = runtime.Time.GetTimestamp();
         try
         {
-            context.Properties.Set(CallState.Key, new CallState(runtime.Time.GetTimestamp(), options.TotalTimeout, cancellationToken));
+            context.Properties.Set(CallState.Key, new CallState(started, options.TotalTimeout, cancellationToken));
             runtime.Budget.RecordRequest(options.RetryBudget);
             var outcome = await pipeline.ExecuteOutcomeAsync(
                 static async (ctx, state) =>
@@ -63,6 +65,7 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
             if (outcome.Exception is null)
             {
                 var value = (T)outcome.Result!;
+                runtime.Health.Report(Name, HealthProbeResult.Healthy(runtime.Time.GetElapsedTime(started)));
                 if (options.Fallback.Enabled)
                 {
                     runtime.LastKnownGood.RememberValue(fallbackKey, value, options.Fallback);
@@ -78,6 +81,11 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
             }
 
             runtime.ReportFailure(classification, "CALL", redactor.Redact(key), null, options, redactor);
+            if (classification.Kind is not (FailureKind.Rejected or FailureKind.Unknown))
+            {
+                runtime.Health.Report(Name, new HealthProbeResult(classification, runtime.Time.GetElapsedTime(started)));
+            }
+
             if (options.Fallback.Enabled && options.Fallback.ServeOn.Contains(classification.Kind) &&
                 runtime.LastKnownGood.TryServeValue(fallbackKey, classification, options.Fallback, out T? kept, out var degradation))
             {

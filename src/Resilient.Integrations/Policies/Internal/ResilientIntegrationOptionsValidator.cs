@@ -66,6 +66,12 @@ internal sealed class ResilientIntegrationOptionsValidator : IValidateOptions<Re
 
         Check(options.Pacing.MaxWait >= TimeSpan.Zero, "Pacing:MaxWait", options.Pacing.MaxWait, "must not be negative");
 
+        var health = options.Health;
+        Check(health.ConfirmAfter is >= 1 and <= 100, "Health:ConfirmAfter", health.ConfirmAfter, "must be between 1 and 100");
+        Check(health.RedAfterTimeouts is >= 1 and <= 100, "Health:RedAfterTimeouts", health.RedAfterTimeouts, "must be between 1 and 100");
+        Check(health.StaleAfterIntervals is >= 1 and <= 100, "Health:StaleAfterIntervals", health.StaleAfterIntervals, "must be between 1 and 100");
+        Check(health.LatencyThreshold > TimeSpan.Zero, "Health:LatencyThreshold", health.LatencyThreshold, "must be positive");
+
         var fallback = options.Fallback;
         Check(fallback.MaxStaleness > TimeSpan.Zero, "Fallback:MaxStaleness", fallback.MaxStaleness, "must be positive");
         Check(fallback.MaxEntryBytes is >= 1 and <= 64 * 1024 * 1024, "Fallback:MaxEntryBytes", fallback.MaxEntryBytes, "must be between 1 and 67108864");

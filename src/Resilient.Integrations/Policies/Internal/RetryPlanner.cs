@@ -39,7 +39,7 @@ internal sealed class RetryPlanner(IntegrationRuntime runtime, ResilientIntegrat
     private bool ShouldRetry(FailureClassification classification, ResilienceContext context)
     {
         var kind = classification.Kind;
-        if (CallState.Of(context) is not { } call || !classification.IsFailure || classification.IsCancellation)
+        if (CallState.Of(context) is not { } call || call.IsProbe || !classification.IsFailure || classification.IsCancellation)
         {
             return false;
         }
