@@ -46,10 +46,11 @@ public sealed class IntegrationHarness : IAsyncDisposable
         Action<ResilientIntegrationOptions>? configure = null,
         Action<IResilientIntegrationBuilder>? build = null,
         IDictionary<string, string?>? configuration = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        DateTimeOffset? start = null)
     {
         var server = LoopbackServer.Start();
-        var clock = new TestClock(new DateTimeOffset(2026, 11, 23, 6, 0, 0, TimeSpan.Zero));
+        var clock = new TestClock(start ?? new DateTimeOffset(2026, 11, 23, 6, 0, 0, TimeSpan.Zero));
         clock.Deadlines.UnionWith([AttemptTimeout, TotalTimeout, SinkTimeout]);
         var alerts = new RecordingAlertSink();
         var collection = new ServiceCollection();

@@ -1,0 +1,282 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Resilient.Integrations.Alerts;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Health;
+using Resilient.Integrations.Tests.Support;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+
+namespace Resilient.Integrations.Tests.Health;
+
+public sealed class HealthMonitorTests
+{
+    private static readonly DateTimeOffset FiveFifty = new(2026, 11, 23, 5, 50, 0, TimeSpan.Zero);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static IntegrationHarness Create(TimeSpan interval) =>
+        IntegrationHarness.Create(
+            build: b => b.AddHttpHealthProbe("/v1/models", o =>
+            {
+                o.Interval = interval;
+                o.InitialDelay = TimeSpan.Zero;
+                o.Jitter = TimeSpan.Zero;
+            }),
+            services: s => s.AddHealthChecks().AddResilientIntegrations(),
+            start: FiveFifty);
+
+    private static void Models(IntegrationHarness h, int status, params (string, string)[] headers)
+    {
+        h.Server.Reset();
+        var response = Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json").WithBody(status == 200 ? """{"data":[]}""" : """{"error":{"code":"x"}}""");
+        foreach (var (name, value) in headers)
+        {
+            response = response.WithHeader(name, value);
+        }
+
+        h.Server.Given(Request.Create().WithPath("/v1/models").UsingGet()).RespondWith(response);
+    }
+
+    private static IIntegrationHealthMonitor Monitor(IntegrationHarness h) => h.Provider.GetRequiredService<IIntegrationHealthMonitor>();
+
+    private static async Task StartProbesAsync(IntegrationHarness h)
+    {
+        foreach (var service in h.Provider.GetServices<IHostedService>())
+        {
+            await service.StartAsync(Ct);
+        }
+
+        await ProbedAsync(h);
+    }
+
+    /// <summary>Waits (bounded, real time) until the probe due now has reported.</summary>
+    private static async Task ProbedAsync(IntegrationHarness h)
+    {
+        var now = h.Clock.GetUtcNow();
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => Monitor(h).Get(IntegrationHarness.Name).LastResultAt == now);
+    }
+
+    private static async Task NextProbeAsync(IntegrationHarness h, TimeSpan after)
+    {
+        h.Clock.Advance(after);
+        await ProbedAsync(h);
+    }
+
+    [Fact]
+    public async Task Probe_TokenExpiresAt0558_RedAt0600ProbeWithOneCriticalAlertBeforeAnyWorkflowCall()
+    {
+        await using var h = Create(TimeSpan.FromMinutes(5));
+        Models(h, 200);
+        await StartProbesAsync(h);                                  // 05:50
+        await NextProbeAsync(h, TimeSpan.FromMinutes(5));           // 05:55
+        Assert.Equal(HealthState.Green, Monitor(h).Get("crm").State);
+
+        h.Clock.Advance(TimeSpan.FromMinutes(3));                   // 05:58: the token expires
+        Models(h, 401);
+        await NextProbeAsync(h, TimeSpan.FromMinutes(2));           // 06:00
+
+        var health = Monitor(h).Get("crm");
+        Assert.Equal(HealthState.Red, health.State);
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 6, 0, 0, TimeSpan.Zero), health.Since);
+        Assert.Equal(FailureKind.Auth, health.LastFailureKind);
+        await h.Alerts.WaitForAsync(1);
+        var alert = Assert.Single(await h.Alerts.SettleAsync());
+        Assert.Equal(AlertSeverity.Critical, alert.Severity);
+        Assert.Equal(FailureKind.Auth, alert.Kind);
+        Assert.All(h.Server.LogEntries, e => Assert.Equal("/v1/models", e.RequestMessage!.Path)); // probes only
+    }
+
+    [Fact]
+    public async Task Probe_RateLimited_YellowAndNoCriticalAlert()
+    {
+        await using var h = Create(TimeSpan.FromMinutes(1));
+        Models(h, 429, ("retry-after", "2"));
+        await StartProbesAsync(h);
+        await NextProbeAsync(h, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(HealthState.Yellow, Monitor(h).Get("crm").State);
+        await h.Alerts.WaitForAsync(1);
+        var alerts = await h.Alerts.SettleAsync();
+        Assert.Equal(AlertSeverity.Warning, Assert.Single(alerts).Severity);
+        Assert.DoesNotContain(alerts, a => a.Severity == AlertSeverity.Critical);
+    }
+
+    [Fact]
+    public async Task Probe_ApiFlappingEveryProbe_NoAlertStorm()
+    {
+        await using var h = Create(TimeSpan.FromMinutes(1));
+        Models(h, 200);
+        await StartProbesAsync(h);
+        for (int i = 0; i < 10; i++)
+        {
+            Models(h, i % 2 == 0 ? 503 : 200);
+            await NextProbeAsync(h, TimeSpan.FromMinutes(1));
+        }
+
+        Assert.Equal(HealthState.Green, Monitor(h).Get("crm").State);
+        Assert.Empty(await h.Alerts.SettleAsync());
+    }
+
+    [Fact]
+    public async Task Probe_DownThenRecovers_OneCriticalThenOneInfoRecoveredAlert()
+    {
+        await using var h = Create(TimeSpan.FromMinutes(1));
+        Models(h, 200);
+        await StartProbesAsync(h);                                  // Green
+        Models(h, 503);
+        await NextProbeAsync(h, TimeSpan.FromMinutes(1));
+        await NextProbeAsync(h, TimeSpan.FromMinutes(1));           // Red (2 in a row)
+        Assert.Equal(HealthState.Red, Monitor(h).Get("crm").State);
+        for (int i = 0; i < 10; i++)
+        {
+            await NextProbeAsync(h, TimeSpan.FromMinutes(1));       // still down: no repeats
+        }
+
+        Models(h, 200);
+        await NextProbeAsync(h, TimeSpan.FromMinutes(1));
+        await NextProbeAsync(h, TimeSpan.FromMinutes(1));           // Green after 12 minutes Red
+
+        Assert.Equal(HealthState.Green, Monitor(h).Get("crm").State);
+        var alerts = await h.Alerts.WaitForAsync(2);
+        Assert.Equal([AlertSeverity.Critical, AlertSeverity.Info], alerts.Select(a => a.Severity));
+        Assert.StartsWith("recovered after 12 minutes", alerts[1].Message, StringComparison.Ordinal);
+        Assert.Equal(2, (await h.Alerts.SettleAsync()).Count);
+    }
+
+    [Fact]
+    public async Task HealthCheck_ReportsCachedStateWithZeroUpstreamRequests()
+    {
+        await using var h = Create(TimeSpan.FromMinutes(1));
+        Models(h, 503);
+        await StartProbesAsync(h);
+        await NextProbeAsync(h, TimeSpan.FromMinutes(1));
+        int before = h.Server.LogEntries.Count();
+        var checks = h.Provider.GetRequiredService<HealthCheckService>();
+
+        var report = await checks.CheckHealthAsync(Ct);
+        await checks.CheckHealthAsync(Ct);
+
+        var entry = report.Entries["integration:crm"];
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.Equal("Red", entry.Data["state"]);
+        Assert.Equal("Unavailable", entry.Data["last_failure_kind"]);
+        Assert.Equal(before, h.Server.LogEntries.Count());
+    }
+
+    [Fact]
+    public async Task HealthCheck_YellowIsDegradedGreenIsHealthy()
+    {
+        await using var h = Create(TimeSpan.FromMinutes(1));
+        Models(h, 200);
+        await StartProbesAsync(h);
+        var checks = h.Provider.GetRequiredService<HealthCheckService>();
+        Assert.Equal(HealthStatus.Healthy, (await checks.CheckHealthAsync(Ct)).Entries["integration:crm"].Status);
+
+        Models(h, 429);
+        await NextProbeAsync(h, TimeSpan.FromMinutes(1));
+        await NextProbeAsync(h, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(HealthStatus.Degraded, (await checks.CheckHealthAsync(Ct)).Entries["integration:crm"].Status);
+    }
+
+    [Fact]
+    public async Task Get_LastResultOlderThanThreeIntervals_ReadsUnknown()
+    {
+        await using var h = Create(TimeSpan.FromMinutes(1));
+        Models(h, 200);
+        await StartProbesAsync(h);
+        await h.Provider.GetServices<IHostedService>().OfType<Resilient.Integrations.Health.Internal.HealthProbeScheduler>().Single().StopAsync(Ct);
+
+        h.Clock.Advance(TimeSpan.FromMinutes(3) + TimeSpan.FromSeconds(1));
+
+        Assert.Equal(HealthState.Unknown, Monitor(h).Get("crm").State);
+    }
+
+    [Fact]
+    public async Task LiveCall_AuthFailure_TurnsRedAtOnceAndRaisesStateChanged()
+    {
+        await using var h = IntegrationHarness.Create();
+        var changes = new List<HealthStateChange>();
+        Monitor(h).StateChanged += (_, change) => changes.Add(change);
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}"));
+        await h.GetAsync();
+        h.Server.Reset();
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet()).RespondWith(Response.Create().WithStatusCode(401));
+
+        await h.GetAsync();
+
+        Assert.Equal(HealthState.Red, Monitor(h).Get("crm").State);
+        Assert.Equal([(HealthState.Unknown, HealthState.Green), (HealthState.Green, HealthState.Red)], changes.Select(c => (c.Previous, c.Current)));
+    }
+
+    [Fact]
+    public async Task LiveCall_RejectedRequests_DoNotTouchHealth()
+    {
+        await using var h = IntegrationHarness.Create();
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet()).RespondWith(Response.Create().WithStatusCode(422));
+
+        await h.GetAsync();
+        await h.GetAsync();
+
+        Assert.Equal(HealthState.Unknown, Monitor(h).Get("crm").State);
+    }
+
+    [Fact]
+    public async Task LiveCall_CircuitOpens_TurnsRed()
+    {
+        await using var h = IntegrationHarness.Create(o =>
+        {
+            o.Unavailable.MaxRetries = 0;
+            o.CircuitBreaker.MinimumThroughput = 2;
+            o.CircuitBreaker.FailureRatio = 0.5;
+            o.Health.ConfirmAfter = 10;
+        });
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet()).RespondWith(Response.Create().WithStatusCode(503));
+
+        await h.GetAsync();
+        await h.GetAsync();
+
+        var health = Monitor(h).Get("crm");
+        Assert.Equal(HealthState.Red, health.State);
+    }
+
+    [Fact]
+    public async Task Probe_TimeoutsInARow_YellowThenRed()
+    {
+        int runs = 0;
+        await using var h = IntegrationHarness.Create(
+            build: b => b.AddHealthProbe(_ => new ThrowingProbe(() => { runs++; return new TimeoutException("slow"); }), o =>
+            {
+                o.Interval = TimeSpan.FromMinutes(1);
+                o.InitialDelay = TimeSpan.Zero;
+                o.Jitter = TimeSpan.Zero;
+            }),
+            configure: o => o.Health.ConfirmAfter = 1);
+        await StartProbesAsync(h);
+        Assert.Equal(HealthState.Yellow, Monitor(h).Get("crm").State);
+        await NextProbeAsync(h, TimeSpan.FromMinutes(1));
+        Assert.Equal(HealthState.Yellow, Monitor(h).Get("crm").State);
+
+        await NextProbeAsync(h, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(HealthState.Red, Monitor(h).Get("crm").State);
+        Assert.Equal(3, runs);
+    }
+
+    [Fact]
+    public void AddHealthProbe_IntervalTooShort_ThrowsNamingTheOption()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new ServiceCollection().AddResilientIntegration("crm").AddHttpHealthProbe("/v1/models", o => o.Interval = TimeSpan.FromMilliseconds(10)));
+
+        Assert.Contains("Interval", ex.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class ThrowingProbe(Func<Exception> fail) : IHealthProbe
+    {
+        public ValueTask<HealthProbeResult> ProbeAsync(CancellationToken cancellationToken) => ValueTask.FromException<HealthProbeResult>(fail());
+    }
+}
