@@ -267,12 +267,51 @@ public sealed class HealthMonitorTests
     }
 
     [Fact]
+    public async Task Probe_HangsPastItsTimeout_CountsAsTimeoutAndNextRunStillHappens()
+    {
+        var probe = new HangingProbe();
+        await using var h = IntegrationHarness.Create(build: b => b.AddHealthProbe(_ => probe, o =>
+        {
+            o.Interval = TimeSpan.FromMinutes(1);
+            o.InitialDelay = TimeSpan.Zero;
+            o.Jitter = TimeSpan.Zero;
+            o.Timeout = TimeSpan.FromSeconds(12);
+        }));
+        foreach (var service in h.Provider.GetServices<IHostedService>())
+        {
+            await service.StartAsync(Ct);
+        }
+
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => probe.Runs == 1);
+        h.Clock.Advance(TimeSpan.FromSeconds(12));
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => Monitor(h).Get("crm").LastResultAt is not null);
+
+        Assert.Equal(FailureKind.Timeout, Monitor(h).Get("crm").LastFailureKind);
+        h.Clock.Advance(TimeSpan.FromSeconds(48));
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => probe.Runs == 2);
+    }
+
+    [Fact]
     public void AddHealthProbe_IntervalTooShort_ThrowsNamingTheOption()
     {
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
             new ServiceCollection().AddResilientIntegration("crm").AddHttpHealthProbe("/v1/models", o => o.Interval = TimeSpan.FromMilliseconds(10)));
 
         Assert.Contains("Interval", ex.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class HangingProbe : IHealthProbe
+    {
+        private int _runs;
+
+        public int Runs => Volatile.Read(ref _runs);
+
+        public async ValueTask<HealthProbeResult> ProbeAsync(CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _runs);
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return HealthProbeResult.Healthy(TimeSpan.Zero);
+        }
     }
 
     private sealed class ThrowingProbe(Func<Exception> fail) : IHealthProbe
