@@ -25,6 +25,9 @@ internal readonly struct BodyPrefix
 
     public ReadOnlyMemory<byte> Memory => _buffer is null ? default : _buffer.AsMemory(0, Length);
 
+    /// <summary>The bytes as an array of their own: the buffer itself when it is exactly filled (no copy), else a copy.</summary>
+    public byte[] ToArray() => _buffer is not null && _buffer.Length == Length ? _buffer : Span.ToArray();
+
     // Invalid sequences (a prefix may end inside a character) decode to U+FFFD rather than throwing.
     public string ToText() => Length == 0 ? string.Empty : Encoding.UTF8.GetString(Span);
 }

@@ -47,7 +47,7 @@ internal sealed class LastKnownGoodStore : IDisposable
         return key.ToString();
     }
 
-    public void Remember(string key, HttpResponseMessage response, ReadOnlySpan<byte> body, FallbackPolicy policy, SecretRedactor redactor)
+    public void Remember(string key, HttpResponseMessage response, byte[] body, FallbackPolicy policy, SecretRedactor redactor)
     {
         var stored = StoredResponse.From(response, body, _time.GetUtcNow(), redactor.IsSensitiveHeader);
         _cache.Set(key, stored, new MemoryCacheEntryOptions { Size = stored.Size, AbsoluteExpirationRelativeToNow = policy.MaxStaleness });

@@ -34,8 +34,9 @@ internal sealed class StoredResponse
     /// <summary>An estimate of the memory taken, for the cache's size limit.</summary>
     public long Size => _body.Length + 256 + _headers.Concat(_contentHeaders).Sum(h => h.Key.Length + h.Value.Sum(v => v.Length));
 
-    public static StoredResponse From(HttpResponseMessage response, ReadOnlySpan<byte> body, DateTimeOffset fetchedAt, Func<string, bool> isSensitive) =>
-        new(response.StatusCode, response.Version, Keep(response.Headers, isSensitive), Keep(response.Content.Headers, isSensitive), body.ToArray(), fetchedAt);
+    /// <summary>Takes ownership of <paramref name="body"/>: the caller must not change it afterwards.</summary>
+    public static StoredResponse From(HttpResponseMessage response, byte[] body, DateTimeOffset fetchedAt, Func<string, bool> isSensitive) =>
+        new(response.StatusCode, response.Version, Keep(response.Headers, isSensitive), Keep(response.Content.Headers, isSensitive), body, fetchedAt);
 
     public HttpResponseMessage ToResponse(HttpRequestMessage request, Degradation degradation)
     {

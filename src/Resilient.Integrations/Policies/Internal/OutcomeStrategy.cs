@@ -42,7 +42,7 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
             if (fallbackKey is not null && outcome.Result is { IsSuccessStatusCode: true } good &&
                 ReferenceEquals(call.ClassifiedResponse, good) && call.KeptBody is { } body)
             {
-                runtime.LastKnownGood.Remember(fallbackKey, good, body.Span, options.Fallback, redactor);
+                runtime.LastKnownGood.Remember(fallbackKey, good, body.ToArray(), options.Fallback, redactor);
             }
 
             return outcome;
