@@ -42,8 +42,12 @@ public sealed class Alert
             ? $"[{Severity}] {Integration}: {Message} ({SuppressedCount} repeats suppressed)"
             : $"[{Severity}] {Integration}: {Message}";
 
+    /// <summary>Gets a value indicating whether this alert ends an episode: earlier alerts of the integration no longer hold back new ones.</summary>
+    internal bool ResetsCooldown { get; init; }
+
     internal Alert WithSuppressedCount(int count) => new()
     {
+        ResetsCooldown = ResetsCooldown,
         Integration = Integration,
         Severity = Severity,
         Kind = Kind,

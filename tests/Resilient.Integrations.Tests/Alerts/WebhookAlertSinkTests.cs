@@ -41,7 +41,7 @@ public sealed class WebhookAlertSinkTests
 
         await h.GetAsync();
         await h.Alerts.WaitForAsync(1);
-        await h.Alerts.SettleAsync();
+        await h.SettledAlertsAsync();
 
         Assert.DoesNotContain(h.Server.LogEntries, e => e.RequestMessage?.Path?.StartsWith("/hooks/", StringComparison.Ordinal) == true);
     }

@@ -98,7 +98,7 @@ public sealed class LastKnownGoodFallbackTests
         Assert.Equal(FailureKind.Auth, second!.GetDegradation()!.Kind);
         Assert.Equal(2, h.UpstreamAttempts()); // since the switch to 401: one attempt per call, no retry
         await h.Alerts.WaitForAsync(1);
-        var alert = Assert.Single(await h.Alerts.SettleAsync());
+        var alert = Assert.Single(await h.SettledAlertsAsync());
         Assert.Equal(AlertSeverity.Critical, alert.Severity);
         Assert.Equal(FailureKind.Auth, alert.Kind);
     }

@@ -82,7 +82,7 @@ public sealed class HealthMonitorTests
         Assert.Equal(new DateTimeOffset(2026, 11, 23, 6, 0, 0, TimeSpan.Zero), health.Since);
         Assert.Equal(FailureKind.Auth, health.LastFailureKind);
         await h.Alerts.WaitForAsync(1);
-        var alert = Assert.Single(await h.Alerts.SettleAsync());
+        var alert = Assert.Single(await h.SettledAlertsAsync());
         Assert.Equal(AlertSeverity.Critical, alert.Severity);
         Assert.Equal(FailureKind.Auth, alert.Kind);
         Assert.All(h.Server.LogEntries, e => Assert.Equal("/v1/models", e.RequestMessage!.Path)); // probes only
@@ -98,7 +98,7 @@ public sealed class HealthMonitorTests
 
         Assert.Equal(HealthState.Yellow, Monitor(h).Get("crm").State);
         await h.Alerts.WaitForAsync(1);
-        var alerts = await h.Alerts.SettleAsync();
+        var alerts = await h.SettledAlertsAsync();
         Assert.Equal(AlertSeverity.Warning, Assert.Single(alerts).Severity);
         Assert.DoesNotContain(alerts, a => a.Severity == AlertSeverity.Critical);
     }
@@ -116,7 +116,7 @@ public sealed class HealthMonitorTests
         }
 
         Assert.Equal(HealthState.Green, Monitor(h).Get("crm").State);
-        Assert.Empty(await h.Alerts.SettleAsync());
+        Assert.Empty(await h.SettledAlertsAsync());
     }
 
     [Fact]
@@ -142,7 +142,43 @@ public sealed class HealthMonitorTests
         var alerts = await h.Alerts.WaitForAsync(2);
         Assert.Equal([AlertSeverity.Critical, AlertSeverity.Info], alerts.Select(a => a.Severity));
         Assert.StartsWith("recovered after 12 minutes", alerts[1].Message, StringComparison.Ordinal);
-        Assert.Equal(2, (await h.Alerts.SettleAsync()).Count);
+        Assert.Equal(2, (await h.SettledAlertsAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Probe_DownAgainSoonAfterRecovery_AlertsAgainWithinCooldown()
+    {
+        await using var h = Create(TimeSpan.FromMinutes(1));
+        Models(h, 200);
+        await StartProbesAsync(h);
+        foreach (int status in new[] { 503, 503, 200, 200, 503, 503 })
+        {
+            Models(h, status);
+            await NextProbeAsync(h, TimeSpan.FromMinutes(1));
+        }
+
+        var alerts = await h.SettledAlertsAsync();
+        Assert.Equal([AlertSeverity.Critical, AlertSeverity.Info, AlertSeverity.Critical], alerts.Select(a => a.Severity));
+    }
+
+    [Fact]
+    public async Task Probe_OutageMixingUnavailableAndTimeouts_TurnsRed()
+    {
+        int runs = 0;
+        await using var h = IntegrationHarness.Create(build: b => b.AddHealthProbe(
+            _ => new ThrowingProbe(() => ++runs % 2 == 0 ? new TimeoutException("slow") : new HttpRequestException(HttpRequestError.ConnectionError, "refused")),
+            o =>
+            {
+                o.Interval = TimeSpan.FromMinutes(1);
+                o.InitialDelay = TimeSpan.Zero;
+                o.Jitter = TimeSpan.Zero;
+            }));
+        await StartProbesAsync(h);                      // refused
+        Assert.Equal(HealthState.Unknown, Monitor(h).Get("crm").State);
+
+        await NextProbeAsync(h, TimeSpan.FromMinutes(1)); // timeout
+
+        Assert.Equal(HealthState.Red, Monitor(h).Get("crm").State);
     }
 
     [Fact]
@@ -189,8 +225,10 @@ public sealed class HealthMonitorTests
         await StartProbesAsync(h);
         await h.Provider.GetServices<IHostedService>().OfType<Resilient.Integrations.Health.Internal.HealthProbeScheduler>().Single().StopAsync(Ct);
 
-        h.Clock.Advance(TimeSpan.FromMinutes(3) + TimeSpan.FromSeconds(1));
+        h.Clock.Advance(TimeSpan.FromMinutes(3));
+        Assert.Equal(HealthState.Green, Monitor(h).Get("crm").State);
 
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(HealthState.Unknown, Monitor(h).Get("crm").State);
     }
 

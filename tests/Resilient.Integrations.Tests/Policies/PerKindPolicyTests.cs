@@ -99,7 +99,7 @@ public sealed class PerKindPolicyTests
         Assert.Equal(HttpStatusCode.OK, response!.StatusCode);
         Assert.Equal(2, h.UpstreamAttempts());
         Assert.Equal([TimeSpan.FromMilliseconds(1500)], h.Clock.Waits);
-        Assert.Empty(await h.Alerts.SettleAsync());
+        Assert.Empty(await h.SettledAlertsAsync());
     }
 
     [Fact]
@@ -169,7 +169,7 @@ public sealed class PerKindPolicyTests
         Assert.Null(error);
         Assert.Equal("[]", await response!.Content.ReadAsStringAsync(Ct));
         Assert.Equal(2, h.UpstreamAttempts());
-        Assert.Empty(await h.Alerts.SettleAsync());
+        Assert.Empty(await h.SettledAlertsAsync());
     }
 
     [Fact]
@@ -219,7 +219,7 @@ public sealed class PerKindPolicyTests
 
         Assert.Equal("context_length_exceeded", AssertFailure(error, FailureKind.Rejected).Classification.ProviderCode);
         Assert.Equal(1, h.UpstreamAttempts());
-        Assert.Empty(await h.Alerts.SettleAsync());
+        Assert.Empty(await h.SettledAlertsAsync());
     }
 
     [Fact]
@@ -335,7 +335,7 @@ public sealed class PerKindPolicyTests
         Assert.IsAssignableFrom<OperationCanceledException>(error);
         Assert.Equal(1, h.UpstreamAttempts());
         Assert.Empty(failures.GetMeasurementSnapshot());
-        Assert.Empty(await h.Alerts.SettleAsync());
+        Assert.Empty(await h.SettledAlertsAsync());
     }
 
     [Fact]

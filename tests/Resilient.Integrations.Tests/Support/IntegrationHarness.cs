@@ -79,6 +79,10 @@ public sealed class IntegrationHarness : IAsyncDisposable
         return new IntegrationHarness(server, clock, collection.BuildServiceProvider(), alerts);
     }
 
+    /// <summary>Every alert delivered so far, after the dispatcher has drained what was published before.</summary>
+    public Task<IReadOnlyList<Resilient.Integrations.Alerts.Alert>> SettledAlertsAsync() =>
+        Alerts.SettleAsync(Provider.GetRequiredService<Resilient.Integrations.Alerts.IAlertDispatcher>());
+
     public MetricCollector<long> Metric(string name) =>
         new(Provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), "Resilient.Integrations", name);
 

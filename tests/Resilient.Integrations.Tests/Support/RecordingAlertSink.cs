@@ -6,10 +6,12 @@ namespace Resilient.Integrations.Tests.Support;
 /// <summary>Keeps every alert it receives and lets a test wait for them.</summary>
 public sealed class RecordingAlertSink : IAlertSink
 {
+    public const string Sentinel = "__drained__";
+
     private readonly ConcurrentQueue<Alert> _alerts = new();
     private readonly SemaphoreSlim _arrived = new(0);
 
-    public IReadOnlyList<Alert> Alerts => [.. _alerts];
+    public IReadOnlyList<Alert> Alerts => [.. _alerts.Where(a => a.Integration != Sentinel)];
 
     public ValueTask SendAsync(Alert alert, CancellationToken cancellationToken)
     {
@@ -22,7 +24,7 @@ public sealed class RecordingAlertSink : IAlertSink
     public async Task<IReadOnlyList<Alert>> WaitForAsync(int count, int timeoutMs = 5_000)
     {
         using var cts = new CancellationTokenSource(timeoutMs);
-        while (_alerts.Count < count)
+        while (Alerts.Count < count)
         {
             try
             {
@@ -37,10 +39,20 @@ public sealed class RecordingAlertSink : IAlertSink
         return Alerts;
     }
 
-    /// <summary>Gives the background dispatcher a moment, then returns what arrived: for asserting that nothing did.</summary>
-    public async Task<IReadOnlyList<Alert>> SettleAsync()
+    /// <summary>
+    /// Publishes a sentinel and waits for it: the dispatcher delivers in order, so every alert published
+    /// before has been delivered (or suppressed) by then. For asserting that nothing (more) arrived.
+    /// </summary>
+    public async Task<IReadOnlyList<Alert>> SettleAsync(IAlertDispatcher dispatcher)
     {
-        await Task.Delay(100);
+        string id = Guid.NewGuid().ToString("N");
+        dispatcher.Publish(new Alert { Integration = Sentinel, Severity = AlertSeverity.Info, Message = id, ResetsCooldown = true });
+        using var cts = new CancellationTokenSource(10_000);
+        while (!_alerts.Any(a => a.Message == id))
+        {
+            await _arrived.WaitAsync(cts.Token);
+        }
+
         return Alerts;
     }
 }

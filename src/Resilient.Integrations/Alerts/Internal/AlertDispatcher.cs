@@ -84,6 +84,14 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
         {
             await foreach (var alert in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
             {
+                if (alert.ResetsCooldown)
+                {
+                    foreach (var key in _state.Keys.Where(k => k.Integration == alert.Integration))
+                    {
+                        _state.TryRemove(key, out _);
+                    }
+                }
+
                 var deliveries = new Task[_sinks.Length];
                 for (int i = 0; i < _sinks.Length; i++)
                 {

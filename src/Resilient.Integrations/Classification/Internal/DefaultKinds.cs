@@ -30,7 +30,8 @@ internal static class DefaultKinds
             case OperationCanceledException when cancellationToken.IsCancellationRequested:
                 return FailureClassification.Cancelled(exception);
             case IntegrationFailureException failure:
-                return failure.Classification with { Exception = exception };
+                // Its own pipeline already retried it (an SDK running on the integration's client): never again.
+                return failure.Classification with { Exception = exception, RetryMayHelp = false };
             case BrokenCircuitException:
                 // Open (or isolated) circuit: failed fast, the upstream was not touched; retrying now cannot help.
                 return Of(FailureKind.Unavailable, exception, "circuit open") with { RetryMayHelp = false };
@@ -85,7 +86,9 @@ internal static class DefaultKinds
         }
 
         int status = exception.Status;
-        var kind = WellKnownErrorCodes.Refine(ForStatus(status), status, providerCode, body);
+
+        // The SDK called it an error even below 400 (an unexpected redirect or empty answer): not what was expected.
+        var kind = status < 400 ? FailureKind.BadResponse : WellKnownErrorCodes.Refine(ForStatus(status), status, providerCode, body);
         var classification = new FailureClassification(kind)
         {
             StatusCode = (HttpStatusCode)status,

@@ -41,10 +41,11 @@ internal sealed class LastKnownGoodStore : IDisposable
         key.Append('\n').Append(partition);
         if (policy.PartitionByCredentials)
         {
-            key.Append('\n').Append(CredentialHash(request, redactor));
+            AppendCredentials(key, request, redactor);
         }
 
-        return key.ToString();
+        // Only a hash is kept: the address may carry a key in its query (Gemini's ?key=).
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key.ToString())));
     }
 
     public void Remember(string key, HttpResponseMessage response, byte[] body, FallbackPolicy policy, SecretRedactor redactor)
@@ -74,6 +75,13 @@ internal sealed class LastKnownGoodStore : IDisposable
     /// <summary>Keeps a value returned by a delegate call (an SDK result) with its fetch time.</summary>
     public void RememberValue<T>(string key, T value, FallbackPolicy policy)
     {
+        // A spent stream, a disposed object or an SDK wrapper holding the raw response (and its cookies) must
+        // not be served later: return the plain value from the delegate instead.
+        if (value is Stream or IDisposable or IAsyncDisposable or System.ClientModel.ClientResult)
+        {
+            return;
+        }
+
         long size = value switch
         {
             string text => 64 + (2L * text.Length),
@@ -81,6 +89,11 @@ internal sealed class LastKnownGoodStore : IDisposable
             BinaryData data => 64 + data.ToMemory().Length,
             _ => 1024, // an estimate: object graphs have no cheap size
         };
+        if (size > policy.MaxEntryBytes)
+        {
+            return;
+        }
+
         _cache.Set(key, new StoredValue(value, _time.GetUtcNow()), new MemoryCacheEntryOptions { Size = size, AbsoluteExpirationRelativeToNow = policy.MaxStaleness });
     }
 
@@ -103,17 +116,14 @@ internal sealed class LastKnownGoodStore : IDisposable
 
     private sealed record StoredValue(object? Value, DateTimeOffset FetchedAt);
 
-    private static string CredentialHash(HttpRequestMessage request, SecretRedactor redactor)
+    private static void AppendCredentials(StringBuilder key, HttpRequestMessage request, SecretRedactor redactor)
     {
-        var material = new StringBuilder();
         foreach (var header in request.Headers.NonValidated.OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase))
         {
             if (redactor.IsSensitiveHeader(header.Key))
             {
-                material.Append(header.Key.ToUpperInvariant()).Append('=').AppendJoin(",", header.Value).Append('\n');
+                key.Append('\n').Append(header.Key.ToUpperInvariant()).Append('=').AppendJoin(",", header.Value);
             }
         }
-
-        return material.Length == 0 ? string.Empty : Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(material.ToString())), 0, 16);
     }
 }

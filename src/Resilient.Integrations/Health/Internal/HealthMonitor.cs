@@ -35,8 +35,7 @@ internal sealed class HealthMonitor(
 
         lock (tracker)
         {
-            var interval = _intervals.TryGetValue(integration, out var i) ? i : TimeSpan.FromMinutes(1);
-            bool stale = tracker.LastAt is not { } last || time.GetUtcNow() - last > interval * options.Get(integration).Health.StaleAfterIntervals;
+            bool stale = tracker.LastAt is not { } last || time.GetUtcNow() - last > IntervalOf(integration) * options.Get(integration).Health.StaleAfterIntervals;
             return new IntegrationHealth(integration, stale ? HealthState.Unknown : tracker.State, tracker.Since, tracker.LastAt, tracker.Last, tracker.LastFailure);
         }
     }
@@ -53,10 +52,15 @@ internal sealed class HealthMonitor(
 
         var policy = options.Get(integration).Health;
         var tracker = _trackers.GetOrAdd(integration, _ => new Tracker());
-        HealthStateChange? change;
         lock (tracker)
         {
             var now = time.GetUtcNow();
+            if (tracker.LastAt is { } previous && now - previous > IntervalOf(integration) * policy.StaleAfterIntervals)
+            {
+                // After a silence the old state means nothing: start again from Unknown.
+                tracker.Forget();
+            }
+
             tracker.LastAt = now;
             tracker.Last = result;
             var kind = result.Outcome.Kind;
@@ -67,33 +71,36 @@ internal sealed class HealthMonitor(
 
             tracker.TimeoutsInRow = kind == FailureKind.Timeout ? tracker.TimeoutsInRow + 1 : 0;
             var target = Evaluate(result, policy, tracker.TimeoutsInRow);
-            // A dead token or a spent quota is not flapping; and a first success may simply be believed.
-            bool immediate = kind is FailureKind.Auth or FailureKind.QuotaExhausted || (tracker.State == HealthState.Unknown && target == HealthState.Green);
-            change = tracker.Offer(target, result.Outcome, immediate, policy.ConfirmAfter, now, integration);
-        }
 
-        if (change is { } c)
-        {
-            Announce(c);
+            // A dead token or a spent quota is not flapping, N timeouts in a row are their own confirmation,
+            // and a first success may simply be believed.
+            bool immediate = kind is FailureKind.Auth or FailureKind.QuotaExhausted ||
+                (kind == FailureKind.Timeout && tracker.TimeoutsInRow >= policy.RedAfterTimeouts) ||
+                (tracker.State == HealthState.Unknown && target == HealthState.Green);
+
+            // Announced under the lock, so listeners see changes in the order they happened.
+            if (tracker.Offer(target, result.Outcome, immediate, policy.ConfirmAfter, now, integration) is { } change)
+            {
+                Announce(change);
+            }
         }
     }
+
+    private TimeSpan IntervalOf(string integration) => _intervals.TryGetValue(integration, out var i) ? i : TimeSpan.FromMinutes(1);
 
     /// <summary>Turns an integration Red at once, e.g. when its circuit opens.</summary>
     public void ForceRed(string integration, FailureClassification cause)
     {
         var tracker = _trackers.GetOrAdd(integration, _ => new Tracker());
-        HealthStateChange? change;
         lock (tracker)
         {
             var now = time.GetUtcNow();
             tracker.LastAt = now;
             tracker.LastFailure = cause.Kind;
-            change = tracker.Offer(HealthState.Red, cause, immediate: true, confirmAfter: 1, now, integration);
-        }
-
-        if (change is { } c)
-        {
-            Announce(c);
+            if (tracker.Offer(HealthState.Red, cause, immediate: true, confirmAfter: 1, now, integration) is { } change)
+            {
+                Announce(change);
+            }
         }
     }
 
@@ -124,6 +131,9 @@ internal sealed class HealthMonitor(
                 Kind = change.Current == HealthState.Green ? FailureKind.None : change.Cause.Kind,
                 Message = message,
                 Time = change.At,
+
+                // A recovery ends the episode: the next outage must alert even within the cooldown.
+                ResetsCooldown = change.Current == HealthState.Green,
                 Details = new Dictionary<string, string>(StringComparer.Ordinal)
                 {
                     ["health"] = $"{change.Previous} -> {change.Current}",
@@ -131,13 +141,21 @@ internal sealed class HealthMonitor(
             });
         }
 
-        StateChanged?.Invoke(this, change);
+        try
+        {
+            StateChanged?.Invoke(this, change);
+        }
+#pragma warning disable CA1031 // A listener's failure must never fail the call or the probe that reported.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
     }
 
     private sealed class Tracker
     {
-        private HealthState? _candidate;
-        private int _candidateCount;
+        private HealthState _worst;
+        private int _disagreeing;
 
         public HealthState State { get; private set; }
 
@@ -155,24 +173,42 @@ internal sealed class HealthMonitor(
         {
             if (target == State)
             {
-                _candidate = null;
-                _candidateCount = 0;
+                _disagreeing = 0;
+                _worst = HealthState.Unknown;
                 return null;
             }
 
-            _candidateCount = _candidate == target ? _candidateCount + 1 : 1;
-            _candidate = target;
-            if (!immediate && _candidateCount < confirmAfter)
+            // Results that disagree with the state count together (503, timeout, 503 is an outage even though
+            // each asks for a different colour); the change goes to the worst of them.
+            _disagreeing++;
+            _worst = (HealthState)Math.Max((int)_worst, (int)target); // Unknown < Green < Yellow < Red
+            if (!immediate && _disagreeing < confirmAfter)
             {
                 return null;
             }
 
-            var change = new HealthStateChange(integration, State, target, now, State == HealthState.Unknown ? TimeSpan.Zero : now - Since, cause);
-            State = target;
+            var next = immediate ? target : _worst;
+            if (next == State)
+            {
+                _disagreeing = 0;
+                _worst = HealthState.Unknown;
+                return null;
+            }
+
+            var change = new HealthStateChange(integration, State, next, now, State == HealthState.Unknown ? TimeSpan.Zero : now - Since, cause);
+            State = next;
             Since = now;
-            _candidate = null;
-            _candidateCount = 0;
+            _disagreeing = 0;
+            _worst = HealthState.Unknown;
             return change;
+        }
+
+        public void Forget()
+        {
+            State = HealthState.Unknown;
+            _disagreeing = 0;
+            _worst = HealthState.Unknown;
+            TimeoutsInRow = 0;
         }
     }
 }

@@ -1,18 +1,28 @@
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Resilient.Integrations.Classification;
 using Resilient.Integrations.Policies.Internal;
+using Resilient.Integrations.Redaction.Internal;
+using Resilient.Integrations.Telemetry.Internal;
 
 namespace Resilient.Integrations.Health.Internal;
 
 /// <summary>
 /// Runs each probe on its own schedule: an initial delay, then one run per interval (plus jitter), each
-/// bounded by the probe's timeout. A probe's runs are sequential, so two never overlap. All waits use the
-/// injected <see cref="TimeProvider"/>.
+/// bounded by the probe's timeout even when the probe ignores its token. A run still hanging at the next
+/// tick makes that tick skip, so two runs of one probe never overlap. All waits use the injected clock.
 /// </summary>
 internal sealed class HealthProbeScheduler(
-    IEnumerable<ProbeRegistration> registrations, IServiceProvider services, HealthMonitor monitor, IntegrationRegistry integrations, TimeProvider time)
+    IEnumerable<ProbeRegistration> registrations,
+    IServiceProvider services,
+    HealthMonitor monitor,
+    IntegrationRegistry integrations,
+    TimeProvider time,
+    ILoggerFactory loggerFactory)
     : BackgroundService
 {
+    private readonly ILogger _logger = loggerFactory.CreateLogger("Resilient.Integrations.Health");
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(registrations.Select(r => Task.Run(() => RunAsync(r, stoppingToken), CancellationToken.None)));
 
@@ -26,17 +36,30 @@ internal sealed class HealthProbeScheduler(
 
     private async Task RunAsync(ProbeRegistration registration, CancellationToken stoppingToken)
     {
-        var probe = registration.Create(services);
         var options = registration.Options;
+        Task<HealthProbeResult>? inFlight = null;
         try
         {
+            var probe = registration.Create(services);
             await Task.Delay(options.InitialDelay + Jitter(options), time, stoppingToken).ConfigureAwait(false);
             while (!stoppingToken.IsCancellationRequested)
             {
                 long started = time.GetTimestamp();
-                if (await RunOnceAsync(registration, probe, stoppingToken).ConfigureAwait(false) is { } result)
+                try
                 {
-                    monitor.Report(registration.Integration, result);
+                    if (inFlight is not { IsCompleted: false })
+                    {
+                        var (run, result) = await RunOnceAsync(registration, probe, stoppingToken).ConfigureAwait(false);
+                        inFlight = run;
+                        if (result is { } r)
+                        {
+                            monitor.Report(registration.Integration, r);
+                        }
+                    }
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    Log.ProbeFailed(_logger, registration.Integration, ex.GetType().Name, SecretRedactor.RedactExceptionMessage(ex));
                 }
 
                 var next = options.Interval - time.GetElapsedTime(started) + Jitter(options);
@@ -46,29 +69,43 @@ internal sealed class HealthProbeScheduler(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        catch (Exception ex)
+        {
+            Log.ProbeFailed(_logger, registration.Integration, ex.GetType().Name, SecretRedactor.RedactExceptionMessage(ex));
+        }
     }
 
-    private async Task<HealthProbeResult?> RunOnceAsync(ProbeRegistration registration, IHealthProbe probe, CancellationToken stoppingToken)
+    private async Task<(Task<HealthProbeResult> Run, HealthProbeResult? Result)> RunOnceAsync(
+        ProbeRegistration registration, IHealthProbe probe, CancellationToken stoppingToken)
     {
         long started = time.GetTimestamp();
-        using var timeout = new CancellationTokenSource(registration.Options.Timeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+        var timeout = new CancellationTokenSource(registration.Options.Timeout, time);
+        var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+        var run = Task.Run(() => probe.ProbeAsync(linked.Token).AsTask(), CancellationToken.None);
+        _ = run.ContinueWith(_ => { linked.Dispose(); timeout.Dispose(); }, TaskScheduler.Default);
+
+        HealthProbeResult TimedOut(Exception? ex) =>
+            new(new FailureClassification(FailureKind.Timeout) { Exception = ex, Reason = "the probe timed out" }, time.GetElapsedTime(started));
+
         try
         {
-            return await probe.ProbeAsync(linked.Token).ConfigureAwait(false);
+            return (run, await run.WaitAsync(registration.Options.Timeout, time, stoppingToken).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            return null;
+            return (run, null);
+        }
+        catch (TimeoutException ex) when (!run.IsCompleted)
+        {
+            return (run, TimedOut(ex)); // the probe ignores its token: stop waiting for it
         }
         catch (Exception ex) when (timeout.IsCancellationRequested)
         {
-            return new HealthProbeResult(new FailureClassification(FailureKind.Timeout) { Exception = ex, Reason = "the probe timed out" }, time.GetElapsedTime(started));
+            return (run, TimedOut(ex));
         }
         catch (Exception ex)
         {
-            var classifier = integrations.Get(registration.Integration).Classifier;
-            return new HealthProbeResult(classifier.Classify(ex, stoppingToken), time.GetElapsedTime(started));
+            return (run, new HealthProbeResult(integrations.Get(registration.Integration).Classifier.Classify(ex, stoppingToken), time.GetElapsedTime(started)));
         }
     }
 }

@@ -88,7 +88,8 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         // A rejected request or an unrecognised exception says more about the caller than about the service.
         if (!isProbe && classification.Kind is not (FailureKind.Rejected or FailureKind.Unknown))
         {
-            runtime.Health.Report(runtime.Name, new HealthProbeResult(classification, runtime.Time.GetElapsedTime(call.StartTimestamp)));
+            // Latency is judged on probes only: a live call's time includes retry waits and long LLM answers.
+            runtime.Health.Report(runtime.Name, new HealthProbeResult(classification, TimeSpan.Zero));
         }
     }
 

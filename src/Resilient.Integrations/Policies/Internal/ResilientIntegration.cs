@@ -15,7 +15,8 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
     private readonly IntegrationRegistry _registry;
     private readonly IOptionsMonitor<ResilientIntegrationOptions> _options;
     private readonly IDisposable? _reload;
-    private (ResilientIntegrationOptions Options, ResiliencePipeline<object?> Pipeline, SecretRedactor Redactor)? _current;
+    private Built? _current;
+    private int _version;
 
     public ResilientIntegration(string name, IntegrationRegistry registry, IOptionsMonitor<ResilientIntegrationOptions> options)
     {
@@ -26,7 +27,8 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
         {
             if (changed == name)
             {
-                _current = null;
+                Interlocked.Increment(ref _version);
+                Volatile.Write(ref _current, null);
             }
         });
     }
@@ -38,7 +40,7 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(key);
         ArgumentNullException.ThrowIfNull(call);
         var runtime = _registry.Get(Name);
-        var (options, pipeline, redactor) = _current ??= Build(runtime);
+        var (options, pipeline, redactor) = Current(runtime);
         string fallbackKey = "call:" + key;
 
         var context = ResilienceContextPool.Shared.Get(key, cancellationToken);
@@ -65,11 +67,12 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
             if (outcome.Exception is null)
             {
                 var value = (T)outcome.Result!;
-                runtime.Health.Report(Name, HealthProbeResult.Healthy(runtime.Time.GetElapsedTime(started)));
+                runtime.Health.Report(Name, HealthProbeResult.Healthy(TimeSpan.Zero)); // latency is judged on probes only
                 if (options.Fallback.Enabled)
                 {
                     runtime.LastKnownGood.RememberValue(fallbackKey, value, options.Fallback);
                 }
+
 
                 return new IntegrationResult<T>(value, null);
             }
@@ -83,7 +86,7 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
             runtime.ReportFailure(classification, "CALL", redactor.Redact(key), null, options, redactor);
             if (classification.Kind is not (FailureKind.Rejected or FailureKind.Unknown))
             {
-                runtime.Health.Report(Name, new HealthProbeResult(classification, runtime.Time.GetElapsedTime(started)));
+                runtime.Health.Report(Name, new HealthProbeResult(classification, TimeSpan.Zero));
             }
 
             if (options.Fallback.Enabled && options.Fallback.ServeOn.Contains(classification.Kind) &&
@@ -103,9 +106,24 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
 
     public void Dispose() => _reload?.Dispose();
 
-    private (ResilientIntegrationOptions, ResiliencePipeline<object?>, SecretRedactor) Build(IntegrationRuntime runtime)
+    private Built Current(IntegrationRuntime runtime)
     {
+        if (Volatile.Read(ref _current) is { } built)
+        {
+            return built;
+        }
+
+        // Build from the options of this version; publish only if no reload happened meanwhile.
+        int version = Volatile.Read(ref _version);
         var options = _options.Get(Name);
-        return (options, PipelineComposer.ComposeForDelegates(runtime, options), new SecretRedactor(options.SensitiveHeaders));
+        built = new Built(options, PipelineComposer.ComposeForDelegates(runtime, options), new SecretRedactor(options.SensitiveHeaders));
+        if (Volatile.Read(ref _version) == version)
+        {
+            Interlocked.CompareExchange(ref _current, built, null);
+        }
+
+        return built;
     }
+
+    private sealed record Built(ResilientIntegrationOptions Options, ResiliencePipeline<object?> Pipeline, SecretRedactor Redactor);
 }

@@ -40,6 +40,9 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Warning, "{Integration}: {Method} {Path} failed with {Kind}; served the last good copy: {Notice}")]
     public static partial void FallbackServed(ILogger logger, string integration, string method, string path, FailureKind kind, string notice);
 
+    [LoggerMessage(13, LogLevel.Warning, "{Integration}: health probe failed to run: {ExceptionType}: {ExceptionMessage}")]
+    public static partial void ProbeFailed(ILogger logger, string integration, string exceptionType, string exceptionMessage);
+
     [LoggerMessage(11, LogLevel.Warning, "{Integration}: retry hint {Hint} exceeds the cap or the time left; {Kind} surfaces without waiting")]
     public static partial void HintTooLong(ILogger logger, string integration, TimeSpan hint, FailureKind kind);
 }
