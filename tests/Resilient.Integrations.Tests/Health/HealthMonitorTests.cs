@@ -58,8 +58,13 @@ public sealed class HealthMonitorTests
         await Policies.PerKindPolicyTests.WaitUntilAsync(() => Monitor(h).Get(IntegrationHarness.Name).LastResultAt == now);
     }
 
+    /// <summary>Waits until the scheduler has set its next run (a timer due then), so advancing cannot race it.</summary>
+    private static Task ScheduledAsync(IntegrationHarness h, DateTimeOffset due) =>
+        Policies.PerKindPolicyTests.WaitUntilAsync(() => h.Clock.HasTimerDueAt(due));
+
     private static async Task NextProbeAsync(IntegrationHarness h, TimeSpan after)
     {
+        await ScheduledAsync(h, h.Clock.GetUtcNow() + after);
         h.Clock.Advance(after);
         await ProbedAsync(h);
     }
@@ -73,9 +78,11 @@ public sealed class HealthMonitorTests
         await NextProbeAsync(h, TimeSpan.FromMinutes(5));           // 05:55
         Assert.Equal(HealthState.Green, Monitor(h).Get("crm").State);
 
+        await ScheduledAsync(h, h.Clock.GetUtcNow() + TimeSpan.FromMinutes(5));
         h.Clock.Advance(TimeSpan.FromMinutes(3));                   // 05:58: the token expires
         Models(h, 401);
-        await NextProbeAsync(h, TimeSpan.FromMinutes(2));           // 06:00
+        h.Clock.Advance(TimeSpan.FromMinutes(2));                   // 06:00
+        await ProbedAsync(h);
 
         var health = Monitor(h).Get("crm");
         Assert.Equal(HealthState.Red, health.State);
@@ -325,6 +332,10 @@ public sealed class HealthMonitorTests
         await Policies.PerKindPolicyTests.WaitUntilAsync(() => Monitor(h).Get("crm").LastResultAt is not null);
 
         Assert.Equal(FailureKind.Timeout, Monitor(h).Get("crm").LastFailureKind);
+
+        // A run still in flight makes the next tick skip (runs never overlap): let the cancelled one finish first.
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => probe.Finished == 1);
+        await ScheduledAsync(h, h.Clock.GetUtcNow() + TimeSpan.FromSeconds(48));
         h.Clock.Advance(TimeSpan.FromSeconds(48));
         await Policies.PerKindPolicyTests.WaitUntilAsync(() => probe.Runs == 2);
     }
@@ -341,14 +352,24 @@ public sealed class HealthMonitorTests
     private sealed class HangingProbe : IHealthProbe
     {
         private int _runs;
+        private int _finished;
 
         public int Runs => Volatile.Read(ref _runs);
+
+        public int Finished => Volatile.Read(ref _finished);
 
         public async ValueTask<HealthProbeResult> ProbeAsync(CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _runs);
-            await Task.Delay(Timeout.Infinite, cancellationToken);
-            return HealthProbeResult.Healthy(TimeSpan.Zero);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+                return HealthProbeResult.Healthy(TimeSpan.Zero);
+            }
+            finally
+            {
+                Interlocked.Increment(ref _finished);
+            }
         }
     }
 

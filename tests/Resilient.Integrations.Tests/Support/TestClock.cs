@@ -44,6 +44,15 @@ public sealed class TestClock : FakeTimeProvider
         return timer;
     }
 
+    /// <summary>Whether a live timer (wait or deadline) is due exactly at <paramref name="due"/>: a loop has scheduled its next turn.</summary>
+    public bool HasTimerDueAt(DateTimeOffset due)
+    {
+        lock (_timers)
+        {
+            return _timers.Any(t => !t.Disposed && t.Due == due);
+        }
+    }
+
     /// <summary>Advances to the earliest pending wait, if there is one.</summary>
     public bool AdvanceToNextWait()
     {

@@ -101,8 +101,9 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
                 await Task.WhenAll(deliveries).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (Exception) when (_stopping.IsCancellationRequested)
         {
+            // Shutting down: sinks still in flight are abandoned.
         }
     }
 
@@ -132,9 +133,16 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, _stopping.Token);
             var toSend = alert.WithSuppressedCount(suppressed);
 
-            // Task.Run shields the loop from a sink that blocks synchronously; WaitAsync bounds one that ignores its token.
-            await Task.Run(() => sink.SendAsync(toSend, timeout.Token).AsTask(), timeout.Token)
-                .WaitAsync(options.SinkTimeout, _time, _stopping.Token).ConfigureAwait(false);
+            // Task.Run shields the loop from a sink that blocks synchronously; the race against the timer that
+            // was started before the sink bounds one that ignores its token.
+            var send = Task.Run(() => sink.SendAsync(toSend, timeout.Token).AsTask(), CancellationToken.None);
+            if (await Task.WhenAny(send, Task.Delay(Timeout.Infinite, timeout.Token)).ConfigureAwait(false) != send)
+            {
+                _stopping.Token.ThrowIfCancellationRequested();
+                throw new TimeoutException($"The sink did not finish within {options.SinkTimeout}.");
+            }
+
+            await send.ConfigureAwait(false);
             lock (state)
             {
                 // Only a delivered alert starts the cooldown.

@@ -81,15 +81,22 @@ internal sealed class HealthProbeScheduler(
         long started = time.GetTimestamp();
         var timeout = new CancellationTokenSource(registration.Options.Timeout, time);
         var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
-        var run = Task.Run(() => probe.ProbeAsync(linked.Token).AsTask(), CancellationToken.None);
-        _ = run.ContinueWith(_ => { linked.Dispose(); timeout.Dispose(); }, TaskScheduler.Default);
+        var token = linked.Token;
+        var run = Task.Run(() => probe.ProbeAsync(token).AsTask(), CancellationToken.None);
 
         HealthProbeResult TimedOut(Exception? ex) =>
             new(new FailureClassification(FailureKind.Timeout) { Exception = ex, Reason = "the probe timed out" }, time.GetElapsedTime(started));
 
         try
         {
-            return (run, await run.WaitAsync(registration.Options.Timeout, time, stoppingToken).ConfigureAwait(false));
+            // Raced against the timer started before the probe, which also bounds a probe that ignores its token.
+            if (await Task.WhenAny(run, Task.Delay(Timeout.Infinite, token)).ConfigureAwait(false) != run)
+            {
+                stoppingToken.ThrowIfCancellationRequested();
+                throw new TimeoutException($"The probe did not finish within {registration.Options.Timeout}.");
+            }
+
+            return (run, await run.ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -106,6 +113,19 @@ internal sealed class HealthProbeScheduler(
         catch (Exception ex)
         {
             return (run, new HealthProbeResult(integrations.Get(registration.Integration).Classifier.Classify(ex, stoppingToken), time.GetElapsedTime(started)));
+        }
+        finally
+        {
+            // A run abandoned on timeout still holds the token: release the sources only once it ends.
+            if (run.IsCompleted)
+            {
+                linked.Dispose();
+                timeout.Dispose();
+            }
+            else
+            {
+                _ = run.ContinueWith(_ => { linked.Dispose(); timeout.Dispose(); }, TaskScheduler.Default);
+            }
         }
     }
 }
