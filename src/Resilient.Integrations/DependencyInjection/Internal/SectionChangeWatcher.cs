@@ -39,7 +39,9 @@ internal sealed class SectionChangeWatcher : IDisposable
         }
 
         _snapshot = now;
-        using var previous = Interlocked.Exchange(ref _changed, new CancellationTokenSource());
+
+        // Not disposed: a reader may still be taking its token; the fired source holds no timer.
+        var previous = Interlocked.Exchange(ref _changed, new CancellationTokenSource());
         previous.Cancel();
     }
 
