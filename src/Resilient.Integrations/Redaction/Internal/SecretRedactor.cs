@@ -56,6 +56,19 @@ internal sealed partial class SecretRedactor
         return SecretQueryValue().Replace(pathAndQuery, "$1=" + Mask);
     }
 
+    /// <summary>An address with the parameters that carry secrets dropped entirely (for storing, not for logs).</summary>
+    public static string RemoveSecretQueryValues(string address)
+    {
+        int query = address.IndexOf('?', StringComparison.Ordinal);
+        if (query < 0)
+        {
+            return address;
+        }
+
+        var kept = address[(query + 1)..].Split('&').Where(p => !SecretQueryValue().IsMatch(p)).ToArray();
+        return kept.Length == 0 ? address[..query] : address[..query] + "?" + string.Join('&', kept);
+    }
+
     /// <summary>An exception's message with secret shapes and any addresses reduced to their host.</summary>
     public static string RedactExceptionMessage(Exception exception) =>
         RedactShapes(AnyUrl().Replace(exception.Message, m => Uri.TryCreate(m.Value, UriKind.Absolute, out var u) ? $"{u.Scheme}://{u.Host}/{Mask}" : Mask));

@@ -1,0 +1,283 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Resilient.Integrations.Deferral;
+
+namespace Resilient.Integrations.Sqlite;
+
+/// <summary>
+/// A durable <see cref="IDeferredWriteStore"/> on SQLite: WAL journal, <c>synchronous=FULL</c> (a write is on
+/// disk before <see cref="EnqueueAsync"/> returns), one writer connection fed by a queue so concurrent
+/// callers never meet <c>SQLITE_BUSY</c>, and group commit so they share one fsync.
+/// </summary>
+public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDisposable
+{
+    private readonly string _connectionString;
+    private readonly int _maxBatch;
+    private readonly Channel<Operation> _operations = Channel.CreateUnbounded<Operation>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SqliteConnection _writer;
+    private readonly Task _writerLoop;
+    private readonly TimeProvider _time;
+
+    /// <summary>Opens (or creates) the store.</summary>
+    /// <param name="options">The options.</param>
+    /// <param name="timeProvider">Stamps dead letters. Defaults to <see cref="TimeProvider.System"/>.</param>
+    /// <exception cref="ArgumentException"><see cref="SqliteDeferredWriteStoreOptions.Path"/> is missing, or <see cref="SqliteDeferredWriteStoreOptions.MaxBatch"/> is out of range.</exception>
+    public SqliteDeferredWriteStore(SqliteDeferredWriteStoreOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _time = timeProvider ?? TimeProvider.System;
+        if (string.IsNullOrWhiteSpace(options.Path))
+        {
+            throw new ArgumentException("SqliteDeferredWriteStoreOptions.Path is required.", nameof(options));
+        }
+
+        if (options.MaxBatch is < 1 or > 10_000)
+        {
+            throw new ArgumentException("SqliteDeferredWriteStoreOptions.MaxBatch must be between 1 and 10000.", nameof(options));
+        }
+
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(options.Path));
+        if (!string.IsNullOrEmpty(folder))
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        _maxBatch = options.MaxBatch;
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = options.Path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
+        _writer = Open();
+        Execute(_writer, """
+            PRAGMA journal_mode=WAL;
+            CREATE TABLE IF NOT EXISTS writes (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                integration TEXT NOT NULL, handler TEXT, method TEXT, uri TEXT, headers TEXT NOT NULL, body BLOB NOT NULL,
+                idempotency_key TEXT NOT NULL, attempts INTEGER NOT NULL, enqueued_at INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL, last_failure TEXT);
+            CREATE INDEX IF NOT EXISTS writes_due ON writes (integration, id);
+            CREATE TABLE IF NOT EXISTS dead_letters (
+                id INTEGER PRIMARY KEY, integration TEXT NOT NULL, handler TEXT, method TEXT, uri TEXT, headers TEXT NOT NULL, body BLOB NOT NULL,
+                idempotency_key TEXT NOT NULL, attempts INTEGER NOT NULL, enqueued_at INTEGER NOT NULL, last_failure TEXT, reason TEXT NOT NULL, dead_at INTEGER NOT NULL);
+            """);
+        _writerLoop = Task.Run(WriteLoopAsync);
+    }
+
+    /// <inheritdoc/>
+    /// <value>Always <see langword="true"/>.</value>
+    public bool IsDurable => true;
+
+    /// <inheritdoc/>
+    public ValueTask<long> EnqueueAsync(DeferredWrite write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        return Submit(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO writes (integration, handler, method, uri, headers, body, idempotency_key, attempts, enqueued_at, next_attempt_at, last_failure)
+                VALUES ($integration, $handler, $method, $uri, $headers, $body, $key, $attempts, $enqueued, $next, $failure) RETURNING id;
+                """;
+            command.Parameters.AddWithValue("$integration", write.Integration);
+            command.Parameters.AddWithValue("$handler", (object?)write.Handler ?? DBNull.Value);
+            command.Parameters.AddWithValue("$method", (object?)write.Method ?? DBNull.Value);
+            command.Parameters.AddWithValue("$uri", (object?)write.Uri?.OriginalString ?? DBNull.Value);
+            command.Parameters.AddWithValue("$headers", JsonSerializer.Serialize(write.Headers.Select(h => new[] { h.Key, h.Value }).ToArray(), SqliteJson.Default.StringArrayArray));
+            command.Parameters.AddWithValue("$body", write.Body.ToArray());
+            command.Parameters.AddWithValue("$key", write.IdempotencyKey);
+            command.Parameters.AddWithValue("$attempts", write.Attempts);
+            command.Parameters.AddWithValue("$enqueued", write.EnqueuedAt.UtcTicks);
+            command.Parameters.AddWithValue("$next", write.NextAttemptAt.UtcTicks);
+            command.Parameters.AddWithValue("$failure", (object?)write.LastFailure ?? DBNull.Value);
+            return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<DeferredWrite>> GetDueAsync(string integration, DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT id, integration, handler, method, uri, headers, body, idempotency_key, attempts, enqueued_at, next_attempt_at, last_failure
+            FROM writes WHERE integration = $integration AND next_attempt_at <= $now ORDER BY id LIMIT $max;
+            """;
+        command.Parameters.AddWithValue("$integration", integration);
+        command.Parameters.AddWithValue("$now", now.UtcTicks);
+        command.Parameters.AddWithValue("$max", max);
+        var due = new List<DeferredWrite>();
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            due.Add(new DeferredWrite
+            {
+                Id = reader.GetInt64(0),
+                Integration = reader.GetString(1),
+                Handler = reader.IsDBNull(2) ? null : reader.GetString(2),
+                Method = reader.IsDBNull(3) ? null : reader.GetString(3),
+                Uri = reader.IsDBNull(4) ? null : new Uri(reader.GetString(4), UriKind.RelativeOrAbsolute),
+                Headers = [.. (JsonSerializer.Deserialize(reader.GetString(5), SqliteJson.Default.StringArrayArray) ?? []).Select(h => new KeyValuePair<string, string>(h[0], h[1]))],
+                Body = (byte[])reader.GetValue(6),
+                IdempotencyKey = reader.GetString(7),
+                Attempts = reader.GetInt32(8),
+                EnqueuedAt = new DateTimeOffset(reader.GetInt64(9), TimeSpan.Zero),
+                NextAttemptAt = new DateTimeOffset(reader.GetInt64(10), TimeSpan.Zero),
+                LastFailure = reader.IsDBNull(11) ? null : reader.GetString(11),
+            });
+        }
+
+        return due;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask CompleteAsync(long id, CancellationToken cancellationToken) =>
+        await Submit(connection => Execute(connection, "DELETE FROM writes WHERE id = $id;", ("$id", id)), cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc/>
+    public async ValueTask RescheduleAsync(long id, int attempts, DateTimeOffset nextAttemptAt, string? lastFailure, CancellationToken cancellationToken) =>
+        await Submit(
+            connection => Execute(
+                connection,
+                "UPDATE writes SET attempts = $attempts, next_attempt_at = $next, last_failure = $failure WHERE id = $id;",
+                ("$id", id), ("$attempts", attempts), ("$next", nextAttemptAt.UtcTicks), ("$failure", lastFailure)),
+            cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc/>
+    public async ValueTask DeadLetterAsync(long id, string reason, CancellationToken cancellationToken) =>
+        await Submit(
+            connection =>
+            {
+                Execute(
+                    connection,
+                    """
+                    INSERT INTO dead_letters (id, integration, handler, method, uri, headers, body, idempotency_key, attempts, enqueued_at, last_failure, reason, dead_at)
+                    SELECT id, integration, handler, method, uri, headers, body, idempotency_key, attempts, enqueued_at, last_failure, $reason, $now FROM writes WHERE id = $id;
+                    """,
+                    ("$id", id), ("$reason", reason), ("$now", _time.GetUtcNow().UtcTicks));
+                return Execute(connection, "DELETE FROM writes WHERE id = $id;", ("$id", id));
+            },
+            cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc/>
+    public async ValueTask<DeferredQueueStats> GetStatsAsync(string integration, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT (SELECT COUNT(*) FROM writes WHERE integration = $i), (SELECT MIN(enqueued_at) FROM writes WHERE integration = $i),
+                   (SELECT COUNT(*) FROM dead_letters WHERE integration = $i);
+            """;
+        command.Parameters.AddWithValue("$i", integration);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return new DeferredQueueStats(
+            reader.GetInt32(0),
+            reader.IsDBNull(1) ? null : new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero),
+            reader.GetInt32(2));
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        _operations.Writer.TryComplete();
+        await _writerLoop.ConfigureAwait(false);
+        await _writer.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static int Execute(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command.ExecuteNonQuery();
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+
+        // Per connection: FULL makes every commit durable; the busy timeout covers readers meeting a checkpoint.
+        Execute(connection, "PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;");
+        return connection;
+    }
+
+    private async ValueTask<T> Submit<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
+    {
+        var operation = new Operation<T>(work);
+        if (!_operations.Writer.TryWrite(operation))
+        {
+            throw new ObjectDisposedException(nameof(SqliteDeferredWriteStore));
+        }
+
+        return await operation.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<Operation>(_maxBatch);
+        while (await _operations.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < _maxBatch && _operations.Reader.TryRead(out var operation))
+            {
+                batch.Add(operation);
+            }
+
+            // Group commit: everything that arrived together shares one transaction, hence one fsync.
+            try
+            {
+                using var transaction = _writer.BeginTransaction();
+                foreach (var operation in batch)
+                {
+                    operation.Run(_writer);
+                }
+
+                transaction.Commit();
+                batch.ForEach(o => o.Succeed());
+            }
+            catch (SqliteException)
+            {
+                // One bad operation must not fail its neighbours: redo each in a transaction of its own.
+                foreach (var operation in batch)
+                {
+                    try
+                    {
+                        using var transaction = _writer.BeginTransaction();
+                        operation.Run(_writer);
+                        transaction.Commit();
+                        operation.Succeed();
+                    }
+                    catch (SqliteException ex)
+                    {
+                        operation.Fail(ex);
+                    }
+                }
+            }
+        }
+    }
+
+    private abstract class Operation
+    {
+        public abstract void Run(SqliteConnection connection);
+
+        public abstract void Succeed();
+
+        public abstract void Fail(Exception exception);
+    }
+
+    private sealed class Operation<T>(Func<SqliteConnection, T> work) : Operation
+    {
+        private T? _result;
+
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override void Run(SqliteConnection connection) => _result = work(connection);
+
+        public override void Succeed() => Completion.TrySetResult(_result!);
+
+        public override void Fail(Exception exception) => Completion.TrySetException(exception);
+    }
+}
