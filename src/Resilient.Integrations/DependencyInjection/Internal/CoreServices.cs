@@ -37,5 +37,6 @@ internal static class CoreServices
         services.AddOptions<AlertOptions>().ValidateOnStart();
         services.TryAddSingleton<HealthMonitor>();
         services.TryAddSingleton<IIntegrationHealthMonitor>(sp => sp.GetRequiredService<HealthMonitor>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, Deferral.Internal.DeferredWriteReplayer>());
     }
 }

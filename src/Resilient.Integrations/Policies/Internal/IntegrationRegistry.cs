@@ -16,7 +16,8 @@ internal sealed class IntegrationRegistry(
     IntegrationMetrics metrics,
     IAlertDispatcher alerts,
     ILoggerFactory loggerFactory,
-    HealthMonitor health) : IDisposable
+    HealthMonitor health,
+    IEnumerable<Deferral.IDeferredWriteStore> deferredWriteStores) : IDisposable
 {
     private readonly ConcurrentDictionary<string, IntegrationRuntime> _runtimes = new(StringComparer.Ordinal);
 
@@ -28,7 +29,8 @@ internal sealed class IntegrationRegistry(
         alerts,
         loggerFactory.CreateLogger("Resilient.Integrations." + n),
         integrationOptions.Get(n).Fallback.SizeLimitBytes,
-        health));
+        health,
+        deferredWriteStores.LastOrDefault()));
 
     public void Dispose()
     {

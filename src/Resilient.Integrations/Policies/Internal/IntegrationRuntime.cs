@@ -18,9 +18,11 @@ namespace Resilient.Integrations.Policies.Internal;
 internal sealed class IntegrationRuntime : IDisposable
 {
     public IntegrationRuntime(
-        string name, IFailureClassifier classifier, TimeProvider time, IntegrationMetrics metrics, IAlertDispatcher alerts, ILogger logger, long fallbackSizeLimit, HealthMonitor health)
+        string name, IFailureClassifier classifier, TimeProvider time, IntegrationMetrics metrics, IAlertDispatcher alerts, ILogger logger, long fallbackSizeLimit, HealthMonitor health,
+        Deferral.IDeferredWriteStore? deferredWrites)
     {
         Health = health;
+        DeferredWrites = deferredWrites;
         Name = name;
         Classifier = classifier;
         Time = time;
@@ -51,6 +53,9 @@ internal sealed class IntegrationRuntime : IDisposable
     public LastKnownGoodStore LastKnownGood { get; }
 
     public HealthMonitor Health { get; }
+
+    /// <summary>Gets the store for deferred writes, when one is registered.</summary>
+    public Deferral.IDeferredWriteStore? DeferredWrites { get; }
 
     /// <summary>Gets or sets the state of the current pipeline's circuit breaker.</summary>
     public CircuitBreakerStateProvider? Circuit { get; set; }
@@ -106,7 +111,12 @@ internal sealed class IntegrationRuntime : IDisposable
         RaiseAlert(severity, classification.Kind, redactor.Redact($"{classification.Kind} failure on {method} {path}: {classification}", request), details);
     }
 
-    public void RaiseAlert(AlertSeverity severity, FailureKind kind, string message, IReadOnlyDictionary<string, string> details) =>
+    /// <param name="severity">The severity.</param>
+    /// <param name="kind">The failure kind, part of the de-duplication key.</param>
+    /// <param name="message">The message, already redacted.</param>
+    /// <param name="details">Facts, already redacted.</param>
+    /// <param name="always">Never suppress this one (a write dropped, a replay paused): it says something a repeat cannot.</param>
+    public void RaiseAlert(AlertSeverity severity, FailureKind kind, string message, IReadOnlyDictionary<string, string> details, bool always = false) =>
         Alerts.Publish(new Alert
         {
             Integration = Name,
@@ -115,5 +125,6 @@ internal sealed class IntegrationRuntime : IDisposable
             Message = message,
             Time = Time.GetUtcNow(),
             Details = details,
+            ResetsCooldown = always,
         });
 }

@@ -1,5 +1,6 @@
 using Polly;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Deferral.Internal;
 using Resilient.Integrations.Fallback;
 using Resilient.Integrations.Fallback.Internal;
 using Resilient.Integrations.Health;
@@ -29,6 +30,22 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         context.Properties.Set(CallState.Key, call);
         runtime.Budget.RecordRequest(options.RetryBudget);
 
+        bool deferrable = !isProbe && DeferredWriteQueue.IsDeferrable(request, options.Deferral, runtime);
+        if (deferrable)
+        {
+            // The body must outlive the attempts, so that a write that fails can still be captured.
+            if (request!.Content is { } content)
+            {
+                await content.LoadIntoBufferAsync().ConfigureAwait(context.ContinueOnCapturedContext);
+            }
+
+            if (options.Deferral.QueueWhileRed && runtime.Health.Get(runtime.Name).State == HealthState.Red)
+            {
+                return Outcome.FromResult(await DeferredWriteQueue.QueueAsync(request, FailureClassification.Success, runtime, options, callerToken)
+                    .ConfigureAwait(context.ContinueOnCapturedContext));
+            }
+        }
+
         var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
         if (outcome.Exception is OperationCanceledException && callerToken.IsCancellationRequested)
         {
@@ -56,6 +73,13 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         }
 
         FeedHealth(isProbe, classification, call);
+        if (deferrable && options.Deferral.DeferOn.Contains(classification.Kind))
+        {
+            outcome.Result?.Dispose();
+            return Outcome.FromResult(await DeferredWriteQueue.QueueAsync(request!, classification, runtime, options, callerToken)
+                .ConfigureAwait(context.ContinueOnCapturedContext));
+        }
+
         if (fallbackKey is not null && options.Fallback.ServeOn.Contains(classification.Kind) &&
             runtime.LastKnownGood.TryServe(fallbackKey, request!, classification, options.Fallback) is { } copy)
         {

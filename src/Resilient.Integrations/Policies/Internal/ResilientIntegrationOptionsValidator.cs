@@ -72,6 +72,13 @@ internal sealed class ResilientIntegrationOptionsValidator : IValidateOptions<Re
         Check(health.StaleAfterIntervals is >= 1 and <= 100, "Health:StaleAfterIntervals", health.StaleAfterIntervals, "must be between 1 and 100");
         Check(health.LatencyThreshold > TimeSpan.Zero, "Health:LatencyThreshold", health.LatencyThreshold, "must be positive");
 
+        var deferral = options.Deferral;
+        Check(deferral.MaxAttempts is >= 1 and <= 1000, "Deferral:MaxAttempts", deferral.MaxAttempts, "must be between 1 and 1000");
+        Check(deferral.RetryDelay > TimeSpan.Zero, "Deferral:RetryDelay", deferral.RetryDelay, "must be positive");
+        Check(deferral.MaxRetryDelay >= deferral.RetryDelay, "Deferral:MaxRetryDelay", deferral.MaxRetryDelay, $"must not be below {prefix}Deferral:RetryDelay ({deferral.RetryDelay})");
+        Check(deferral.ReplayInterval >= TimeSpan.FromSeconds(1), "Deferral:ReplayInterval", deferral.ReplayInterval, "must be at least 1 second");
+        Check(deferral.ReplayConcurrency is >= 1 and <= 64, "Deferral:ReplayConcurrency", deferral.ReplayConcurrency, "must be between 1 and 64");
+
         var fallback = options.Fallback;
         Check(fallback.MaxStaleness > TimeSpan.Zero, "Fallback:MaxStaleness", fallback.MaxStaleness, "must be positive");
         Check(fallback.MaxEntryBytes is >= 1 and <= 64 * 1024 * 1024, "Fallback:MaxEntryBytes", fallback.MaxEntryBytes, "must be between 1 and 67108864");

@@ -18,6 +18,8 @@ internal sealed class IntegrationMetrics
     private readonly Counter<long> _alertsDropped;
     private readonly Counter<long> _alertSinkFailures;
     private readonly Counter<long> _fallbacks;
+    private readonly Counter<long> _deferred;
+    private readonly Counter<long> _replayed;
 
     public IntegrationMetrics(IMeterFactory meterFactory)
     {
@@ -30,6 +32,8 @@ internal sealed class IntegrationMetrics
         _alertsSuppressed = meter.CreateCounter<long>("resilient_integrations.alerts.suppressed", "{alert}", "Alert repeats suppressed within the cooldown.");
         _alertsDropped = meter.CreateCounter<long>("resilient_integrations.alerts.dropped", "{alert}", "Alerts dropped because the queue was full.");
         _fallbacks = meter.CreateCounter<long>("resilient_integrations.fallback.served", "{response}", "Last-known-good copies served instead of a failure, by integration and kind.");
+        _deferred = meter.CreateCounter<long>("resilient_integrations.deferral.queued", "{write}", "Writes persisted for later delivery.");
+        _replayed = meter.CreateCounter<long>("resilient_integrations.deferral.replayed", "{write}", "Deferred writes by replay outcome: delivered, rescheduled, dead_lettered.");
         _alertSinkFailures = meter.CreateCounter<long>("resilient_integrations.alerts.sink_failures", "{alert}", "Deliveries a sink failed or timed out.");
     }
 
@@ -38,6 +42,11 @@ internal sealed class IntegrationMetrics
 
     public void FallbackServed(string integration, FailureKind kind) =>
         _fallbacks.Add(1, new("integration", integration), new("kind", kind.ToString()));
+
+    public void WriteDeferred(string integration) => _deferred.Add(1, new KeyValuePair<string, object?>("integration", integration));
+
+    public void WriteReplayed(string integration, string outcome) =>
+        _replayed.Add(1, new("integration", integration), new("outcome", outcome));
 
     public void Retry(string integration, FailureKind kind) =>
         _retries.Add(1, new("integration", integration), new("kind", kind.ToString()));

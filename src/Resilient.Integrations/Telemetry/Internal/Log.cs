@@ -43,6 +43,12 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Warning, "{Integration}: health probe failed to run: {ExceptionType}: {ExceptionMessage}")]
     public static partial void ProbeFailed(ILogger logger, string integration, string exceptionType, string exceptionMessage);
 
+    [LoggerMessage(14, LogLevel.Warning, "{Integration}: {Method} {Path} queued as deferred write {Id} ({Reason})")]
+    public static partial void WriteDeferred(ILogger logger, string integration, string method, string path, long id, string reason);
+
+    [LoggerMessage(15, LogLevel.Information, "{Integration}: deferred write {Id} {Outcome}")]
+    public static partial void DeferredWriteReplayed(ILogger logger, string integration, long id, string outcome);
+
     [LoggerMessage(11, LogLevel.Warning, "{Integration}: retry hint {Hint} exceeds the cap or the time left; {Kind} surfaces without waiting")]
     public static partial void HintTooLong(ILogger logger, string integration, TimeSpan hint, FailureKind kind);
 }

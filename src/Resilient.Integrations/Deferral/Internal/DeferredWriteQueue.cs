@@ -1,0 +1,51 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Policies;
+using Resilient.Integrations.Policies.Internal;
+using Resilient.Integrations.Redaction.Internal;
+using Resilient.Integrations.Telemetry.Internal;
+
+namespace Resilient.Integrations.Deferral.Internal;
+
+/// <summary>Decides whether a write is deferrable and turns it into a persisted write and a 202 answer.</summary>
+internal static class DeferredWriteQueue
+{
+    public static bool IsDeferrable(HttpRequestMessage? request, DeferralPolicy policy, IntegrationRuntime runtime)
+    {
+        if (request is null || runtime.DeferredWrites is null ||
+            (request.Options.TryGetValue(DeferralRequestExtensions.ReplayKey, out bool replay) && replay))
+        {
+            return false;
+        }
+
+        return request.Options.TryGetValue(DeferralRequestExtensions.DeferKey, out bool defer)
+            ? defer
+            : policy.DeferWrites && request.Method != HttpMethod.Get && request.Method != HttpMethod.Head && request.Method != HttpMethod.Options;
+    }
+
+    /// <summary>Persists the write, then answers 202 Accepted: the caller is told "queued" only once it is on disk.</summary>
+    public static async Task<HttpResponseMessage> QueueAsync(
+        HttpRequestMessage request, FailureClassification failure, IntegrationRuntime runtime, ResilientIntegrationOptions options, CancellationToken cancellationToken)
+    {
+        var write = await DeferredWriteCapture.FromRequestAsync(runtime.Name, request, runtime.Time.GetUtcNow(), options.SensitiveHeaders, cancellationToken).ConfigureAwait(false);
+        long id = await runtime.DeferredWrites!.EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
+        var deferral = new Deferral(id, write.IdempotencyKey, runtime.Name, failure);
+        request.Options.Set(DeferralRequestExtensions.DeferralKey, deferral);
+        runtime.Metrics.WriteDeferred(runtime.Name);
+        Log.WriteDeferred(runtime.Logger, runtime.Name, request.Method.Method, SecretRedactor.RedactPathAndQuery(request.RequestUri), id,
+            failure.IsFailure ? failure.ToString() : "the integration is Red");
+
+        var response = new HttpResponseMessage(HttpStatusCode.Accepted)
+        {
+            RequestMessage = request,
+            Content = new StringContent(
+                string.Create(CultureInfo.InvariantCulture, $$"""{"queued":true,"id":{{id}},"notice":"{{deferral.Notice}}"}"""),
+                Encoding.UTF8,
+                "application/json"),
+        };
+        response.Headers.TryAddWithoutValidation(DeferralRequestExtensions.DeferredHeader, id.ToString(CultureInfo.InvariantCulture));
+        return response;
+    }
+}

@@ -1,0 +1,216 @@
+using System.Net.Http.Headers;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Resilient.Integrations.Alerts;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Health;
+using Resilient.Integrations.Health.Internal;
+using Resilient.Integrations.Policies;
+using Resilient.Integrations.Policies.Internal;
+using Resilient.Integrations.Telemetry.Internal;
+
+namespace Resilient.Integrations.Deferral.Internal;
+
+/// <summary>
+/// Delivers each integration's deferred writes, oldest first, when it is healthy: when its health turns
+/// Green, or, without a probe to say so, on a trial every <see cref="DeferralPolicy.ReplayInterval"/>.
+/// A write is removed only after a 2xx; Rejected dead-letters it at once; Auth pauses the replay until the
+/// integration is Green again; after <see cref="DeferralPolicy.MaxAttempts"/> failures it is dead-lettered
+/// with a Critical alert. Every attempt carries the write's Idempotency-Key.
+/// </summary>
+internal sealed class DeferredWriteReplayer(
+    IEnumerable<IntegrationName> integrations,
+    IEnumerable<ProbeRegistration> probes,
+    IEnumerable<IDeferredWriteStore> stores,
+    IntegrationRegistry registry,
+    HealthMonitor health,
+    IHttpClientFactory clients,
+    IOptionsMonitor<ResilientIntegrationOptions> options,
+    TimeProvider time) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (stores.LastOrDefault() is not { } store)
+        {
+            return Task.CompletedTask;
+        }
+
+        var probed = probes.Select(p => p.Integration).ToHashSet(StringComparer.Ordinal);
+        return Task.WhenAll(integrations.Select(i => i.Name).Distinct(StringComparer.Ordinal)
+            .Select(name => Task.Run(() => ReplayLoopAsync(name, store, probed.Contains(name), stoppingToken), CancellationToken.None)));
+    }
+
+    private async Task ReplayLoopAsync(string name, IDeferredWriteStore store, bool hasProbe, CancellationToken stoppingToken)
+    {
+        using var recovered = new SemaphoreSlim(0);
+        void OnChange(object? sender, HealthStateChange change)
+        {
+            if (change.Integration == name && change.Current == HealthState.Green)
+            {
+                recovered.Release();
+            }
+        }
+
+        health.StateChanged += OnChange;
+        bool paused = false;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var policy = options.Get(name).Deferral;
+                await Task.WhenAny(recovered.WaitAsync(stoppingToken), Task.Delay(policy.ReplayInterval, time, stoppingToken)).ConfigureAwait(false);
+                stoppingToken.ThrowIfCancellationRequested();
+
+                var state = health.Get(name).State;
+                if (state == HealthState.Green)
+                {
+                    paused = false;
+                }
+
+                // With a probe, wait for Green; without one, a trial send is the only way to learn of a recovery.
+                if (paused || (hasProbe && state is HealthState.Red or HealthState.Unknown))
+                {
+                    continue;
+                }
+
+                paused = await DrainAsync(name, store, policy, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            health.StateChanged -= OnChange;
+        }
+    }
+
+    /// <summary>Delivers due writes until the queue is empty or a delivery fails. Returns whether replay must pause (Auth).</summary>
+    private async Task<bool> DrainAsync(string name, IDeferredWriteStore store, DeferralPolicy policy, CancellationToken stoppingToken)
+    {
+        var runtime = registry.Get(name);
+        using var gate = new SemaphoreSlim(policy.ReplayConcurrency);
+        while (true)
+        {
+            var due = await store.GetDueAsync(name, time.GetUtcNow(), Math.Max(16, policy.ReplayConcurrency * 4), stoppingToken).ConfigureAwait(false);
+            if (due.Count == 0)
+            {
+                return false;
+            }
+
+            bool stop = false, pause = false;
+            var deliveries = due.Select(async write =>
+            {
+                await gate.WaitAsync(stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    if (Volatile.Read(ref stop))
+                    {
+                        return;
+                    }
+
+                    var failure = await DeliverAsync(name, write, stoppingToken).ConfigureAwait(false);
+                    var verdict = await SettleAsync(runtime, store, policy, write, failure, stoppingToken).ConfigureAwait(false);
+                    if (verdict != Verdict.Delivered && verdict != Verdict.DeadLettered)
+                    {
+                        Volatile.Write(ref stop, true); // still down: keep order, try again later
+                        pause |= verdict == Verdict.Paused;
+                    }
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }).ToList();
+            await Task.WhenAll(deliveries).ConfigureAwait(false);
+            if (stop)
+            {
+                return pause;
+            }
+        }
+    }
+
+    private async Task<FailureClassification> DeliverAsync(string name, DeferredWrite write, CancellationToken stoppingToken)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(write.Method ?? "POST"), write.Uri);
+        var content = new ByteArrayContent(write.Body.ToArray());
+        foreach (var (header, value) in write.Headers)
+        {
+            if (!request.Headers.TryAddWithoutValidation(header, value))
+            {
+                content.Headers.TryAddWithoutValidation(header, value);
+            }
+        }
+
+        request.Content = content;
+        request.Headers.Remove(DeferredWriteCapture.IdempotencyKeyHeader);
+        request.Headers.TryAddWithoutValidation(DeferredWriteCapture.IdempotencyKeyHeader, write.IdempotencyKey);
+        request.Options.Set(DeferralRequestExtensions.ReplayKey, true);
+        try
+        {
+            using var response = await clients.CreateClient(name).SendAsync(request, stoppingToken).ConfigureAwait(false);
+            var classification = response.GetFailureClassification();
+            return classification.IsFailure || response.IsSuccessStatusCode
+                ? classification
+                : new FailureClassification(FailureKind.Rejected) { StatusCode = response.StatusCode };
+        }
+        catch (IntegrationFailureException failure)
+        {
+            return failure.Classification;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            return registry.Get(name).Classifier.Classify(ex, stoppingToken);
+        }
+    }
+
+    private async Task<Verdict> SettleAsync(
+        IntegrationRuntime runtime, IDeferredWriteStore store, DeferralPolicy policy, DeferredWrite write, FailureClassification failure, CancellationToken stoppingToken)
+    {
+        string outcome;
+        Verdict verdict;
+        if (!failure.IsFailure)
+        {
+            await store.CompleteAsync(write.Id, stoppingToken).ConfigureAwait(false);
+            (outcome, verdict) = ("delivered", Verdict.Delivered);
+        }
+        else if (failure.Kind == FailureKind.Rejected)
+        {
+            await store.DeadLetterAsync(write.Id, failure.ToString(), stoppingToken).ConfigureAwait(false);
+            runtime.RaiseAlert(AlertSeverity.Warning, FailureKind.Rejected, $"deferred write {write.Id} was rejected and dead-lettered: {failure}", NoDetails, always: true);
+            (outcome, verdict) = ("dead_lettered", Verdict.DeadLettered);
+        }
+        else if (failure.Kind is FailureKind.Auth or FailureKind.QuotaExhausted)
+        {
+            runtime.RaiseAlert(AlertSeverity.Critical, failure.Kind, $"replay of deferred writes paused: {failure}", NoDetails, always: true);
+            (outcome, verdict) = ("paused", Verdict.Paused);
+        }
+        else if (write.Attempts + 1 >= policy.MaxAttempts)
+        {
+            await store.DeadLetterAsync(write.Id, failure.ToString(), stoppingToken).ConfigureAwait(false);
+            runtime.RaiseAlert(AlertSeverity.Critical, failure.Kind, $"deferred write {write.Id} dead-lettered after {policy.MaxAttempts} attempts: {failure}", NoDetails, always: true);
+            (outcome, verdict) = ("dead_lettered", Verdict.DeadLettered);
+        }
+        else
+        {
+            int attempts = write.Attempts + 1;
+            var wait = TimeSpan.FromTicks(Math.Min(policy.MaxRetryDelay.Ticks, policy.RetryDelay.Ticks * (1L << Math.Min(attempts - 1, 20))));
+            await store.RescheduleAsync(write.Id, attempts, time.GetUtcNow() + wait, failure.ToString(), stoppingToken).ConfigureAwait(false);
+            (outcome, verdict) = ("rescheduled", Verdict.Rescheduled);
+        }
+
+        runtime.Metrics.WriteReplayed(runtime.Name, outcome);
+        Log.DeferredWriteReplayed(runtime.Logger, runtime.Name, write.Id, outcome);
+        return verdict;
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> NoDetails = new Dictionary<string, string>();
+
+    private enum Verdict
+    {
+        Delivered,
+        DeadLettered,
+        Rescheduled,
+        Paused,
+    }
+}

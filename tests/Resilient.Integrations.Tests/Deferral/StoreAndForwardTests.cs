@@ -1,0 +1,200 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Resilient.Integrations.Alerts;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Deferral;
+using Resilient.Integrations.Tests.Support;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+
+namespace Resilient.Integrations.Tests.Deferral;
+
+public sealed class StoreAndForwardTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static IntegrationHarness Create(InMemoryDeferredWriteStore store, Action<Resilient.Integrations.Policies.ResilientIntegrationOptions>? configure = null) =>
+        IntegrationHarness.Create(
+            o =>
+            {
+                o.Deferral.DeferWrites = true;
+                o.Deferral.RetryDelay = TimeSpan.FromSeconds(10);
+                configure?.Invoke(o);
+            },
+            services: s => s.AddSingleton<IDeferredWriteStore>(store));
+
+    private static void Contacts(IntegrationHarness h, int status)
+    {
+        h.Server.Reset();
+        h.Server.Given(Request.Create().WithPath("/contacts").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json").WithBody(status < 300 ? """{"id":7}""" : """{"error":{"code":"x"}}"""));
+    }
+
+    private static async Task<HttpResponseMessage> PostAsync(IntegrationHarness h, string body = """{"name":"Ada"}""", string? key = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/contacts") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "sk-live-SECRET");
+        if (key is not null)
+        {
+            request.Headers.Add("Idempotency-Key", key);
+        }
+
+        return await h.Clock.RunAsync(h.Client.SendAsync(request, Ct));
+    }
+
+    private static async Task StartReplayAsync(IntegrationHarness h)
+    {
+        foreach (var service in h.Provider.GetServices<IHostedService>())
+        {
+            await service.StartAsync(Ct);
+        }
+    }
+
+    /// <summary>Waits for the replay loop to set its next turn, then moves the clock to it.</summary>
+    private static async Task NextReplayAsync(IntegrationHarness h, TimeSpan interval)
+    {
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => h.Clock.HasTimerDueAt(h.Clock.GetUtcNow() + interval));
+        h.Clock.Advance(interval);
+    }
+
+    [Fact]
+    public async Task Send_WriteWhileServiceDown_QueuedAnswered202WithNotice()
+    {
+        var store = new InMemoryDeferredWriteStore();
+        await using var h = Create(store);
+        Contacts(h, 503);
+
+        using var response = await PostAsync(h, key: "order-42");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var deferral = response.GetDeferral()!;
+        Assert.Equal("Queued; will be sent when the crm service recovers", deferral.Notice);
+        Assert.Equal(FailureKind.Unavailable, deferral.Failure.Kind);
+        Assert.Equal("order-42", deferral.IdempotencyKey);
+        Assert.Equal(deferral.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), response.Headers.GetValues(DeferralRequestExtensions.DeferredHeader).Single());
+        Assert.Equal(3, h.UpstreamAttempts("/contacts"));
+        Assert.Equal(1, (await store.GetStatsAsync("crm", Ct)).Depth);
+    }
+
+    [Fact]
+    public async Task Replay_ServiceRecovers_DeliveredOnceWithSameIdempotencyKeyAndRemoved()
+    {
+        var store = new InMemoryDeferredWriteStore();
+        await using var h = Create(store);
+        Contacts(h, 503);
+        var deferral = (await PostAsync(h)).GetDeferral()!;
+        Contacts(h, 201);
+        await StartReplayAsync(h);
+
+        await NextReplayAsync(h, TimeSpan.FromSeconds(30));
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.Depth == 0);
+
+        var delivered = Assert.Single(h.Server.LogEntries).RequestMessage!;
+        Assert.Equal(deferral.IdempotencyKey, delivered.Headers!["Idempotency-Key"].Single());
+        Assert.Equal("""{"name":"Ada"}""", delivered.Body);
+    }
+
+    [Fact]
+    public async Task Replay_Rejected_DeadLetteredAtOnce()
+    {
+        var store = new InMemoryDeferredWriteStore();
+        await using var h = Create(store);
+        Contacts(h, 503);
+        await PostAsync(h);
+        Contacts(h, 422);
+        await StartReplayAsync(h);
+
+        await NextReplayAsync(h, TimeSpan.FromSeconds(30));
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.DeadLettered == 1);
+
+        Assert.Equal(0, (await store.GetStatsAsync("crm", Ct)).Depth);
+        Assert.Single(h.Server.LogEntries);
+    }
+
+    [Fact]
+    public async Task Replay_StillFailingAfterMaxAttempts_DeadLetteredWithCriticalAlert()
+    {
+        var store = new InMemoryDeferredWriteStore();
+        await using var h = Create(store, o =>
+        {
+            o.Deferral.MaxAttempts = 2;
+            o.Unavailable.MaxRetries = 0;
+            o.CircuitBreaker.MinimumThroughput = 1000;
+        });
+        Contacts(h, 503);
+        await PostAsync(h);
+        await StartReplayAsync(h);
+
+        await NextReplayAsync(h, TimeSpan.FromSeconds(30));   // attempt 1: rescheduled 10 s later
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => store.GetDueAsync("crm", h.Clock.GetUtcNow().AddSeconds(10), 1, Ct).AsTask().Result.FirstOrDefault()?.Attempts == 1);
+        await NextReplayAsync(h, TimeSpan.FromSeconds(30));   // attempt 2: dead-lettered
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.DeadLettered == 1);
+
+        var alerts = await h.SettledAlertsAsync();
+        Assert.Contains(alerts, a => a.Severity == AlertSeverity.Critical && a.Message.Contains("dead-lettered after 2 attempts", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Replay_AuthFailure_PausesWithCriticalAlertAndKeepsWrite()
+    {
+        var store = new InMemoryDeferredWriteStore();
+        await using var h = Create(store);
+        Contacts(h, 503);
+        await PostAsync(h);
+        Contacts(h, 401);
+        await StartReplayAsync(h);
+
+        await NextReplayAsync(h, TimeSpan.FromSeconds(30));
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => h.Server.LogEntries.Count() == 1);
+        await NextReplayAsync(h, TimeSpan.FromSeconds(30));   // paused: no new attempt
+
+        var alerts = await h.SettledAlertsAsync();
+        Assert.Contains(alerts, a => a.Severity == AlertSeverity.Critical && a.Message.Contains("replay of deferred writes paused", StringComparison.Ordinal));
+        Assert.Single(h.Server.LogEntries);
+        Assert.Equal(1, (await store.GetStatsAsync("crm", Ct)).Depth);
+    }
+
+    [Fact]
+    public async Task Send_WhileIntegrationRed_QueuedWithoutTouchingUpstream()
+    {
+        var store = new InMemoryDeferredWriteStore();
+        await using var h = Create(store);
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet()).RespondWith(Response.Create().WithStatusCode(401));
+        await h.GetAsync();                                       // a live 401 turns the integration Red at once
+        Contacts(h, 201);
+
+        using var response = await PostAsync(h);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.False(response.GetDeferral()!.Failure.IsFailure);
+        Assert.Empty(h.Server.LogEntries);
+    }
+
+    [Fact]
+    public async Task Send_ReadOrNotDeferrable_FailsAsUsual()
+    {
+        var store = new InMemoryDeferredWriteStore();
+        await using var h = IntegrationHarness.Create(services: s => s.AddSingleton<IDeferredWriteStore>(store));
+        Contacts(h, 503);
+
+        var error = await Record.ExceptionAsync(() => PostAsync(h));
+
+        Assert.Equal(FailureKind.Unavailable, Assert.IsType<IntegrationFailureException>(error).Kind);
+        Assert.Equal(0, (await store.GetStatsAsync("crm", Ct)).Depth);
+    }
+
+    [Fact]
+    public async Task Send_RejectedWrite_NotQueued()
+    {
+        var store = new InMemoryDeferredWriteStore();
+        await using var h = Create(store);
+        Contacts(h, 400);
+
+        var error = await Record.ExceptionAsync(() => PostAsync(h));
+
+        Assert.Equal(FailureKind.Rejected, Assert.IsType<IntegrationFailureException>(error).Kind);
+        Assert.Equal(0, (await store.GetStatsAsync("crm", Ct)).Depth);
+    }
+}
