@@ -37,6 +37,10 @@ public sealed class DeferralPolicy
     /// <value>Defaults to 30 seconds. Must be at least 1 second.</value>
     public TimeSpan ReplayInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Gets or sets the queue depth above which the integration reads as Yellow even when its calls succeed.</summary>
+    /// <value>Defaults to 1000. Must be at least 1.</value>
+    public int BacklogYellowThreshold { get; set; } = 1000;
+
     /// <summary>Gets or sets how many writes are delivered at once. 1 keeps their order.</summary>
     /// <value>Defaults to 1. Must be between 1 and 64.</value>
     public int ReplayConcurrency { get; set; } = 1;

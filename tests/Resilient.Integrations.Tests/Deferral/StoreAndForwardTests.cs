@@ -186,6 +186,96 @@ public sealed class StoreAndForwardTests
     }
 
     [Fact]
+    public async Task SendOrQueue_GenericWriteWhileDown_QueuedThenReplayedThroughHandler()
+    {
+        var store = new InMemoryDeferredWriteStore();
+        var email = new EmailHandler(failures: 1);
+        await using var h = IntegrationHarness.Create(
+            o => o.Unavailable.MaxRetries = 0,
+            services: s => s.AddSingleton<IDeferredWriteStore>(store).AddSingleton<IDeferredWriteHandler>(email));
+        var writes = h.Provider.GetRequiredService<IDeferredWrites>();
+
+        var deferral = await writes.SendOrQueueAsync("crm", "email", Encoding.UTF8.GetBytes("to=ada"), "mail-1", Ct);
+
+        Assert.NotNull(deferral);
+        Assert.Equal(FailureKind.Unavailable, deferral.Failure.Kind);
+        await StartReplayAsync(h);
+        await NextReplayAsync(h, TimeSpan.FromSeconds(30));
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => email.Delivered.Count == 1);
+        Assert.Equal(("mail-1", "to=ada"), (email.Delivered[0].IdempotencyKey, Encoding.UTF8.GetString(email.Delivered[0].Body.Span)));
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.Depth == 0);
+    }
+
+    [Fact]
+    public async Task SendOrQueue_ServiceUp_DeliveredAtOnceNotQueued()
+    {
+        var store = new InMemoryDeferredWriteStore();
+        var email = new EmailHandler(failures: 0);
+        await using var h = IntegrationHarness.Create(services: s => s.AddSingleton<IDeferredWriteStore>(store).AddSingleton<IDeferredWriteHandler>(email));
+
+        var deferral = await h.Provider.GetRequiredService<IDeferredWrites>().SendOrQueueAsync("crm", "email", Encoding.UTF8.GetBytes("x"), cancellationToken: Ct);
+
+        Assert.Null(deferral);
+        Assert.Single(email.Delivered);
+        Assert.Equal(0, (await store.GetStatsAsync("crm", Ct)).Depth);
+    }
+
+    [Fact]
+    public async Task Replay_BacklogAboveThreshold_IntegrationYellowAndDepthMeasured()
+    {
+        var store = new InMemoryDeferredWriteStore();
+        await using var h = Create(store, o =>
+        {
+            o.Deferral.BacklogYellowThreshold = 1;
+            o.Unavailable.MaxRetries = 0;
+            o.CircuitBreaker.MinimumThroughput = 1000;
+            o.Health.ConfirmAfter = 100;
+        });
+        using var depth = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<int>(
+            h.Provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), "Resilient.Integrations", "resilient_integrations.deferral.depth");
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}"));
+        await h.GetAsync();                                          // Green
+        h.Server.Given(Request.Create().WithPath("/contacts").UsingPost()).RespondWith(Response.Create().WithStatusCode(503));
+        await PostAsync(h);
+        await PostAsync(h);
+        await StartReplayAsync(h);
+
+        await NextReplayAsync(h, TimeSpan.FromSeconds(30));
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => Monitor(h).Get("crm").State == Resilient.Integrations.Health.HealthState.Yellow);
+
+        depth.RecordObservableInstruments();
+        Assert.Equal(2, depth.LastMeasurement!.Value);
+    }
+
+    private static Resilient.Integrations.Health.IIntegrationHealthMonitor Monitor(IntegrationHarness h) =>
+        h.Provider.GetRequiredService<Resilient.Integrations.Health.IIntegrationHealthMonitor>();
+
+    private sealed class EmailHandler(int failures) : IDeferredWriteHandler
+    {
+        private int _left = failures;
+
+        public string Name => "email";
+
+        public List<DeferredWrite> Delivered { get; } = [];
+
+        public Task HandleAsync(DeferredWrite write, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Decrement(ref _left) >= 0)
+            {
+                throw new HttpRequestException(HttpRequestError.ConnectionError, "smtp relay unreachable");
+            }
+
+            lock (Delivered)
+            {
+                Delivered.Add(write);
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
     public async Task Send_RejectedWrite_NotQueued()
     {
         var store = new InMemoryDeferredWriteStore();

@@ -25,6 +25,7 @@ internal sealed class DeferredWriteReplayer(
     IntegrationRegistry registry,
     HealthMonitor health,
     IHttpClientFactory clients,
+    IEnumerable<IDeferredWriteHandler> handlers,
     IOptionsMonitor<ResilientIntegrationOptions> options,
     TimeProvider time) : BackgroundService
 {
@@ -61,6 +62,7 @@ internal sealed class DeferredWriteReplayer(
                 await Task.WhenAny(recovered.WaitAsync(stoppingToken), Task.Delay(policy.ReplayInterval, time, stoppingToken)).ConfigureAwait(false);
                 stoppingToken.ThrowIfCancellationRequested();
 
+                await ObserveQueueAsync(name, store, policy, stoppingToken).ConfigureAwait(false);
                 var state = health.Get(name).State;
                 if (state == HealthState.Green)
                 {
@@ -74,6 +76,7 @@ internal sealed class DeferredWriteReplayer(
                 }
 
                 paused = await DrainAsync(name, store, policy, stoppingToken).ConfigureAwait(false);
+                await ObserveQueueAsync(name, store, policy, stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -83,6 +86,14 @@ internal sealed class DeferredWriteReplayer(
         {
             health.StateChanged -= OnChange;
         }
+    }
+
+    private async Task ObserveQueueAsync(string name, IDeferredWriteStore store, DeferralPolicy policy, CancellationToken stoppingToken)
+    {
+        var stats = await store.GetStatsAsync(name, stoppingToken).ConfigureAwait(false);
+        var age = stats.OldestEnqueuedAt is { } oldest ? time.GetUtcNow() - oldest : TimeSpan.Zero;
+        registry.Get(name).Metrics.QueueObserved(name, stats.Depth, age);
+        health.SetBacklogged(name, stats.Depth > policy.BacklogYellowThreshold);
     }
 
     /// <summary>Delivers due writes until the queue is empty or a delivery fails. Returns whether replay must pause (Auth).</summary>
@@ -132,6 +143,19 @@ internal sealed class DeferredWriteReplayer(
 
     private async Task<FailureClassification> DeliverAsync(string name, DeferredWrite write, CancellationToken stoppingToken)
     {
+        if (write.Handler is { } handlerName)
+        {
+            try
+            {
+                await DeferredWrites.Handler(handlers, handlerName).HandleAsync(write, stoppingToken).ConfigureAwait(false);
+                return FailureClassification.Success;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                return registry.Get(name).Classifier.Classify(ex, stoppingToken);
+            }
+        }
+
         using var request = new HttpRequestMessage(new HttpMethod(write.Method ?? "POST"), write.Uri);
         var content = new ByteArrayContent(write.Body.ToArray());
         foreach (var (header, value) in write.Headers)

@@ -38,5 +38,6 @@ internal static class CoreServices
         services.TryAddSingleton<HealthMonitor>();
         services.TryAddSingleton<IIntegrationHealthMonitor>(sp => sp.GetRequiredService<HealthMonitor>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, Deferral.Internal.DeferredWriteReplayer>());
+        services.TryAddSingleton<Deferral.IDeferredWrites, Deferral.Internal.DeferredWrites>();
     }
 }

@@ -36,7 +36,11 @@ internal sealed class HealthMonitor(
         lock (tracker)
         {
             bool stale = tracker.LastAt is not { } last || time.GetUtcNow() - last > IntervalOf(integration) * options.Get(integration).Health.StaleAfterIntervals;
-            return new IntegrationHealth(integration, stale ? HealthState.Unknown : tracker.State, tracker.Since, tracker.LastAt, tracker.Last, tracker.LastFailure);
+            var state = stale ? HealthState.Unknown : tracker.State;
+
+            // A backlog of undelivered writes is degradation even while calls succeed.
+            state = tracker.Backlogged && state == HealthState.Green ? HealthState.Yellow : state;
+            return new IntegrationHealth(integration, state, tracker.Since, tracker.LastAt, tracker.Last, tracker.LastFailure);
         }
     }
 
@@ -104,6 +108,16 @@ internal sealed class HealthMonitor(
         }
     }
 
+    /// <summary>Marks whether the integration's queue of deferred writes is over its threshold.</summary>
+    public void SetBacklogged(string integration, bool backlogged)
+    {
+        var tracker = _trackers.GetOrAdd(integration, _ => new Tracker());
+        lock (tracker)
+        {
+            tracker.Backlogged = backlogged;
+        }
+    }
+
     private static HealthState Evaluate(HealthProbeResult result, HealthPolicy policy, int timeoutsInRow) => result.Outcome.Kind switch
     {
         FailureKind.None => result.Latency > policy.LatencyThreshold ? HealthState.Yellow : HealthState.Green,
@@ -168,6 +182,8 @@ internal sealed class HealthMonitor(
         public FailureKind? LastFailure { get; set; }
 
         public int TimeoutsInRow { get; set; }
+
+        public bool Backlogged { get; set; }
 
         public HealthStateChange? Offer(HealthState target, FailureClassification cause, bool immediate, int confirmAfter, DateTimeOffset now, string integration)
         {

@@ -35,7 +35,11 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
 
     public string Name { get; }
 
-    public async Task<IntegrationResult<T>> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default)
+    public Task<IntegrationResult<T>> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(key, call, useFallback: true, cancellationToken);
+
+    /// <summary>Runs a call whose result is not data to keep or serve later, such as a write.</summary>
+    internal async Task<IntegrationResult<T>> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> call, bool useFallback, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(key);
         ArgumentNullException.ThrowIfNull(call);
@@ -68,7 +72,7 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
             {
                 var value = (T)outcome.Result!;
                 runtime.Health.Report(Name, HealthProbeResult.Healthy(TimeSpan.Zero)); // latency is judged on probes only
-                if (options.Fallback.Enabled)
+                if (useFallback && options.Fallback.Enabled)
                 {
                     runtime.LastKnownGood.RememberValue(fallbackKey, value, options.Fallback);
                 }
@@ -89,7 +93,7 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
                 runtime.Health.Report(Name, new HealthProbeResult(classification, TimeSpan.Zero));
             }
 
-            if (options.Fallback.Enabled && options.Fallback.ServeOn.Contains(classification.Kind) &&
+            if (useFallback && options.Fallback.Enabled && options.Fallback.ServeOn.Contains(classification.Kind) &&
                 runtime.LastKnownGood.TryServeValue(fallbackKey, classification, options.Fallback, out T? kept, out var degradation))
             {
                 runtime.Metrics.FallbackServed(Name, classification.Kind);

@@ -77,6 +77,7 @@ internal sealed class ResilientIntegrationOptionsValidator : IValidateOptions<Re
         Check(deferral.RetryDelay > TimeSpan.Zero, "Deferral:RetryDelay", deferral.RetryDelay, "must be positive");
         Check(deferral.MaxRetryDelay >= deferral.RetryDelay, "Deferral:MaxRetryDelay", deferral.MaxRetryDelay, $"must not be below {prefix}Deferral:RetryDelay ({deferral.RetryDelay})");
         Check(deferral.ReplayInterval >= TimeSpan.FromSeconds(1), "Deferral:ReplayInterval", deferral.ReplayInterval, "must be at least 1 second");
+        Check(deferral.BacklogYellowThreshold >= 1, "Deferral:BacklogYellowThreshold", deferral.BacklogYellowThreshold, "must be at least 1");
         Check(deferral.ReplayConcurrency is >= 1 and <= 64, "Deferral:ReplayConcurrency", deferral.ReplayConcurrency, "must be between 1 and 64");
 
         var fallback = options.Fallback;

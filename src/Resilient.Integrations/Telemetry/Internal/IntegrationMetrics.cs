@@ -21,9 +21,13 @@ internal sealed class IntegrationMetrics
     private readonly Counter<long> _deferred;
     private readonly Counter<long> _replayed;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int Depth, double OldestAgeSeconds)> _queues = new(StringComparer.Ordinal);
+
     public IntegrationMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
+        meter.CreateObservableGauge("resilient_integrations.deferral.depth", () => _queues.Select(q => new Measurement<int>(q.Value.Depth, new KeyValuePair<string, object?>("integration", q.Key))), "{write}", "Deferred writes waiting for delivery.");
+        meter.CreateObservableGauge("resilient_integrations.deferral.oldest_age", () => _queues.Select(q => new Measurement<double>(q.Value.OldestAgeSeconds, new KeyValuePair<string, object?>("integration", q.Key))), "s", "Age of the oldest deferred write waiting for delivery.");
         _failures = meter.CreateCounter<long>("resilient_integrations.failures", "{failure}", "Calls that ended in a failure, by integration and kind.");
         _retries = meter.CreateCounter<long>("resilient_integrations.retries", "{retry}", "Retries taken, by integration and the kind that caused them.");
         _budgetRejections = meter.CreateCounter<long>("resilient_integrations.retry_budget.rejections", "{retry}", "Retries refused because the retry budget was spent.");
@@ -42,6 +46,8 @@ internal sealed class IntegrationMetrics
 
     public void FallbackServed(string integration, FailureKind kind) =>
         _fallbacks.Add(1, new("integration", integration), new("kind", kind.ToString()));
+
+    public void QueueObserved(string integration, int depth, TimeSpan oldestAge) => _queues[integration] = (depth, oldestAge.TotalSeconds);
 
     public void WriteDeferred(string integration) => _deferred.Add(1, new KeyValuePair<string, object?>("integration", integration));
 
