@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
+using Resilient.Integrations.Tests.Support;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+
+namespace Resilient.Integrations.Tests.Deferral;
+
+/// <summary>A process that is killed in the middle of replay loses nothing: the durable store and idempotency keys carry it.</summary>
+public sealed partial class CrashRecoveryTests : IDisposable
+{
+    private const int Items = 40;
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "ri-crash-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task Replay_ProcessKilledMidway_AfterRestartEveryItemDeliveredWithStableKeys()
+    {
+        using var server = LoopbackServer.Start();
+        server.Given(Request.Create().WithPath("/items").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithDelay(TimeSpan.FromMilliseconds(60)));
+        string database = Path.Combine(_folder, "deferred.db");
+
+        using (var first = Start("enqueue-and-replay", database, server.Url!))
+        {
+            await WaitForAsync(() => server.LogEntries.Count() >= 10, first);
+            first.Kill(entireProcessTree: true);
+            await first.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+
+        int deliveredBeforeCrash = server.LogEntries.Count();
+        Assert.InRange(deliveredBeforeCrash, 10, Items - 1); // killed in the middle
+
+        using (var second = Start("replay", database, server.Url!))
+        {
+            string output = await second.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+            await second.WaitForExitAsync(TestContext.Current.CancellationToken);
+            Assert.True(second.ExitCode == 0, $"replay did not drain: {output}");
+        }
+
+        var deliveries = server.LogEntries
+            .Select(e => (Key: e.RequestMessage!.Headers!["Idempotency-Key"].Single(), Body: e.RequestMessage.Body!))
+            .ToList();
+        Assert.Equal(Enumerable.Range(0, Items).Select(i => $"item-{i}").Order(), deliveries.Select(d => d.Key).Distinct().Order());
+        Assert.All(deliveries, d => Assert.Equal(d.Key, "item-" + ItemNumber().Match(d.Body).Groups[1].Value)); // a repeat carries its item's key
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static Process Start(string mode, string database, string url)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory.Replace("Resilient.Integrations.Tests", "Resilient.Integrations.CrashHelper", StringComparison.Ordinal), "Resilient.Integrations.CrashHelper.dll");
+        Assert.True(File.Exists(dll), $"helper not built: {dll}");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { dll, mode, database, url, Items.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start)!;
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, Process process)
+    {
+        for (int i = 0; i < 600 && !condition(); i++)
+        {
+            if (process.HasExited)
+            {
+                Assert.Fail("the helper exited early: " + await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken));
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(condition(), "the helper did not start replaying");
+    }
+
+    [GeneratedRegex(@"""n"":(\d+)")]
+    private static partial Regex ItemNumber();
+}
