@@ -94,7 +94,7 @@ internal static class DefaultKinds
             StatusCode = (HttpStatusCode)status,
             ProviderCode = providerCode,
             Exception = exception,
-            RetryAfter = RetryHintParser.FromHeaders(Header, timeProvider, rateLimited: kind == FailureKind.RateLimit)
+            RetryAfter = RetryHintParser.FromHeaders(new FuncHeaderSource(Header), timeProvider, rateLimited: kind == FailureKind.RateLimit)
                 ?? (body is null ? null : RetryHintParser.FromBody(body)),
         };
         return RetryHintParser.ShouldRetry(Header("x-should-retry")) is bool allowed ? classification with { RetryMayHelp = allowed } : classification;

@@ -27,18 +27,19 @@ internal static class RetryHintParser
     ];
 
     public static TimeSpan? FromHeaders(HttpResponseHeaders headers, TimeProvider timeProvider, bool rateLimited) =>
-        FromHeaders(name => First(headers, name), timeProvider, rateLimited);
+        FromHeaders(new HttpHeaderSource(headers), timeProvider, rateLimited);
 
     /// <summary>
     /// The same for any header source, e.g. an SDK's raw response. Rate-limit reset headers describe the
     /// rate limit only, so they count as a hint only when the failure is a rate limit: a 529 or 503 that
     /// happens to carry them must not wait for the next rate window.
     /// </summary>
-    public static TimeSpan? FromHeaders(Func<string, string?> header, TimeProvider timeProvider, bool rateLimited)
+    public static TimeSpan? FromHeaders<THeaders>(THeaders header, TimeProvider timeProvider, bool rateLimited)
+        where THeaders : struct, IHeaderSource
     {
-        if (TryMilliseconds(header("retry-after-ms"), out var hint) ||
-            TryMilliseconds(header("x-ms-retry-after-ms"), out hint) ||
-            TryRetryAfter(header("Retry-After"), timeProvider, out hint) ||
+        if (TryMilliseconds(header.Get("retry-after-ms"), out var hint) ||
+            TryMilliseconds(header.Get("x-ms-retry-after-ms"), out hint) ||
+            TryRetryAfter(header.Get("Retry-After"), timeProvider, out hint) ||
             (rateLimited && TryResets(header, OpenAiLimits, timeProvider, out hint)) ||
             (rateLimited && TryResets(header, AnthropicLimits, timeProvider, out hint)))
         {
@@ -129,13 +130,14 @@ internal static class RetryHintParser
     /// <summary>How long until a spent limit (remaining 0) resets, from OpenAI or Anthropic headers on any response.</summary>
     public static TimeSpan? SpentLimitReset(HttpResponseHeaders headers, TimeProvider timeProvider)
     {
-        string? Header(string name) => First(headers, name);
-        var (spentOpenAi, _) = Resets(Header, OpenAiLimits, timeProvider);
-        var (spentAnthropic, _) = Resets(Header, AnthropicLimits, timeProvider);
+        var source = new HttpHeaderSource(headers);
+        var (spentOpenAi, _) = Resets(source, OpenAiLimits, timeProvider);
+        var (spentAnthropic, _) = Resets(source, AnthropicLimits, timeProvider);
         return Max(spentOpenAi, spentAnthropic);
     }
 
-    private static bool TryResets(Func<string, string?> header, (string Remaining, string Reset)[] limits, TimeProvider timeProvider, out TimeSpan hint)
+    private static bool TryResets<THeaders>(THeaders header, (string Remaining, string Reset)[] limits, TimeProvider timeProvider, out TimeSpan hint)
+        where THeaders : struct, IHeaderSource
     {
         // The limit that is spent (remaining 0) is the one that caused the 429; without that signal, wait for the longest.
         var (spent, any) = Resets(header, limits, timeProvider);
@@ -143,18 +145,19 @@ internal static class RetryHintParser
         return spent.HasValue || any.HasValue;
     }
 
-    private static (TimeSpan? Spent, TimeSpan? Any) Resets(Func<string, string?> header, (string Remaining, string Reset)[] limits, TimeProvider timeProvider)
+    private static (TimeSpan? Spent, TimeSpan? Any) Resets<THeaders>(THeaders header, (string Remaining, string Reset)[] limits, TimeProvider timeProvider)
+        where THeaders : struct, IHeaderSource
     {
         TimeSpan? spent = null, any = null;
         foreach (var (remainingName, resetName) in limits)
         {
-            if (header(resetName) is not string reset || !TryReset(reset, timeProvider, out var wait))
+            if (header.Get(resetName) is not string reset || !TryReset(reset, timeProvider, out var wait))
             {
                 continue;
             }
 
             any = Max(any, wait);
-            if (header(remainingName) is string remaining && remaining.Trim() == "0")
+            if (header.Get(remainingName) is string remaining && remaining.Trim() == "0")
             {
                 spent = Max(spent, wait);
             }
@@ -216,4 +219,22 @@ internal static class RetryHintParser
 
         return GoDuration.TryParse(rest[..end].TrimEnd('.'), out hint);
     }
+}
+
+/// <summary>Where retry hints are read from; a struct so that reading a response's headers allocates nothing.</summary>
+internal interface IHeaderSource
+{
+    string? Get(string name);
+}
+
+/// <summary>The headers of an <see cref="HttpResponseMessage"/>.</summary>
+internal readonly struct HttpHeaderSource(HttpHeaders headers) : IHeaderSource
+{
+    public string? Get(string name) => RetryHintParser.First(headers, name);
+}
+
+/// <summary>Any other header lookup, e.g. an SDK's raw response.</summary>
+internal readonly struct FuncHeaderSource(Func<string, string?> lookup) : IHeaderSource
+{
+    public string? Get(string name) => lookup(name);
 }

@@ -1,0 +1,68 @@
+using System.Net;
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Resilient.Integrations.Benchmarks;
+
+/// <summary>
+/// Success-path overhead per request over an in-memory handler: no resilience, the standard resilience
+/// handler of Microsoft.Extensions.Http.Resilience, and this library (defaults, and with the last-known-good
+/// copy off), side by side in one run.
+/// </summary>
+[MemoryDiagnoser]
+public class PipelineBenchmarks
+{
+    private static readonly Uri Address = new("http://crm.example/contacts/1");
+    private ServiceProvider _provider = null!;
+    private HttpClient _none = null!;
+    private HttpClient _standard = null!;
+    private HttpClient _ours = null!;
+    private HttpClient _oursNoFallback = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var services = new ServiceCollection();
+        services.AddHttpClient("none").ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
+        services.AddHttpClient("standard").ConfigurePrimaryHttpMessageHandler(() => new OkHandler()).AddStandardResilienceHandler();
+        services.AddResilientIntegration("ours").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
+        services.AddResilientIntegration("ours-no-fallback", o => o.Fallback.Enabled = false).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
+        _provider = services.BuildServiceProvider();
+        var factory = _provider.GetRequiredService<IHttpClientFactory>();
+        (_none, _standard, _ours, _oursNoFallback) = (factory.CreateClient("none"), factory.CreateClient("standard"), factory.CreateClient("ours"), factory.CreateClient("ours-no-fallback"));
+    }
+
+    [GlobalCleanup]
+    public ValueTask Cleanup() => _provider.DisposeAsync();
+
+    [Benchmark(Baseline = true)]
+    public Task<HttpStatusCode> NoResilience() => SendAsync(_none);
+
+    [Benchmark]
+    public Task<HttpStatusCode> StandardResilienceHandler() => SendAsync(_standard);
+
+    [Benchmark]
+    public Task<HttpStatusCode> ResilientIntegration() => SendAsync(_ours);
+
+    [Benchmark]
+    public Task<HttpStatusCode> ResilientIntegration_NoFallbackCopy() => SendAsync(_oursNoFallback);
+
+    private static async Task<HttpStatusCode> SendAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync(Address);
+        return response.StatusCode;
+    }
+
+    private sealed class OkHandler : HttpMessageHandler
+    {
+        private static readonly byte[] Body = Encoding.UTF8.GetBytes("""{"id":1,"name":"Ada Lovelace","email":"ada@example.com"}""");
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var content = new ByteArrayContent(Body);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = content, RequestMessage = request });
+        }
+    }
+}
