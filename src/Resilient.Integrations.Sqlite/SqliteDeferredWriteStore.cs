@@ -11,7 +11,7 @@ namespace Resilient.Integrations.Sqlite;
 /// disk before <see cref="EnqueueAsync"/> returns), one writer connection fed by a queue so concurrent
 /// callers never meet <c>SQLITE_BUSY</c>, and group commit so they share one fsync.
 /// </summary>
-public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDisposable
+public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDisposable, IDisposable
 {
     private readonly string _connectionString;
     private readonly int _maxBatch;
@@ -98,7 +98,9 @@ public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDispos
         using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT id, integration, handler, method, uri, headers, body, idempotency_key, attempts, enqueued_at, next_attempt_at, last_failure
-            FROM writes WHERE integration = $integration AND next_attempt_at <= $now ORDER BY id LIMIT $max;
+            FROM writes WHERE integration = $integration
+              AND id < COALESCE((SELECT MIN(id) FROM writes WHERE integration = $integration AND next_attempt_at > $now), 9223372036854775807)
+            ORDER BY id LIMIT $max;
             """;
         command.Parameters.AddWithValue("$integration", integration);
         command.Parameters.AddWithValue("$now", now.UtcTicks);
@@ -182,6 +184,14 @@ public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDispos
         await _writer.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Completes the writes already handed over, then closes the database.</summary>
+    public void Dispose()
+    {
+        _operations.Writer.TryComplete();
+        _writerLoop.GetAwaiter().GetResult();
+        _writer.Dispose();
+    }
+
     private static int Execute(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = connection.CreateCommand();
@@ -194,7 +204,7 @@ public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDispos
         return command.ExecuteNonQuery();
     }
 
-    private SqliteConnection Open()
+    internal SqliteConnection Open()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
@@ -206,13 +216,19 @@ public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDispos
 
     private async ValueTask<T> Submit<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var operation = new Operation<T>(work);
         if (!_operations.Writer.TryWrite(operation))
         {
             throw new ObjectDisposedException(nameof(SqliteDeferredWriteStore));
         }
 
-        return await operation.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // The token counts only until the writer takes the operation: once it may be on disk, the caller must
+        // learn the outcome, or it would retry a write that is already queued.
+        using (cancellationToken.Register(static o => ((Operation)o!).CancelIfNotStarted(), operation))
+        {
+            return await operation.Completion.Task.ConfigureAwait(false);
+        }
     }
 
     private async Task WriteLoopAsync()
@@ -226,41 +242,82 @@ public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDispos
                 batch.Add(operation);
             }
 
+            batch.RemoveAll(o => !o.TryStart());
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
             // Group commit: everything that arrived together shares one transaction, hence one fsync.
             try
             {
-                using var transaction = _writer.BeginTransaction();
-                foreach (var operation in batch)
-                {
-                    operation.Run(_writer);
-                }
-
-                transaction.Commit();
+                RunInTransaction(batch);
                 batch.ForEach(o => o.Succeed());
             }
-            catch (SqliteException)
+#pragma warning disable CA1031 // The loop must outlive any failure, or every later caller would wait forever.
+            catch (Exception)
             {
                 // One bad operation must not fail its neighbours: redo each in a transaction of its own.
                 foreach (var operation in batch)
                 {
                     try
                     {
-                        using var transaction = _writer.BeginTransaction();
-                        operation.Run(_writer);
-                        transaction.Commit();
+                        RunInTransaction([operation]);
                         operation.Succeed();
                     }
-                    catch (SqliteException ex)
+                    catch (Exception ex)
                     {
                         operation.Fail(ex);
                     }
                 }
             }
+#pragma warning restore CA1031
+        }
+    }
+
+    private void RunInTransaction(List<Operation> operations)
+    {
+        using var transaction = _writer.BeginTransaction();
+        try
+        {
+            foreach (var operation in operations)
+            {
+                operation.Run(_writer);
+            }
+
+            transaction.Commit();
+        }
+        catch
+        {
+            try
+            {
+                transaction.Rollback();
+            }
+            catch (SqliteException)
+            {
+                // Already rolled back by SQLite itself.
+            }
+
+            throw;
         }
     }
 
     private abstract class Operation
     {
+        private int _state; // 0 waiting, 1 started, 2 cancelled
+
+        public bool TryStart() => Interlocked.CompareExchange(ref _state, 1, 0) == 0;
+
+        public void CancelIfNotStarted()
+        {
+            if (Interlocked.CompareExchange(ref _state, 2, 0) == 0)
+            {
+                Cancel();
+            }
+        }
+
+        protected abstract void Cancel();
+
         public abstract void Run(SqliteConnection connection);
 
         public abstract void Succeed();
@@ -279,5 +336,7 @@ public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDispos
         public override void Succeed() => Completion.TrySetResult(_result!);
 
         public override void Fail(Exception exception) => Completion.TrySetException(exception);
+
+        protected override void Cancel() => Completion.TrySetCanceled();
     }
 }

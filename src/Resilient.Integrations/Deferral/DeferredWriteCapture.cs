@@ -8,6 +8,12 @@ public static class DeferredWriteCapture
     /// <summary>The header every delivery attempt carries.</summary>
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
+    // Per-attempt headers: a replay gets fresh ones from the pipeline.
+    private static readonly HashSet<string> NotReplayed = new(StringComparer.OrdinalIgnoreCase) { "traceparent", "tracestate", "Request-Id", "baggage" };
+
+    private static string WithoutUserInfo(Uri uri) =>
+        uri.IsAbsoluteUri && uri.UserInfo.Length > 0 ? new UriBuilder(uri) { UserName = string.Empty, Password = string.Empty }.Uri.ToString() : uri.OriginalString;
+
     /// <summary>
     /// Captures a request: method, address (secret query values removed), body, content headers and the
     /// request headers that are not credentials. Authorization, api-key, x-api-key, cookies and
@@ -33,7 +39,7 @@ public static class DeferredWriteCapture
             {
                 idempotencyKey = values.ToString();
             }
-            else if (!redactor.IsSensitiveHeader(name))
+            else if (!redactor.IsSensitiveHeader(name) && !NotReplayed.Contains(name))
             {
                 headers.AddRange(values.Select(v => new KeyValuePair<string, string>(name, v)));
             }
@@ -54,7 +60,7 @@ public static class DeferredWriteCapture
         {
             Integration = integration,
             Method = request.Method.Method,
-            Uri = request.RequestUri is { } uri ? new Uri(SecretRedactor.RemoveSecretQueryValues(uri.OriginalString), UriKind.RelativeOrAbsolute) : null,
+            Uri = request.RequestUri is { } uri ? new Uri(SecretRedactor.RemoveSecretQueryValues(WithoutUserInfo(uri)), UriKind.RelativeOrAbsolute) : null,
             Headers = headers,
             Body = body,
             IdempotencyKey = string.IsNullOrWhiteSpace(idempotencyKey) ? Guid.NewGuid().ToString("N") : idempotencyKey,

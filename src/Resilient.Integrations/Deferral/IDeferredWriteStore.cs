@@ -15,7 +15,7 @@ public interface IDeferredWriteStore
     /// <returns>The identifier, increasing in enqueue order.</returns>
     ValueTask<long> EnqueueAsync(DeferredWrite write, CancellationToken cancellationToken);
 
-    /// <summary>Gets writes of an integration that are due, oldest first.</summary>
+    /// <summary>Gets the oldest writes of an integration, in order, up to the first that is not yet due: a write waiting out its backoff holds back the ones after it, so order is kept.</summary>
     /// <param name="integration">The integration.</param>
     /// <param name="now">The current time.</param>
     /// <param name="max">The most to return.</param>

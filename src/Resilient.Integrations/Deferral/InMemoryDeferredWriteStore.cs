@@ -32,7 +32,7 @@ public sealed class InMemoryDeferredWriteStore : IDeferredWriteStore
     {
         lock (_lock)
         {
-            IReadOnlyList<DeferredWrite> due = [.. _writes.Values.Where(w => w.Integration == integration && w.NextAttemptAt <= now).Take(max)];
+            IReadOnlyList<DeferredWrite> due = [.. _writes.Values.Where(w => w.Integration == integration).TakeWhile(w => w.NextAttemptAt <= now).Take(max)];
             return new(due);
         }
     }

@@ -41,17 +41,27 @@ public abstract class DeferredWriteStoreContractTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task GetDueAsync_NotYetDueAndMax_Respected()
+    public async Task GetDueAsync_Max_Respected()
     {
-        await Store.EnqueueAsync(Write(n: 1, next: Now.AddMinutes(5)), Ct);
-        for (int i = 2; i < 6; i++)
+        for (int i = 1; i < 6; i++)
         {
             await Store.EnqueueAsync(Write(n: i), Ct);
         }
 
         var due = await Store.GetDueAsync("crm", Now, 3, Ct);
 
-        Assert.Equal(["key-2", "key-3", "key-4"], due.Select(w => w.IdempotencyKey));
+        Assert.Equal(["key-1", "key-2", "key-3"], due.Select(w => w.IdempotencyKey));
+    }
+
+    [Fact]
+    public async Task GetDueAsync_WriteWaitingOutBackoff_HoldsBackLaterWritesToKeepOrder()
+    {
+        await Store.EnqueueAsync(Write(n: 1), Ct);
+        await Store.EnqueueAsync(Write(n: 2, next: Now.AddMinutes(5)), Ct);
+        await Store.EnqueueAsync(Write(n: 3), Ct);
+
+        Assert.Equal(["key-1"], (await Store.GetDueAsync("crm", Now, 10, Ct)).Select(w => w.IdempotencyKey));
+        Assert.Equal(["key-1", "key-2", "key-3"], (await Store.GetDueAsync("crm", Now.AddMinutes(5), 10, Ct)).Select(w => w.IdempotencyKey));
     }
 
     [Fact]

@@ -62,6 +62,12 @@ public sealed class SqliteDeferredWriteStoreTests : DeferredWriteStoreContractTe
         command.CommandText = "PRAGMA journal_mode;";
 
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync(Ct));
+
+        // synchronous is per connection: check the ones the store itself opens.
+        using var own = _store.Open();
+        using var sync = own.CreateCommand();
+        sync.CommandText = "PRAGMA synchronous;";
+        Assert.Equal(2L, (long)(await sync.ExecuteScalarAsync(Ct))!); // 2 = FULL
     }
 
     [Fact]

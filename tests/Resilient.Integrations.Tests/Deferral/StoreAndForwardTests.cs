@@ -97,6 +97,48 @@ public sealed class StoreAndForwardTests
     }
 
     [Fact]
+    public async Task Send_QueuedWrite_EveryAttemptFromTheFirstCarriesTheSameKey()
+    {
+        var store = new InMemoryDeferredWriteStore();
+        await using var h = Create(store);
+        Contacts(h, 503);
+        var deferral = (await PostAsync(h)).GetDeferral()!;
+        var firstAttempts = h.Server.LogEntries.Select(e => e.RequestMessage!.Headers!["Idempotency-Key"].Single()).ToList();
+        h.Server.ResetLogEntries();
+        h.Server.Given(Request.Create().WithPath("/contacts").UsingPost()).AtPriority(1).RespondWith(Response.Create().WithStatusCode(201));
+        await StartReplayAsync(h);
+
+        await NextReplayAsync(h, TimeSpan.FromSeconds(30));
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => h.Server.LogEntries.Any());
+
+        Assert.Equal(3, firstAttempts.Count);
+        Assert.All(firstAttempts, key => Assert.Equal(deferral.IdempotencyKey, key));
+        Assert.Equal(deferral.IdempotencyKey, h.Server.LogEntries.Single().RequestMessage!.Headers!["Idempotency-Key"].Single());
+    }
+
+    [Fact]
+    public async Task Replay_PausedOnAuth_ResumesWhenIntegrationTurnsGreen()
+    {
+        var store = new InMemoryDeferredWriteStore();
+        await using var h = Create(store);
+        Contacts(h, 503);
+        await PostAsync(h);
+        Contacts(h, 401);
+        await StartReplayAsync(h);
+        await NextReplayAsync(h, TimeSpan.FromSeconds(30));
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => h.Server.LogEntries.Count() == 1);   // refused: paused
+
+        Contacts(h, 201);
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}"));
+        await h.GetAsync();
+        await h.GetAsync();                                                                    // Green again
+
+        await Policies.PerKindPolicyTests.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.Depth == 0);
+        Assert.Contains(h.Server.LogEntries, e => e.RequestMessage!.Path == "/contacts");
+    }
+
+    [Fact]
     public async Task Replay_Rejected_DeadLetteredAtOnce()
     {
         var store = new InMemoryDeferredWriteStore();
@@ -117,11 +159,14 @@ public sealed class StoreAndForwardTests
     public async Task Replay_StillFailingAfterMaxAttempts_DeadLetteredWithCriticalAlert()
     {
         var store = new InMemoryDeferredWriteStore();
+        // A poison write: it keeps failing while the integration does not look down (a Red integration's
+        // failures would not count against the write).
         await using var h = Create(store, o =>
         {
             o.Deferral.MaxAttempts = 2;
             o.Unavailable.MaxRetries = 0;
             o.CircuitBreaker.MinimumThroughput = 1000;
+            o.Health.ConfirmAfter = 100;
         });
         Contacts(h, 503);
         await PostAsync(h);

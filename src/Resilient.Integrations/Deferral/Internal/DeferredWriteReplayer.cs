@@ -7,6 +7,7 @@ using Resilient.Integrations.Health;
 using Resilient.Integrations.Health.Internal;
 using Resilient.Integrations.Policies;
 using Resilient.Integrations.Policies.Internal;
+using Resilient.Integrations.Redaction.Internal;
 using Resilient.Integrations.Telemetry.Internal;
 
 namespace Resilient.Integrations.Deferral.Internal;
@@ -43,40 +44,59 @@ internal sealed class DeferredWriteReplayer(
 
     private async Task ReplayLoopAsync(string name, IDeferredWriteStore store, bool hasProbe, CancellationToken stoppingToken)
     {
-        using var recovered = new SemaphoreSlim(0);
+        // One signal at a time, replaced after it fired: a recovery is never lost to an abandoned wait.
+        var recovered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool paused = false;
+        DateTimeOffset pausedAt = default;
         void OnChange(object? sender, HealthStateChange change)
         {
             if (change.Integration == name && change.Current == HealthState.Green)
             {
-                recovered.Release();
+                Volatile.Read(ref recovered).TrySetResult();
             }
         }
 
         health.StateChanged += OnChange;
-        bool paused = false;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
                 var policy = options.Get(name).Deferral;
-                await Task.WhenAny(recovered.WaitAsync(stoppingToken), Task.Delay(policy.ReplayInterval, time, stoppingToken)).ConfigureAwait(false);
+                var signal = Volatile.Read(ref recovered).Task;
+                await Task.WhenAny(signal, Task.Delay(policy.ReplayInterval, time, stoppingToken)).ConfigureAwait(false);
                 stoppingToken.ThrowIfCancellationRequested();
-
-                await ObserveQueueAsync(name, store, policy, stoppingToken).ConfigureAwait(false);
-                var state = health.Get(name).State;
-                if (state == HealthState.Green)
+                if (signal.IsCompleted)
                 {
-                    paused = false;
+                    Volatile.Write(ref recovered, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                    paused = false; // the integration turned Green: credentials work again
                 }
 
-                // With a probe, wait for Green; without one, a trial send is the only way to learn of a recovery.
-                if (paused || (hasProbe && state is HealthState.Red or HealthState.Unknown))
+                try
                 {
-                    continue;
-                }
+                    await ObserveQueueAsync(name, store, policy, stoppingToken).ConfigureAwait(false);
+                    var state = health.Get(name).State;
 
-                paused = await DrainAsync(name, store, policy, stoppingToken).ConfigureAwait(false);
-                await ObserveQueueAsync(name, store, policy, stoppingToken).ConfigureAwait(false);
+                    // A pause (refused credentials) lasts until Green; without a probe to say so, a rare trial checks.
+                    if (paused && (hasProbe || time.GetUtcNow() - pausedAt < policy.ReplayInterval * 10))
+                    {
+                        continue;
+                    }
+
+                    // With a probe, wait for it to see the service up; without one, a trial send is the only way to learn.
+                    if (hasProbe && state is HealthState.Red or HealthState.Unknown)
+                    {
+                        continue;
+                    }
+
+                    paused = await DrainAsync(name, store, policy, stoppingToken).ConfigureAwait(false);
+                    pausedAt = paused ? time.GetUtcNow() : pausedAt;
+                    await ObserveQueueAsync(name, store, policy, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // A store or delivery fault must not end replay for good: log it and try again next turn.
+                    Log.ReplayFailed(registry.Get(name).Logger, name, ex.GetType().Name, SecretRedactor.RedactExceptionMessage(ex));
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -143,6 +163,19 @@ internal sealed class DeferredWriteReplayer(
 
     private async Task<FailureClassification> DeliverAsync(string name, DeferredWrite write, CancellationToken stoppingToken)
     {
+        try
+        {
+            return await DeliverCoreAsync(name, write, stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            // A write that cannot even be rebuilt (a bad method or address) is classified, not allowed to stop replay.
+            return registry.Get(name).Classifier.Classify(ex, stoppingToken);
+        }
+    }
+
+    private async Task<FailureClassification> DeliverCoreAsync(string name, DeferredWrite write, CancellationToken stoppingToken)
+    {
         if (write.Handler is { } handlerName)
         {
             try
@@ -193,14 +226,16 @@ internal sealed class DeferredWriteReplayer(
     {
         string outcome;
         Verdict verdict;
+        string reason = runtime.Redactor.Redact(failure.ToString());
         if (!failure.IsFailure)
         {
             await store.CompleteAsync(write.Id, stoppingToken).ConfigureAwait(false);
             (outcome, verdict) = ("delivered", Verdict.Delivered);
         }
-        else if (failure.Kind == FailureKind.Rejected)
+        else if (failure.Kind is FailureKind.Rejected or FailureKind.Unknown)
         {
-            await store.DeadLetterAsync(write.Id, failure.ToString(), stoppingToken).ConfigureAwait(false);
+            // The same write will fail the same way: waiting cannot help.
+            await store.DeadLetterAsync(write.Id, reason, stoppingToken).ConfigureAwait(false);
             runtime.RaiseAlert(AlertSeverity.Warning, FailureKind.Rejected, $"deferred write {write.Id} was rejected and dead-lettered: {failure}", NoDetails, always: true);
             (outcome, verdict) = ("dead_lettered", Verdict.DeadLettered);
         }
@@ -209,17 +244,17 @@ internal sealed class DeferredWriteReplayer(
             runtime.RaiseAlert(AlertSeverity.Critical, failure.Kind, $"replay of deferred writes paused: {failure}", NoDetails, always: true);
             (outcome, verdict) = ("paused", Verdict.Paused);
         }
-        else if (write.Attempts + 1 >= policy.MaxAttempts)
+        else if (CountsAsAttempt(runtime.Name, failure) && write.Attempts + 1 >= policy.MaxAttempts)
         {
-            await store.DeadLetterAsync(write.Id, failure.ToString(), stoppingToken).ConfigureAwait(false);
+            await store.DeadLetterAsync(write.Id, reason, stoppingToken).ConfigureAwait(false);
             runtime.RaiseAlert(AlertSeverity.Critical, failure.Kind, $"deferred write {write.Id} dead-lettered after {policy.MaxAttempts} attempts: {failure}", NoDetails, always: true);
             (outcome, verdict) = ("dead_lettered", Verdict.DeadLettered);
         }
         else
         {
-            int attempts = write.Attempts + 1;
-            var wait = TimeSpan.FromTicks(Math.Min(policy.MaxRetryDelay.Ticks, policy.RetryDelay.Ticks * (1L << Math.Min(attempts - 1, 20))));
-            await store.RescheduleAsync(write.Id, attempts, time.GetUtcNow() + wait, failure.ToString(), stoppingToken).ConfigureAwait(false);
+            int attempts = CountsAsAttempt(runtime.Name, failure) ? write.Attempts + 1 : write.Attempts;
+            var wait = TimeSpan.FromTicks(Math.Min(policy.MaxRetryDelay.Ticks, policy.RetryDelay.Ticks * (1L << Math.Min(Math.Max(attempts, 1) - 1, 20))));
+            await store.RescheduleAsync(write.Id, attempts, time.GetUtcNow() + wait, reason, stoppingToken).ConfigureAwait(false);
             (outcome, verdict) = ("rescheduled", Verdict.Rescheduled);
         }
 
@@ -227,6 +262,13 @@ internal sealed class DeferredWriteReplayer(
         Log.DeferredWriteReplayed(runtime.Logger, runtime.Name, write.Id, outcome);
         return verdict;
     }
+
+    /// <summary>
+    /// A trial that finds the service still down says nothing against the write: only failures while the
+    /// integration is not Red count toward <see cref="DeferralPolicy.MaxAttempts"/>, so a long outage dead-letters nothing.
+    /// </summary>
+    private bool CountsAsAttempt(string name, FailureClassification failure) =>
+        !(failure.Kind is FailureKind.Unavailable or FailureKind.Timeout && health.Get(name).State == HealthState.Red);
 
     private static readonly IReadOnlyDictionary<string, string> NoDetails = new Dictionary<string, string>();
 

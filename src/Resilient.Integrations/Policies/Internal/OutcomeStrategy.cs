@@ -1,5 +1,6 @@
 using Polly;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Deferral;
 using Resilient.Integrations.Deferral.Internal;
 using Resilient.Integrations.Fallback;
 using Resilient.Integrations.Fallback.Internal;
@@ -33,8 +34,14 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         bool deferrable = !isProbe && DeferredWriteQueue.IsDeferrable(request, options.Deferral, runtime);
         if (deferrable)
         {
+            // Every attempt, the first included, carries the key its replays will carry.
+            if (!request!.Headers.Contains(DeferredWriteCapture.IdempotencyKeyHeader))
+            {
+                request.Headers.TryAddWithoutValidation(DeferredWriteCapture.IdempotencyKeyHeader, Guid.NewGuid().ToString("N"));
+            }
+
             // The body must outlive the attempts, so that a write that fails can still be captured.
-            if (request!.Content is { } content)
+            if (request.Content is { } content)
             {
                 await content.LoadIntoBufferAsync().ConfigureAwait(context.ContinueOnCapturedContext);
             }

@@ -23,6 +23,11 @@ internal sealed partial class SecretRedactor
 
     public static SecretRedactor Default { get; } = new(DefaultSensitiveHeaders);
 
+    private static readonly HashSet<string> StoredSecretNames = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "key", "api_key", "apikey", "api-key", "access_token", "token", "refresh_token", "id_token", "client_secret", "password", "secret",
+    };
+
     public bool IsSensitiveHeader(string name) => _sensitiveHeaders.Contains(name, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Masks secrets in text, including the exact values the request carries in sensitive headers.</summary>
@@ -65,7 +70,8 @@ internal sealed partial class SecretRedactor
             return address;
         }
 
-        var kept = address[(query + 1)..].Split('&').Where(p => !SecretQueryValue().IsMatch(p)).ToArray();
+        // Stricter than the log mask: dropping a harmless parameter (sortKey, code) would change the request.
+        var kept = address[(query + 1)..].Split('&').Where(p => !StoredSecretNames.Contains(p.Split('=')[0])).ToArray();
         return kept.Length == 0 ? address[..query] : address[..query] + "?" + string.Join('&', kept);
     }
 

@@ -49,6 +49,9 @@ internal static partial class Log
     [LoggerMessage(15, LogLevel.Information, "{Integration}: deferred write {Id} {Outcome}")]
     public static partial void DeferredWriteReplayed(ILogger logger, string integration, long id, string outcome);
 
+    [LoggerMessage(16, LogLevel.Warning, "{Integration}: replay of deferred writes failed and will be tried again: {ExceptionType}: {ExceptionMessage}")]
+    public static partial void ReplayFailed(ILogger logger, string integration, string exceptionType, string exceptionMessage);
+
     [LoggerMessage(11, LogLevel.Warning, "{Integration}: retry hint {Hint} exceeds the cap or the time left; {Kind} surfaces without waiting")]
     public static partial void HintTooLong(ILogger logger, string integration, TimeSpan hint, FailureKind kind);
 }
