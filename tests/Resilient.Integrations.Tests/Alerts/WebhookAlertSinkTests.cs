@@ -18,7 +18,7 @@ public sealed class WebhookAlertSinkTests
 
         await h.GetAsync();
         await h.Alerts.WaitForAsync(1);
-        await PerKindPolicyTestsWait(() => h.Server.LogEntries.Any(e => e.RequestMessage?.Path?.StartsWith("/hooks/", StringComparison.Ordinal) == true));
+        await Eventually.WaitUntilAsync(() => h.Server.LogEntries.Any(e => e.RequestMessage?.Path?.StartsWith("/hooks/", StringComparison.Ordinal) == true));
 
         var post = h.Server.LogEntries.Single(e => e.RequestMessage!.Path!.StartsWith("/hooks/", StringComparison.Ordinal)).RequestMessage!;
         using var json = JsonDocument.Parse(post.Body!);
@@ -80,6 +80,4 @@ public sealed class WebhookAlertSinkTests
         var options = sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Resilient.Integrations.Policies.ResilientIntegrationOptions>>().Get(builder.Name);
         return options.BaseAddress!.ToString().TrimEnd('/');
     }
-
-    private static Task PerKindPolicyTestsWait(Func<bool> condition) => Policies.PerKindPolicyTests.WaitUntilAsync(condition);
 }

@@ -55,7 +55,7 @@ public sealed class StoreAndForwardTests
     /// <summary>Waits for the replay loop to set its next turn, then moves the clock to it.</summary>
     private static async Task NextReplayAsync(IntegrationHarness h, TimeSpan interval)
     {
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => h.Clock.HasTimerDueAt(h.Clock.GetUtcNow() + interval));
+        await Eventually.WaitUntilAsync(() => h.Clock.HasTimerDueAt(h.Clock.GetUtcNow() + interval));
         h.Clock.Advance(interval);
     }
 
@@ -89,7 +89,7 @@ public sealed class StoreAndForwardTests
         await StartReplayAsync(h);
 
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.Depth == 0);
+        await Eventually.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.Depth == 0);
 
         var delivered = Assert.Single(h.Server.LogEntries).RequestMessage!;
         Assert.Equal(deferral.IdempotencyKey, delivered.Headers!["Idempotency-Key"].Single());
@@ -109,7 +109,7 @@ public sealed class StoreAndForwardTests
         await StartReplayAsync(h);
 
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => h.Server.LogEntries.Any());
+        await Eventually.WaitUntilAsync(() => h.Server.LogEntries.Any());
 
         Assert.Equal(3, firstAttempts.Count);
         Assert.All(firstAttempts, key => Assert.Equal(deferral.IdempotencyKey, key));
@@ -126,7 +126,7 @@ public sealed class StoreAndForwardTests
         Contacts(h, 401);
         await StartReplayAsync(h);
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => h.Server.LogEntries.Count() == 1);   // refused: paused
+        await Eventually.WaitUntilAsync(() => h.Server.LogEntries.Count() == 1);   // refused: paused
 
         Contacts(h, 201);
         h.Server.Given(Request.Create().WithPath("/call").UsingGet())
@@ -134,7 +134,7 @@ public sealed class StoreAndForwardTests
         await h.GetAsync();
         await h.GetAsync();                                                                    // Green again
 
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.Depth == 0);
+        await Eventually.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.Depth == 0);
         Assert.Contains(h.Server.LogEntries, e => e.RequestMessage!.Path == "/contacts");
     }
 
@@ -149,7 +149,7 @@ public sealed class StoreAndForwardTests
         await StartReplayAsync(h);
 
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.DeadLettered == 1);
+        await Eventually.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.DeadLettered == 1);
 
         Assert.Equal(0, (await store.GetStatsAsync("crm", Ct)).Depth);
         Assert.Single(h.Server.LogEntries);
@@ -173,9 +173,9 @@ public sealed class StoreAndForwardTests
         await StartReplayAsync(h);
 
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));   // attempt 1: rescheduled 10 s later
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => store.GetDueAsync("crm", h.Clock.GetUtcNow().AddSeconds(10), 1, Ct).AsTask().Result.FirstOrDefault()?.Attempts == 1);
+        await Eventually.WaitUntilAsync(() => store.GetDueAsync("crm", h.Clock.GetUtcNow().AddSeconds(10), 1, Ct).AsTask().Result.FirstOrDefault()?.Attempts == 1);
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));   // attempt 2: dead-lettered
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.DeadLettered == 1);
+        await Eventually.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.DeadLettered == 1);
 
         var alerts = await h.SettledAlertsAsync();
         Assert.Contains(alerts, a => a.Severity == AlertSeverity.Critical && a.Message.Contains("dead-lettered after 2 attempts", StringComparison.Ordinal));
@@ -192,7 +192,7 @@ public sealed class StoreAndForwardTests
         await StartReplayAsync(h);
 
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => h.Server.LogEntries.Count() == 1);
+        await Eventually.WaitUntilAsync(() => h.Server.LogEntries.Count() == 1);
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));   // paused: no new attempt
 
         var alerts = await h.SettledAlertsAsync();
@@ -246,9 +246,9 @@ public sealed class StoreAndForwardTests
         Assert.Equal(FailureKind.Unavailable, deferral.Failure.Kind);
         await StartReplayAsync(h);
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => email.Delivered.Count == 1);
+        await Eventually.WaitUntilAsync(() => email.Delivered.Count == 1);
         Assert.Equal(("mail-1", "to=ada"), (email.Delivered[0].IdempotencyKey, Encoding.UTF8.GetString(email.Delivered[0].Body.Span)));
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.Depth == 0);
+        await Eventually.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.Depth == 0);
     }
 
     [Fact]
@@ -287,7 +287,7 @@ public sealed class StoreAndForwardTests
         await StartReplayAsync(h);
 
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => Monitor(h).Get("crm").State == Resilient.Integrations.Health.HealthState.Yellow);
+        await Eventually.WaitUntilAsync(() => Monitor(h).Get("crm").State == Resilient.Integrations.Health.HealthState.Yellow);
 
         depth.RecordObservableInstruments();
         Assert.Equal(2, depth.LastMeasurement!.Value);

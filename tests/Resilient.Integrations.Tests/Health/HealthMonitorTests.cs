@@ -55,12 +55,12 @@ public sealed class HealthMonitorTests
     private static async Task ProbedAsync(IntegrationHarness h)
     {
         var now = h.Clock.GetUtcNow();
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => Monitor(h).Get(IntegrationHarness.Name).LastResultAt == now);
+        await Eventually.WaitUntilAsync(() => Monitor(h).Get(IntegrationHarness.Name).LastResultAt == now);
     }
 
     /// <summary>Waits until the scheduler has set its next run (a timer due then), so advancing cannot race it.</summary>
     private static Task ScheduledAsync(IntegrationHarness h, DateTimeOffset due) =>
-        Policies.PerKindPolicyTests.WaitUntilAsync(() => h.Clock.HasTimerDueAt(due));
+        Eventually.WaitUntilAsync(() => h.Clock.HasTimerDueAt(due));
 
     private static async Task NextProbeAsync(IntegrationHarness h, TimeSpan after)
     {
@@ -327,17 +327,17 @@ public sealed class HealthMonitorTests
             await service.StartAsync(Ct);
         }
 
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => probe.Runs == 1);
+        await Eventually.WaitUntilAsync(() => probe.Runs == 1);
         h.Clock.Advance(TimeSpan.FromSeconds(12));
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => Monitor(h).Get("crm").LastResultAt is not null);
+        await Eventually.WaitUntilAsync(() => Monitor(h).Get("crm").LastResultAt is not null);
 
         Assert.Equal(FailureKind.Timeout, Monitor(h).Get("crm").LastFailureKind);
 
         // A run still in flight makes the next tick skip (runs never overlap): let the cancelled one finish first.
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => probe.Finished == 1);
+        await Eventually.WaitUntilAsync(() => probe.Finished == 1);
         await ScheduledAsync(h, h.Clock.GetUtcNow() + TimeSpan.FromSeconds(48));
         h.Clock.Advance(TimeSpan.FromSeconds(48));
-        await Policies.PerKindPolicyTests.WaitUntilAsync(() => probe.Runs == 2);
+        await Eventually.WaitUntilAsync(() => probe.Runs == 2);
     }
 
     [Fact]

@@ -245,12 +245,12 @@ public sealed class PerKindPolicyTests
         // Each attempt hangs until the attempt timeout: advance past it once per attempt.
         for (int attempt = 1; attempt <= 2; attempt++)
         {
-            await WaitUntilAsync(() => peer.Connections >= attempt);
+            await Eventually.WaitUntilAsync(() => peer.Connections >= attempt);
             await Task.Delay(20, Ct);
             h.Clock.Advance(IntegrationHarness.AttemptTimeout);
             if (attempt == 1)
             {
-                await WaitUntilAsync(h.Clock.AdvanceToNextWait);
+                await Eventually.WaitUntilAsync(h.Clock.AdvanceToNextWait);
             }
         }
 
@@ -271,7 +271,7 @@ public sealed class PerKindPolicyTests
             o.Timeout.MaxRetries = 0;
         });
         var call = h.Client.GetAsync("/call", Ct);
-        await WaitUntilAsync(() => peer.Connections >= 1);
+        await Eventually.WaitUntilAsync(() => peer.Connections >= 1);
         await Task.Delay(50, Ct);
 
         h.Clock.Advance(IntegrationHarness.AttemptTimeout);
@@ -327,7 +327,7 @@ public sealed class PerKindPolicyTests
         using var failures = h.Metric("resilient_integrations.failures");
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var call = h.Client.GetAsync("/call", cts.Token);
-        await WaitUntilAsync(() => h.Clock.Waits.Count == 1);
+        await Eventually.WaitUntilAsync(() => h.Clock.Waits.Count == 1);
 
         await cts.CancelAsync();
         var error = await Record.ExceptionAsync(() => call);
@@ -364,20 +364,5 @@ public sealed class PerKindPolicyTests
         Assert.False(response!.GetFailureClassification().IsFailure);
         Assert.Empty(h.Clock.Waits);
         Assert.Equal(1, h.UpstreamAttempts());
-    }
-
-    internal static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (int i = 0; i < 1_000; i++)
-        {
-            if (condition())
-            {
-                return;
-            }
-
-            await Task.Delay(5, Ct);
-        }
-
-        Assert.Fail("condition not reached");
     }
 }
