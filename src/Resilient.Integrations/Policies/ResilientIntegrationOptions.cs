@@ -71,6 +71,10 @@ public sealed class ResilientIntegrationOptions
     /// <value>Defaults to on: GET and HEAD responses kept up to 1 MiB each and served for at most 24 hours.</value>
     public FallbackPolicy Fallback { get; set; } = new();
 
+    /// <summary>Gets or sets staging chaos: injected failures to drill the other policies.</summary>
+    /// <value>Defaults to off.</value>
+    public Chaos.ChaosPolicy Chaos { get; set; } = new();
+
     /// <summary>Gets or sets store-and-forward for writes.</summary>
     /// <value>Defaults to off: only requests marked with <see cref="Deferral.DeferralRequestExtensions.DeferOnFailure"/> are queued, and only when a store is registered.</value>
     public Deferral.DeferralPolicy Deferral { get; set; } = new();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Polly;
 using Polly.CircuitBreaker;
+using Polly.Simmy;
 using Polly.Timeout;
 using Resilient.Integrations.Classification;
 using Resilient.Integrations.Redaction.Internal;
@@ -40,6 +41,12 @@ internal static class PipelineComposer
         builder
             .AddTimeout(new TimeoutStrategyOptions { Name = "AttemptTimeout", Timeout = options.AttemptTimeout })
             .AddStrategy(_ => new ClassifyStrategy(runtime, options, redactor), new StrategyOptions("Classify"));
+
+        // Innermost, in place of the send: every policy above sees an injected failure exactly as a real one.
+        if (Chaos.Internal.ChaosFaults.IsActive(options.Chaos, context.ServiceProvider))
+        {
+            builder.AddChaosOutcome(Chaos.Internal.ChaosFaults.Options(options.Chaos));
+        }
     }
 
     /// <summary>

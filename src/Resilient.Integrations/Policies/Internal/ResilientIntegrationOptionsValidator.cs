@@ -72,6 +72,12 @@ internal sealed class ResilientIntegrationOptionsValidator : IValidateOptions<Re
         Check(health.StaleAfterIntervals is >= 1 and <= 100, "Health:StaleAfterIntervals", health.StaleAfterIntervals, "must be between 1 and 100");
         Check(health.LatencyThreshold > TimeSpan.Zero, "Health:LatencyThreshold", health.LatencyThreshold, "must be positive");
 
+        var chaos = options.Chaos;
+        Check(chaos.InjectionRate is >= 0 and <= 1, "Chaos:InjectionRate", chaos.InjectionRate, "must be between 0 and 1");
+        Check(!chaos.Enabled || !string.IsNullOrWhiteSpace(chaos.Environment), "Chaos:Environment", chaos.Environment,
+            "must name the one environment chaos may run in (e.g. Staging) when Chaos:Enabled is true");
+        Check(chaos.Kind != FailureKind.None, "Chaos:Kind", chaos.Kind, "must name a failure kind");
+
         var deferral = options.Deferral;
         Check(deferral.MaxAttempts is >= 1 and <= 1000, "Deferral:MaxAttempts", deferral.MaxAttempts, "must be between 1 and 1000");
         Check(deferral.RetryDelay > TimeSpan.Zero, "Deferral:RetryDelay", deferral.RetryDelay, "must be positive");
