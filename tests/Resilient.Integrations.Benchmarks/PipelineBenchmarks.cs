@@ -19,6 +19,7 @@ public class PipelineBenchmarks
     private HttpClient _standard = null!;
     private HttpClient _ours = null!;
     private HttpClient _oursNoFallback = null!;
+    private HttpClient _oursBare = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -28,9 +29,11 @@ public class PipelineBenchmarks
         services.AddHttpClient("standard").ConfigurePrimaryHttpMessageHandler(() => new OkHandler()).AddStandardResilienceHandler();
         services.AddResilientIntegration("ours").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
         services.AddResilientIntegration("ours-no-fallback", o => o.Fallback.Enabled = false).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
+        services.AddResilientIntegration("ours-bare", o => o.Fallback.Enabled = false).ValidateResponsesWith(null).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
         _provider = services.BuildServiceProvider();
         var factory = _provider.GetRequiredService<IHttpClientFactory>();
         (_none, _standard, _ours, _oursNoFallback) = (factory.CreateClient("none"), factory.CreateClient("standard"), factory.CreateClient("ours"), factory.CreateClient("ours-no-fallback"));
+        _oursBare = factory.CreateClient("ours-bare");
     }
 
     [GlobalCleanup]
@@ -47,6 +50,9 @@ public class PipelineBenchmarks
 
     [Benchmark]
     public Task<HttpStatusCode> ResilientIntegration_NoFallbackCopy() => SendAsync(_oursNoFallback);
+
+    [Benchmark]
+    public Task<HttpStatusCode> ResilientIntegration_NoFallbackNoValidation() => SendAsync(_oursBare);
 
     private static async Task<HttpStatusCode> SendAsync(HttpClient client)
     {

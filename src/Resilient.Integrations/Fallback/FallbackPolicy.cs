@@ -16,6 +16,13 @@ public sealed class FallbackPolicy
     /// <value>Defaults to 24 hours. Must be positive.</value>
     public TimeSpan MaxStaleness { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// Gets or sets how old a kept copy must be before a new success replaces it. A hot endpoint then costs
+    /// one copy per interval, not one per request; the as-of time lags by at most this much.
+    /// </summary>
+    /// <value>Defaults to 1 second. Must not be negative; zero keeps every success.</value>
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Gets or sets the largest body kept; a larger response is passed on but not kept.</summary>
     /// <value>Defaults to 1 MiB (1,048,576). Must be between 1 and 64 MiB.</value>
     public int MaxEntryBytes { get; set; } = 1024 * 1024;

@@ -37,15 +37,24 @@ internal sealed class LastKnownGoodStore : IDisposable
         }
 
         string? partition = request.Options.TryGetValue(FallbackRequestExtensions.PartitionKey, out string? p) ? p : policy.PartitionSelector?.Invoke(request);
-        var key = new StringBuilder(hasKey ? "key:" + cacheKey : request.Method.Method + " " + request.RequestUri);
-        key.Append('\n').Append(partition);
-        if (policy.PartitionByCredentials)
-        {
-            AppendCredentials(key, request, redactor);
-        }
+        string material = string.Concat(
+            hasKey ? "key:" + cacheKey : request.Method.Method + " " + request.RequestUri?.OriginalString,
+            "\n",
+            partition,
+            policy.PartitionByCredentials ? Credentials(request, redactor) : null);
 
         // Only a hash is kept: the address may carry a key in its query (Gemini's ?key=).
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key.ToString())));
+        int length = Encoding.UTF8.GetMaxByteCount(material.Length);
+        byte[]? rented = length > 1024 ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
+        Span<byte> bytes = rented ?? stackalloc byte[1024];
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(bytes[..Encoding.UTF8.GetBytes(material, bytes)], hash);
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        return Convert.ToHexString(hash);
     }
 
     public void Remember(string key, HttpResponseMessage response, byte[] body, FallbackPolicy policy, SecretRedactor redactor)
@@ -116,14 +125,24 @@ internal sealed class LastKnownGoodStore : IDisposable
 
     private sealed record StoredValue(object? Value, DateTimeOffset FetchedAt);
 
-    private static void AppendCredentials(StringBuilder key, HttpRequestMessage request, SecretRedactor redactor)
+    /// <summary>The request's credential headers in a fixed order, or <see langword="null"/> when it carries none.</summary>
+    private static string? Credentials(HttpRequestMessage request, SecretRedactor redactor)
     {
-        foreach (var header in request.Headers.NonValidated.OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase))
+        StringBuilder? material = null;
+        foreach (var name in redactor.SensitiveHeaders)
         {
-            if (redactor.IsSensitiveHeader(header.Key))
+            if (request.Headers.NonValidated.TryGetValues(name, out var values))
             {
-                key.Append('\n').Append(header.Key.ToUpperInvariant()).Append('=').AppendJoin(",", header.Value);
+                (material ??= new StringBuilder()).Append('\n').Append(name).Append('=').Append(values.ToString());
             }
         }
+
+        return material?.ToString();
     }
+
+    /// <summary>Whether a copy under the key is younger than <see cref="FallbackPolicy.RefreshInterval"/>, so a new success need not replace it.</summary>
+    public bool IsFresh(string key, FallbackPolicy policy) =>
+        policy.RefreshInterval > TimeSpan.Zero &&
+        _cache.TryGetValue(key, out StoredResponse? stored) && stored is not null &&
+        _time.GetUtcNow() - stored.FetchedAt < policy.RefreshInterval;
 }

@@ -27,7 +27,11 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         var request = context.GetRequestMessage();
         bool isProbe = request is not null && request.Options.TryGetValue(HttpHealthProbe.ProbeKey, out bool probe) && probe;
         string? fallbackKey = isProbe ? null : LastKnownGoodStore.KeyFor(request, options.Fallback, redactor);
-        var call = new CallState(runtime.Time.GetTimestamp(), options.TotalTimeout, callerToken) { KeepBody = fallbackKey is not null, IsProbe = isProbe };
+        var call = new CallState(runtime.Time.GetTimestamp(), options.TotalTimeout, callerToken)
+        {
+            KeepBody = fallbackKey is not null && !runtime.LastKnownGood.IsFresh(fallbackKey, options.Fallback),
+            IsProbe = isProbe,
+        };
         context.Properties.Set(CallState.Key, call);
         runtime.Budget.RecordRequest(options.RetryBudget);
 

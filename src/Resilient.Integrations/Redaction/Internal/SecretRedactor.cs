@@ -30,6 +30,9 @@ internal sealed partial class SecretRedactor
 
     public bool IsSensitiveHeader(string name) => _sensitiveHeaders.Contains(name, StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Gets the sensitive header names, in a fixed order.</summary>
+    public IReadOnlyList<string> SensitiveHeaders => _sensitiveHeaders;
+
     /// <summary>Masks secrets in text, including the exact values the request carries in sensitive headers.</summary>
     public string Redact(string? text, HttpRequestMessage? request = null)
     {
