@@ -1,9 +1,14 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
+using System.Net.Http.Headers;
+using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Resilient.Integrations;
 using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Batch;
+using Resilient.Integrations.Deferral;
+using Resilient.Integrations.Health;
 using Resilient.Integrations.Fallback;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -18,18 +23,28 @@ internal static class PolicyDemo
         Console.WriteLine("== Part 2: per-kind policies on a simulated CRM (services.AddResilientIntegration(\"crm\"))");
         using var crm = WireMockServer.Start(new WireMockServerSettings { Urls = ["http://127.0.0.1:0"] });
         var clock = new DemoClock();
+        string queueFolder = Path.Combine(Path.GetTempPath(), "resilient-demo-" + Guid.NewGuid().ToString("N"));
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(clock);
+        services.AddSqliteDeferredWriteStore(o => o.Path = Path.Combine(queueFolder, "deferred-writes.db"));
         services.AddResilientIntegration("crm", o =>
             {
                 o.BaseAddress = new Uri(crm.Url!);
                 o.Unavailable.BaseDelay = TimeSpan.FromMilliseconds(100);
                 o.CircuitBreaker.MinimumThroughput = 4;
                 o.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(1);
+                o.Deferral.DeferWrites = true;
+                o.Deferral.ReplayInterval = TimeSpan.FromSeconds(1);
             })
             .AddAlertSink(new ConsoleAlertSink());
         await using var provider = services.BuildServiceProvider();
         var http = provider.GetRequiredService<IHttpClientFactory>().CreateClient("crm");
+        var health = provider.GetRequiredService<IIntegrationHealthMonitor>();
+        var store = provider.GetRequiredService<IDeferredWriteStore>();
+        foreach (var hosted in provider.GetServices<IHostedService>())
+        {
+            await hosted.StartAsync(CancellationToken.None); // the replay of deferred writes
+        }
 
         await Phase("healthy", crm, Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""[{"id":1,"name":"Ada"}]"""), http);
         await Phase("rate limited (429, retry-after-ms: 300)", crm, Response.Create().WithStatusCode(429).WithHeader("retry-after-ms", "300"), http, recoverAfterFirst: true);
@@ -38,8 +53,26 @@ internal static class PolicyDemo
         await Phase("token expired (401)", crm, Response.Create().WithStatusCode(401).WithHeader("Content-Type", "application/json").WithBody("""{"error":{"code":"invalid_token"}}"""), http);
         await Phase("down (503): retried, then the circuit opens", crm, Response.Create().WithStatusCode(503), http);
         await Phase("still down: circuit open, the CRM is spared", crm, Response.Create().WithStatusCode(503), http);
+        Console.WriteLine($"   health: {health.Get("crm").State}");
+
+        using (var lead = new HttpRequestMessage(HttpMethod.Post, "/contacts") { Content = new StringContent("""{"name":"Grace Hopper"}""", Encoding.UTF8, "application/json") })
+        {
+            using var queued = await http.SendAsync(lead);
+            var deferral = queued.GetDeferral();
+            Console.WriteLine($"{"write while down: POST /contacts",-48} -> {(int)queued.StatusCode} {deferral?.Notice} (write #{deferral?.Id}, Idempotency-Key {deferral?.IdempotencyKey[..8]}…, on disk in SQLite)");
+        }
+
         await Task.Delay(TimeSpan.FromSeconds(1.1));
         await Phase("recovered (after the break)", crm, Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("[]"), http);
+        crm.Given(Request.Create().WithPath("/contacts").UsingPost()).RespondWith(Response.Create().WithStatusCode(201));
+        for (int i = 0; i < 50 && (await store.GetStatsAsync("crm", CancellationToken.None)).Depth > 0; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        var replayed = crm.LogEntries.Where(e => e.RequestMessage?.Method == "POST").ToList();
+        Console.WriteLine($"   replayed the queued write: the CRM received {replayed.Count} POST with Idempotency-Key {replayed.FirstOrDefault()?.RequestMessage?.Headers?["Idempotency-Key"].FirstOrDefault()?[..8]}…; queue now {(await store.GetStatsAsync("crm", CancellationToken.None)).Depth}");
+        Console.WriteLine($"   health: {health.Get("crm").State}");
 
         Console.WriteLine();
         Console.WriteLine("-- batch: sync 4 contacts, one comes back as an HTML page, one is gone");
@@ -59,6 +92,14 @@ internal static class PolicyDemo
         }
 
         await Task.Delay(200);
+        foreach (var hosted in provider.GetServices<IHostedService>())
+        {
+            await hosted.StopAsync(CancellationToken.None);
+        }
+
+        await provider.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(queueFolder, recursive: true);
     }
 
     private static async Task Phase(string name, WireMockServer crm, IResponseBuilder response, HttpClient http, bool recoverAfterFirst = false)
