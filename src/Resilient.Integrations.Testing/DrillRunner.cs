@@ -1,0 +1,210 @@
+using Microsoft.Extensions.DependencyInjection;
+using Resilient.Integrations.Alerts;
+using Resilient.Integrations.Batch;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Fallback;
+using Resilient.Integrations.Health;
+using WireMock.Server;
+
+namespace Resilient.Integrations.Testing;
+
+/// <summary>
+/// Breaks an integration's upstream on purpose, one scenario at a time, and checks what the article demands:
+/// the last good data served with a notice, an alert of the right severity, a bad item skipped while the batch
+/// goes on, the health state turned. Call it from your own tests against your real wiring.
+/// </summary>
+public static class DrillRunner
+{
+    /// <summary>Runs the drill.</summary>
+    /// <param name="services">The app's services, with the integration registered and a <see cref="DrillAlertRecorder"/> added as an alert sink.</param>
+    /// <param name="integration">The integration's name.</param>
+    /// <param name="upstream">The WireMock.Net server the integration's base address points at.</param>
+    /// <param name="options">What to exercise.</param>
+    /// <param name="cancellationToken">Cancels the drill.</param>
+    /// <returns>One result per scenario, with evidence.</returns>
+    public static async Task<DrillReport> RunAsync(
+        IServiceProvider services, string integration, WireMockServer upstream, DrillOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(integration);
+        ArgumentNullException.ThrowIfNull(upstream);
+        options ??= new DrillOptions();
+        var drill = new Drill(services, integration, upstream, options, cancellationToken);
+        var results = new List<DrillResult>();
+        foreach (var scenario in options.Scenarios)
+        {
+            results.Add(await drill.RunAsync(scenario).ConfigureAwait(false));
+        }
+
+        return new DrillReport(integration, results);
+    }
+
+    private sealed class Drill(IServiceProvider services, string integration, WireMockServer upstream, DrillOptions options, CancellationToken ct)
+    {
+        private readonly HttpClient _client = services.GetRequiredService<IHttpClientFactory>().CreateClient(integration);
+        private readonly DrillAlertRecorder? _alerts = services.GetServices<IAlertSink>().OfType<DrillAlertRecorder>().FirstOrDefault();
+        private readonly IIntegrationHealthMonitor _health = services.GetRequiredService<IIntegrationHealthMonitor>();
+        private readonly List<string> _evidence = [];
+        private readonly List<string> _failures = [];
+
+        public async Task<DrillResult> RunAsync(FaultScenario scenario)
+        {
+            _evidence.Clear();
+            _failures.Clear();
+            await PrimeAsync().ConfigureAwait(false);
+            _alerts?.Clear();
+            upstream.Inject(scenario, options.ReadPath);
+            switch (scenario)
+            {
+                case FaultScenario.Down:
+                    await ExpectCopyAsync(FailureKind.Unavailable, AlertSeverity.Warning).ConfigureAwait(false);
+                    break;
+                case FaultScenario.TokenExpired:
+                    await ExpectCopyAsync(FailureKind.Auth, AlertSeverity.Critical).ConfigureAwait(false);
+                    Expect(_health.Get(integration).State == HealthState.Red, $"health turned Red", $"health is {_health.Get(integration).State}, not Red, after a refused token");
+                    break;
+                case FaultScenario.QuotaExhausted:
+                    await ExpectCopyAsync(FailureKind.QuotaExhausted, AlertSeverity.Critical).ConfigureAwait(false);
+                    break;
+                case FaultScenario.Malformed:
+                    await ExpectCopyAsync(FailureKind.BadResponse, AlertSeverity.Warning).ConfigureAwait(false);
+                    await ExpectSkippedAsync().ConfigureAwait(false);
+                    break;
+                case FaultScenario.RateLimited:
+                    await ExpectRateLimitedAsync().ConfigureAwait(false);
+                    break;
+                case FaultScenario.Flapping:
+                    await ExpectNoStormAsync().ConfigureAwait(false);
+                    break;
+            }
+
+            await PrimeAsync().ConfigureAwait(false); // leave the integration healthy for the next scenario
+            return new DrillResult(scenario, [.. _evidence], [.. _failures]);
+        }
+
+        private async Task PrimeAsync()
+        {
+            upstream.ServeHealthy(options.ReadPath);
+            for (int i = 0; i < 3; i++)
+            {
+                using var response = await _client.GetAsync(options.ReadPath, ct).ConfigureAwait(false);
+            }
+        }
+
+        private async Task ExpectCopyAsync(FailureKind kind, AlertSeverity severity)
+        {
+            try
+            {
+                using var response = await _client.GetAsync(options.ReadPath, ct).ConfigureAwait(false);
+                var stale = response.GetDegradation();
+                if (stale is null)
+                {
+                    _failures.Add($"the {kind} failure passed through as a live {(int)response.StatusCode} answer");
+                }
+                else
+                {
+                    Expect(stale.Kind == kind, $"served the last good copy: \"{stale.Notice}\"", $"served a copy for {stale.Kind}, expected {kind}");
+                }
+            }
+            catch (IntegrationFailureException ex)
+            {
+                _failures.Add($"no fallback served: the caller got {ex.Classification}");
+            }
+
+            await ExpectAlertAsync(kind, severity).ConfigureAwait(false);
+        }
+
+        private async Task ExpectAlertAsync(FailureKind kind, AlertSeverity severity)
+        {
+            if (_alerts is null)
+            {
+                _failures.Add("no DrillAlertRecorder registered as an alert sink: alerts cannot be checked");
+                return;
+            }
+
+            var alert = await WaitForAsync(() => _alerts.Alerts.FirstOrDefault(a => a.Integration == integration && a.Kind == kind)).ConfigureAwait(false);
+            if (alert is null)
+            {
+                _failures.Add($"no {severity} alert for {kind}");
+            }
+            else
+            {
+                Expect(alert.Severity == severity, $"alert fired: {alert}", $"alert for {kind} was {alert.Severity}, expected {severity}");
+            }
+        }
+
+        private async Task ExpectSkippedAsync()
+        {
+            // Without a copy to fall back on, a bad item must be skipped and the batch must go on.
+            var report = await IntegrationBatch.RunAsync(
+                [options.ReadPath, options.ReadPath],
+                async (path, token) =>
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Get, path).DisableFallback();
+                    using var response = await _client.SendAsync(request, token).ConfigureAwait(false);
+                    return (int)response.StatusCode;
+                },
+                cancellationToken: ct).ConfigureAwait(false);
+            Expect(
+                report.Skipped.Count == 2 && report.NotAttempted.Count == 0 && report.Skipped.All(s => s.Failure.Kind == FailureKind.BadResponse),
+                $"bad items skipped and the batch went on: {report}",
+                $"malformed items were not skipped as BadResponse: {report}");
+        }
+
+        private async Task ExpectRateLimitedAsync()
+        {
+            int before = upstream.LogEntries.Count();
+            try
+            {
+                using var response = await _client.GetAsync(options.ReadPath, ct).ConfigureAwait(false);
+                _evidence.Add(response.GetDegradation() is { } stale ? $"served the last good copy: \"{stale.Notice}\"" : $"answered {(int)response.StatusCode}");
+            }
+            catch (IntegrationFailureException ex)
+            {
+                Expect(ex.Kind == FailureKind.RateLimit, $"failed as {ex.Classification}", $"failed as {ex.Kind}, expected RateLimit");
+            }
+
+            int attempts = upstream.LogEntries.Count() - before;
+            Expect(attempts > 1, $"backed off and retried ({attempts} attempts)", "a 429 with a hint was not retried");
+            await Task.Delay(options.AlertWait / 3, ct).ConfigureAwait(false);
+            Expect(_alerts is null || !_alerts.Alerts.Any(a => a.Severity == AlertSeverity.Critical), "no Critical alert for a rate limit", "a rate limit raised a Critical alert");
+        }
+
+        private async Task ExpectNoStormAsync()
+        {
+            int live = 0, copies = 0;
+            for (int i = 0; i < 6; i++)
+            {
+                try
+                {
+                    using var response = await _client.GetAsync(options.ReadPath, ct).ConfigureAwait(false);
+                    _ = response.GetDegradation() is null ? live++ : copies++;
+                }
+                catch (IntegrationFailureException)
+                {
+                }
+            }
+
+            await Task.Delay(options.AlertWait / 3, ct).ConfigureAwait(false);
+            int alerts = _alerts?.Alerts.Count(a => a.Integration == integration) ?? 0;
+            Expect(alerts <= 1, $"6 calls to a flapping API ({live} live, {copies} from the copy) raised {alerts} alert(s)", $"a flapping API raised {alerts} alerts: an alert storm");
+        }
+
+        private async Task<T?> WaitForAsync<T>(Func<T?> find)
+            where T : class
+        {
+            var until = DateTime.UtcNow + options.AlertWait;
+            while (true)
+            {
+                if (find() is { } found || DateTime.UtcNow > until)
+                {
+                    return find();
+                }
+
+                await Task.Delay(20, ct).ConfigureAwait(false);
+            }
+        }
+
+        private void Expect(bool condition, string evidence, string failure) => (condition ? _evidence : _failures).Add(condition ? evidence : failure);
+    }
+}

@@ -1,0 +1,23 @@
+namespace Resilient.Integrations.Testing;
+
+/// <summary>A way an external API breaks, as a drill injects it.</summary>
+public enum FaultScenario
+{
+    /// <summary>The service answers 503.</summary>
+    Down,
+
+    /// <summary>The token expired: 401 with an OpenAI-style <c>invalid_api_key</c> body.</summary>
+    TokenExpired,
+
+    /// <summary>429 with <c>retry-after-ms</c> and <c>Retry-After</c>.</summary>
+    RateLimited,
+
+    /// <summary>429 with <c>insufficient_quota</c>: billing spent, waiting will not help.</summary>
+    QuotaExhausted,
+
+    /// <summary>A 200 that is an HTML error page instead of JSON.</summary>
+    Malformed,
+
+    /// <summary>The service alternates between 503 and healthy on every request.</summary>
+    Flapping,
+}

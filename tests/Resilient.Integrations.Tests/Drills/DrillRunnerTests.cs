@@ -1,0 +1,54 @@
+using Microsoft.Extensions.DependencyInjection;
+using Resilient.Integrations.Policies;
+using Resilient.Integrations.Testing;
+using Resilient.Integrations.Tests.Support;
+
+namespace Resilient.Integrations.Tests.Drills;
+
+/// <summary>The drill runs on real time against a loopback WireMock server, as a host's own test would.</summary>
+public sealed class DrillRunnerTests
+{
+    private static async Task<DrillReport> DrillAsync(Action<ResilientIntegrationOptions>? configure = null)
+    {
+        using var upstream = LoopbackServer.Start();
+        var services = new ServiceCollection();
+        services.AddResilientIntegration("crm", o =>
+            {
+                o.BaseAddress = new Uri(upstream.Url!);
+                o.Unavailable.BaseDelay = TimeSpan.FromMilliseconds(20);
+                o.Timeout.BaseDelay = TimeSpan.FromMilliseconds(20);
+                o.RateLimit.BaseDelay = TimeSpan.FromMilliseconds(20);
+                o.RateLimit.MaxRetries = 1;
+                configure?.Invoke(o);
+            })
+            .AddDrillAlertRecorder();
+        await using var provider = services.BuildServiceProvider();
+
+        return await DrillRunner.RunAsync(provider, "crm", upstream, new DrillOptions { ReadPath = "/v1/deals" }, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task RunAsync_CorrectlyWiredIntegration_EveryScenarioPassesWithEvidence()
+    {
+        var report = await DrillAsync();
+
+        Assert.True(report.Passed, report.ToString());
+        Assert.Equal(Enum.GetValues<FaultScenario>(), report.Results.Select(r => r.Scenario));
+        var down = report.Results.Single(r => r.Scenario == FaultScenario.Down);
+        Assert.Contains(down.Evidence, e => e.Contains("live data temporarily unavailable", StringComparison.Ordinal));
+        Assert.Contains(report.Results.Single(r => r.Scenario == FaultScenario.TokenExpired).Evidence, e => e.Contains("[Critical]", StringComparison.Ordinal));
+        Assert.Contains(report.Results.Single(r => r.Scenario == FaultScenario.Malformed).Evidence, e => e.Contains("skipped", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RunAsync_FallbackRemoved_ReportsTheScenariosThatNeedIt()
+    {
+        var report = await DrillAsync(o => o.Fallback.Enabled = false);
+
+        Assert.False(report.Passed);
+        var down = report.Failed.Single(r => r.Scenario == FaultScenario.Down);
+        Assert.Contains(down.Failures, f => f.Contains("no fallback served", StringComparison.Ordinal));
+        Assert.Contains(report.Failed, r => r.Scenario == FaultScenario.TokenExpired);
+        Assert.DoesNotContain(report.Failed, r => r.Scenario == FaultScenario.Flapping);
+    }
+}
