@@ -7,6 +7,17 @@ public sealed class DrillOptions
     /// <value>Defaults to <c>/</c>.</value>
     public string ReadPath { get; set; } = "/";
 
+    /// <summary>
+    /// Gets or sets the path a deferrable write is POSTed to for <see cref="FaultScenario.WriteWhileDown"/>; the
+    /// integration needs a deferred-write store and its replay service running (a started host).
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: the write scenario reports itself skipped.</value>
+    public string? WritePath { get; set; }
+
+    /// <summary>Gets or sets how long to wait for a queued write to be replayed after the service is back.</summary>
+    /// <value>Defaults to 60 seconds; keep <c>Deferral:ReplayInterval</c> short in drills.</value>
+    public TimeSpan ReplayWait { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Gets the scenarios to run, in order.</summary>
     /// <value>Defaults to every <see cref="FaultScenario"/>.</value>
     public IList<FaultScenario> Scenarios { get; } = [.. Enum.GetValues<FaultScenario>()];

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Batch;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Deferral;
 using Resilient.Integrations.Fallback;
 using Resilient.Integrations.Health;
 using WireMock.Server;
@@ -53,7 +54,11 @@ public static class DrillRunner
             _failures.Clear();
             await PrimeAsync().ConfigureAwait(false);
             _alerts?.Clear();
-            upstream.Inject(scenario, options.ReadPath);
+            if (scenario != FaultScenario.WriteWhileDown)
+            {
+                upstream.Inject(scenario, options.ReadPath);
+            }
+
             switch (scenario)
             {
                 case FaultScenario.Down:
@@ -75,6 +80,9 @@ public static class DrillRunner
                     break;
                 case FaultScenario.Flapping:
                     await ExpectNoStormAsync().ConfigureAwait(false);
+                    break;
+                case FaultScenario.WriteWhileDown:
+                    await ExpectQueuedThenReplayedAsync().ConfigureAwait(false);
                     break;
             }
 
@@ -190,10 +198,48 @@ public static class DrillRunner
             Expect(alerts <= 1, $"6 calls to a flapping API ({live} live, {copies} from the copy) raised {alerts} alert(s)", $"a flapping API raised {alerts} alerts: an alert storm");
         }
 
-        private async Task<T?> WaitForAsync<T>(Func<T?> find)
+        private async Task ExpectQueuedThenReplayedAsync()
+        {
+            if (options.WritePath is not { } path)
+            {
+                _evidence.Add("skipped: set DrillOptions.WritePath to drill store-and-forward");
+                return;
+            }
+
+            upstream.Inject(FaultScenario.Down, path);
+            using var write = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent("""{"drill":true}""", System.Text.Encoding.UTF8, "application/json") };
+            write.DeferOnFailure();
+            Deferral.Deferral? queued = null;
+            try
+            {
+                using var response = await _client.SendAsync(write, ct).ConfigureAwait(false);
+                queued = response.GetDeferral();
+                Expect(queued is not null, $"write answered {(int)response.StatusCode}: \"{queued?.Notice}\"", $"write while down answered {(int)response.StatusCode} without being queued");
+            }
+            catch (IntegrationFailureException ex)
+            {
+                _failures.Add($"write while down was not queued: the caller got {ex.Classification} (is a deferred-write store registered?)");
+            }
+
+            if (queued is null)
+            {
+                return;
+            }
+
+            upstream.ServeHealthy(path);
+            var delivered = await WaitForAsync(
+                () => upstream.LogEntries.FirstOrDefault(e => e.RequestMessage?.Method == "POST" && e.RequestMessage.Headers?["Idempotency-Key"].FirstOrDefault() == queued.IdempotencyKey),
+                options.ReplayWait).ConfigureAwait(false);
+            Expect(delivered is not null, $"replayed after recovery with the same Idempotency-Key {queued.IdempotencyKey}", $"the queued write was not replayed within {options.ReplayWait} (is the replay service running?)");
+        }
+
+        private Task<T?> WaitForAsync<T>(Func<T?> find)
+            where T : class => WaitForAsync(find, options.AlertWait);
+
+        private async Task<T?> WaitForAsync<T>(Func<T?> find, TimeSpan wait)
             where T : class
         {
-            var until = DateTime.UtcNow + options.AlertWait;
+            var until = DateTime.UtcNow + wait;
             while (true)
             {
                 if (find() is { } found || DateTime.UtcNow > until)

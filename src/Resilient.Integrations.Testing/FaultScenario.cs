@@ -20,4 +20,7 @@ public enum FaultScenario
 
     /// <summary>The service alternates between 503 and healthy on every request.</summary>
     Flapping,
+
+    /// <summary>A write sent while the service is down: it must be queued (202) and replayed, with its key, once the service is back. Needs <see cref="DrillOptions.WritePath"/>.</summary>
+    WriteWhileDown,
 }

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Resilient.Integrations.Deferral;
 using Resilient.Integrations.Policies;
 using Resilient.Integrations.Testing;
 using Resilient.Integrations.Tests.Support;
@@ -12,6 +14,7 @@ public sealed class DrillRunnerTests
     {
         using var upstream = LoopbackServer.Start();
         var services = new ServiceCollection();
+        services.AddSingleton<IDeferredWriteStore>(new InMemoryDeferredWriteStore());
         services.AddResilientIntegration("crm", o =>
             {
                 o.BaseAddress = new Uri(upstream.Url!);
@@ -19,12 +22,28 @@ public sealed class DrillRunnerTests
                 o.Timeout.BaseDelay = TimeSpan.FromMilliseconds(20);
                 o.RateLimit.BaseDelay = TimeSpan.FromMilliseconds(20);
                 o.RateLimit.MaxRetries = 1;
+                o.Deferral.ReplayInterval = TimeSpan.FromSeconds(1);
                 configure?.Invoke(o);
             })
             .AddDrillAlertRecorder();
         await using var provider = services.BuildServiceProvider();
+        foreach (var hosted in provider.GetServices<IHostedService>())
+        {
+            await hosted.StartAsync(TestContext.Current.CancellationToken); // the replay of queued writes
+        }
 
-        return await DrillRunner.RunAsync(provider, "crm", upstream, new DrillOptions { ReadPath = "/v1/deals" }, TestContext.Current.CancellationToken);
+        try
+        {
+            return await DrillRunner.RunAsync(
+                provider, "crm", upstream, new DrillOptions { ReadPath = "/v1/deals", WritePath = "/v1/leads", ReplayWait = TimeSpan.FromSeconds(10) }, TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            foreach (var hosted in provider.GetServices<IHostedService>())
+            {
+                await hosted.StopAsync(CancellationToken.None);
+            }
+        }
     }
 
     [Fact]
@@ -38,6 +57,7 @@ public sealed class DrillRunnerTests
         Assert.Contains(down.Evidence, e => e.Contains("live data temporarily unavailable", StringComparison.Ordinal));
         Assert.Contains(report.Results.Single(r => r.Scenario == FaultScenario.TokenExpired).Evidence, e => e.Contains("[Critical]", StringComparison.Ordinal));
         Assert.Contains(report.Results.Single(r => r.Scenario == FaultScenario.Malformed).Evidence, e => e.Contains("skipped", StringComparison.Ordinal));
+        Assert.Contains(report.Results.Single(r => r.Scenario == FaultScenario.WriteWhileDown).Evidence, e => e.Contains("replayed after recovery", StringComparison.Ordinal));
     }
 
     [Fact]
