@@ -54,7 +54,7 @@ public static class DrillRunner
             _failures.Clear();
             await PrimeAsync().ConfigureAwait(false);
             _alerts?.Clear();
-            if (scenario != FaultScenario.WriteWhileDown)
+            if (scenario is not (FaultScenario.WriteWhileDown or FaultScenario.Slow))
             {
                 upstream.Inject(scenario, options.ReadPath);
             }
@@ -63,6 +63,17 @@ public static class DrillRunner
             {
                 case FaultScenario.Down:
                     await ExpectCopyAsync(FailureKind.Unavailable, AlertSeverity.Warning).ConfigureAwait(false);
+                    break;
+                case FaultScenario.Slow:
+                    var attemptTimeout = services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Policies.ResilientIntegrationOptions>>().Get(integration).AttemptTimeout;
+                    if (attemptTimeout > TimeSpan.FromSeconds(5))
+                    {
+                        _evidence.Add($"skipped: the attempt timeout ({attemptTimeout}) is too long for a drill; shorten it in the drill's configuration");
+                        break;
+                    }
+
+                    upstream.InjectSlow(options.ReadPath, attemptTimeout + TimeSpan.FromMilliseconds(500));
+                    await ExpectCopyAsync(FailureKind.Timeout, AlertSeverity.Warning).ConfigureAwait(false);
                     break;
                 case FaultScenario.TokenExpired:
                     await ExpectCopyAsync(FailureKind.Auth, AlertSeverity.Critical).ConfigureAwait(false);

@@ -6,6 +6,9 @@ public enum FaultScenario
     /// <summary>The service answers 503.</summary>
     Down,
 
+    /// <summary>The service answers, but only after the integration's attempt timeout (skipped when that timeout is over 5 seconds).</summary>
+    Slow,
+
     /// <summary>The token expired: 401 with an OpenAI-style <c>invalid_api_key</c> body.</summary>
     TokenExpired,
 

@@ -19,6 +19,17 @@ public static class UpstreamFaults
         server.Given(Request.Create().WithPath(path).UsingPost()).RespondWith(Json(201, """{"ok":true}"""));
     }
 
+    /// <summary>Makes <paramref name="path"/> answer 200, but only after <paramref name="delay"/>.</summary>
+    /// <param name="server">The server standing in for the API.</param>
+    /// <param name="path">The path.</param>
+    /// <param name="delay">How long each answer takes.</param>
+    public static void InjectSlow(this WireMockServer server, string path, TimeSpan delay)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        server.Reset();
+        server.Given(Request.Create().WithPath(path)).RespondWith(Json(200, """{"data":[{"id":1}]}""").WithDelay(delay));
+    }
+
     /// <summary>Makes every method on <paramref name="path"/> fail the way <paramref name="scenario"/> says.</summary>
     /// <param name="server">The server standing in for the API.</param>
     /// <param name="scenario">The fault.</param>
@@ -30,6 +41,9 @@ public static class UpstreamFaults
         var request = Request.Create().WithPath(path);
         switch (scenario)
         {
+            case FaultScenario.Slow:
+                server.InjectSlow(path, TimeSpan.FromSeconds(5));
+                break;
             case FaultScenario.Down:
                 server.Given(request).RespondWith(Json(503, """{"error":{"code":"service_unavailable"}}"""));
                 break;

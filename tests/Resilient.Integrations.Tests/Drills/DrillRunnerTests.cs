@@ -23,6 +23,7 @@ public sealed class DrillRunnerTests
                 o.RateLimit.BaseDelay = TimeSpan.FromMilliseconds(20);
                 o.RateLimit.MaxRetries = 1;
                 o.Deferral.ReplayInterval = TimeSpan.FromSeconds(1);
+                o.AttemptTimeout = TimeSpan.FromMilliseconds(400);
                 configure?.Invoke(o);
             })
             .AddDrillAlertRecorder();
@@ -57,6 +58,7 @@ public sealed class DrillRunnerTests
         Assert.Contains(down.Evidence, e => e.Contains("live data temporarily unavailable", StringComparison.Ordinal));
         Assert.Contains(report.Results.Single(r => r.Scenario == FaultScenario.TokenExpired).Evidence, e => e.Contains("[Critical]", StringComparison.Ordinal));
         Assert.Contains(report.Results.Single(r => r.Scenario == FaultScenario.Malformed).Evidence, e => e.Contains("skipped", StringComparison.Ordinal));
+        Assert.Contains(report.Results.Single(r => r.Scenario == FaultScenario.Slow).Evidence, e => e.Contains("alert fired: [Warning]", StringComparison.Ordinal));
         Assert.Contains(report.Results.Single(r => r.Scenario == FaultScenario.WriteWhileDown).Evidence, e => e.Contains("replayed after recovery", StringComparison.Ordinal));
     }
 
