@@ -25,6 +25,14 @@ public sealed class StoreAndForwardTests
             },
             services: s => s.AddSingleton<IDeferredWriteStore>(store));
 
+    /// <summary>One attempt per call, and an integration that never looks down, so every replay failure counts.</summary>
+    private static void OneAttemptNeverRed(Resilient.Integrations.Policies.ResilientIntegrationOptions o)
+    {
+        o.Unavailable.MaxRetries = 0;
+        o.CircuitBreaker.MinimumThroughput = 1000;
+        o.Health.ConfirmAfter = 100;
+    }
+
     private static void Contacts(IntegrationHarness h, int status)
     {
         h.Server.Reset();
@@ -164,9 +172,7 @@ public sealed class StoreAndForwardTests
         await using var h = Create(store, o =>
         {
             o.Deferral.MaxAttempts = 2;
-            o.Unavailable.MaxRetries = 0;
-            o.CircuitBreaker.MinimumThroughput = 1000;
-            o.Health.ConfirmAfter = 100;
+            OneAttemptNeverRed(o);
         });
         Contacts(h, 503);
         await PostAsync(h);
@@ -272,9 +278,7 @@ public sealed class StoreAndForwardTests
         await using var h = Create(store, o =>
         {
             o.Deferral.BacklogYellowThreshold = 1;
-            o.Unavailable.MaxRetries = 0;
-            o.CircuitBreaker.MinimumThroughput = 1000;
-            o.Health.ConfirmAfter = 100;
+            OneAttemptNeverRed(o);
         });
         using var depth = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<int>(
             h.Provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), "Resilient.Integrations", "resilient_integrations.deferral.depth");

@@ -46,6 +46,10 @@ internal sealed class CallState
 
     public TimeSpan Remaining(TimeProvider time) => TotalTimeout - time.GetElapsedTime(StartTimestamp);
 
+    /// <summary>The innermost strategy's verdict on <paramref name="response"/>, if it is the response it classified.</summary>
+    public FailureClassification? ClassificationOf(HttpResponseMessage response) =>
+        ReferenceEquals(ClassifiedResponse, response) ? Classification : null;
+
     public void Remember(HttpResponseMessage response, FailureClassification classification)
     {
         ClassifiedResponse = response;

@@ -72,8 +72,8 @@ internal sealed class IntegrationRuntime : IDisposable
         }
 
         var response = outcome.Result!;
-        return CallState.Of(context) is { } call && ReferenceEquals(call.ClassifiedResponse, response)
-            ? new(call.Classification)
+        return CallState.Of(context)?.ClassificationOf(response) is { } known
+            ? new(known)
             : Classifier.ClassifyAsync(response, context.CancellationToken);
     }
 

@@ -68,7 +68,7 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         {
             FeedHealth(isProbe, classification, call);
             if (fallbackKey is not null && outcome.Result is { IsSuccessStatusCode: true } good &&
-                ReferenceEquals(call.ClassifiedResponse, good) && call.KeptBody is { } body)
+                call.ClassificationOf(good) is not null && call.KeptBody is { } body)
             {
                 runtime.LastKnownGood.Remember(fallbackKey, good, body.ToArray(), options.Fallback, redactor);
             }

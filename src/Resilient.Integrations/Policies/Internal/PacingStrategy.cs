@@ -37,8 +37,7 @@ internal sealed class PacingStrategy(IntegrationRuntime runtime, PacingPolicy po
         var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
         if (outcome.Result is { } response)
         {
-            var call = CallState.Of(context);
-            var classification = call is not null && ReferenceEquals(call.ClassifiedResponse, response) ? call.Classification : FailureClassification.Success;
+            var classification = CallState.Of(context)?.ClassificationOf(response) ?? FailureClassification.Success;
             runtime.Pacing.Observe(response.Headers, classification, policy.MaxWait);
         }
 
