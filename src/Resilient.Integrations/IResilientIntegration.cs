@@ -1,3 +1,5 @@
+using Resilient.Integrations.Classification;
+
 namespace Resilient.Integrations;
 
 /// <summary>
@@ -22,4 +24,24 @@ public interface IResilientIntegration
     /// <returns>The value, live or stale, with its freshness.</returns>
     /// <exception cref="IntegrationFailureException">The call failed and no fresh-enough kept value exists.</exception>
     Task<IntegrationResult<T>> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs <paramref name="call"/> under the integration's policies without keeping or serving a copy: for calls
+    /// whose answer is not data to show later, such as a write or a chat completion the host does not want reused.
+    /// </summary>
+    /// <typeparam name="T">The value type.</typeparam>
+    /// <param name="call">The call; it must honour the token it is given, which carries the attempt and total timeouts.</param>
+    /// <param name="cancellationToken">The caller's token; cancelling it is never a failure.</param>
+    /// <returns>The live value.</returns>
+    /// <exception cref="IntegrationFailureException">The call failed.</exception>
+    Task<T> ExecuteLiveAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Classifies a failure that happened outside the policies and reports it to health, alerts and metrics, without
+    /// retrying anything: for a stream that broke after its first item was handed to the caller, which must not be replayed.
+    /// </summary>
+    /// <param name="exception">What was thrown.</param>
+    /// <param name="cancellationToken">The caller's token: a cancellation it caused is reported as nothing.</param>
+    /// <returns>The classification.</returns>
+    FailureClassification ReportFailure(Exception exception, CancellationToken cancellationToken = default);
 }

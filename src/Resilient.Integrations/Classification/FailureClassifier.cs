@@ -43,7 +43,8 @@ public sealed class FailureClassifier : IFailureClassifier
 
         _responseRules = [.. options.Rules.Where(r => r.ForResponses)];
         _exceptionRules = [.. options.Rules.Where(r => !r.ForResponses)];
-        _rulesNeedBody = _responseRules.Any(r => r.NeedsBody);
+        // A body rule bound to an error status must not make every success (an event stream too) wait for a body prefix.
+        _rulesNeedBody = _responseRules.Any(r => r.NeedsBody && r.StatusCode is null or < 400);
         _validator = options.ResponseValidator;
         _maxErrorBodyBytes = options.MaxErrorBodyBytes;
         _timeProvider = timeProvider ?? TimeProvider.System;
@@ -157,7 +158,7 @@ public sealed class FailureClassifier : IFailureClassifier
 
         return verdict.IsValid
             ? FailureClassification.Success
-            : new FailureClassification(FailureKind.BadResponse)
+            : new FailureClassification(verdict.Kind)
             {
                 StatusCode = response.StatusCode,
                 ProviderCode = verdict.ProviderCode,

@@ -10,7 +10,15 @@ internal static class ResponseBodyReader
 {
     private const int FirstChunk = 16 * 1024;
 
-    public static async ValueTask<BodyPrefix> ReadPrefixAsync(HttpResponseMessage response, int limit, CancellationToken cancellationToken)
+    public static ValueTask<BodyPrefix> ReadPrefixAsync(HttpResponseMessage response, int limit, CancellationToken cancellationToken) =>
+        ReadPrefixAsync(response, limit, enough: null, cancellationToken);
+
+    /// <summary>
+    /// Reads like <see cref="ReadPrefixAsync(HttpResponseMessage, int, CancellationToken)"/> but stops as soon as
+    /// <paramref name="enough"/> says the bytes read so far suffice: an event stream must not wait for a full prefix.
+    /// </summary>
+    public static async ValueTask<BodyPrefix> ReadPrefixAsync(
+        HttpResponseMessage response, int limit, Func<byte[], int, bool>? enough, CancellationToken cancellationToken)
     {
         var content = response.Content;
         long? declared = content.Headers.ContentLength;
@@ -30,8 +38,9 @@ internal static class ResponseBodyReader
 
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         long start = stream.CanSeek ? stream.Position : 0;
-        var (buffer, read) = await ReadUpToAsync(stream, declared is long length && length < limit ? (int)length : limit, cancellationToken).ConfigureAwait(false);
-        bool complete = read < limit || (declared is long total && total <= read);
+        int wanted = declared is long length && length < limit ? (int)length : limit;
+        var (buffer, read, ended) = await ReadUpToAsync(stream, wanted, enough, cancellationToken).ConfigureAwait(false);
+        bool complete = ended || (declared is long total && total <= read);
 
         if (stream.CanSeek)
         {
@@ -52,11 +61,12 @@ internal static class ResponseBodyReader
     }
 
     /// <summary>Reads until <paramref name="limit"/> bytes or the end, growing the buffer as data arrives rather than allocating the limit up front.</summary>
-    private static async ValueTask<(byte[] Buffer, int Read)> ReadUpToAsync(Stream stream, int limit, CancellationToken cancellationToken)
+    private static async ValueTask<(byte[] Buffer, int Read, bool Ended)> ReadUpToAsync(
+        Stream stream, int limit, Func<byte[], int, bool>? enough, CancellationToken cancellationToken)
     {
-        var buffer = new byte[Math.Min(limit, FirstChunk)];
+        var buffer = new byte[Math.Min(limit, enough is null ? FirstChunk : 1024)];
         int read = 0;
-        while (read < limit)
+        while (read < limit && (enough is null || read == 0 || !enough(buffer, read)))
         {
             if (read == buffer.Length)
             {
@@ -66,13 +76,13 @@ internal static class ResponseBodyReader
             int n = await stream.ReadAsync(buffer.AsMemory(read, buffer.Length - read), cancellationToken).ConfigureAwait(false);
             if (n == 0)
             {
-                break;
+                return (buffer, read, true);
             }
 
             read += n;
         }
 
-        return (buffer, read);
+        return (buffer, read, false);
     }
 
     private static HttpContent Replay(HttpContent original, byte[] prefix, int length, Stream? rest)

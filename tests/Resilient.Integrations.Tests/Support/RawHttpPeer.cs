@@ -85,6 +85,14 @@ internal sealed class RawHttpPeer : IDisposable
         await Task.Delay(Timeout.Infinite, ct);
     });
 
+    /// <summary>Answers 200 as an open server-sent-event stream: sends the given events, then stalls without closing.</summary>
+    public static RawHttpPeer OpenEventStream(string events) => new(async (socket, ct) =>
+    {
+        string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n";
+        await socket.SendAsync(Encoding.ASCII.GetBytes(head + events), SocketFlags.None, ct);
+        await Task.Delay(Timeout.Infinite, ct);
+    });
+
     public void Dispose()
     {
         _stop.Cancel();

@@ -38,6 +38,23 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
     public Task<IntegrationResult<T>> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default) =>
         ExecuteAsync(key, call, useFallback: true, cancellationToken);
 
+    public async Task<T> ExecuteLiveAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default) =>
+        (await ExecuteAsync("call", call, useFallback: false, cancellationToken).ConfigureAwait(false)).Value;
+
+    public FailureClassification ReportFailure(Exception exception, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var runtime = _registry.Get(Name);
+        var (options, _, redactor) = Current(runtime);
+        var classification = runtime.Classifier.Classify(exception, cancellationToken);
+        if (!classification.IsCancellation)
+        {
+            Report(runtime, classification, "call", options, redactor);
+        }
+
+        return classification;
+    }
+
     /// <summary>Runs a call whose result is not data to keep or serve later, such as a write.</summary>
     internal async Task<IntegrationResult<T>> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> call, bool useFallback, CancellationToken cancellationToken)
     {
@@ -87,11 +104,7 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
                 outcome.ThrowIfException();
             }
 
-            runtime.ReportFailure(classification, "CALL", redactor.Redact(key), null, options, redactor);
-            if (classification.Kind is not (FailureKind.Rejected or FailureKind.Unknown))
-            {
-                runtime.Health.Report(Name, new HealthProbeResult(classification, TimeSpan.Zero));
-            }
+            Report(runtime, classification, key, options, redactor);
 
             if (useFallback && options.Fallback.Enabled && options.Fallback.ServeOn.Contains(classification.Kind) &&
                 runtime.LastKnownGood.TryServeValue(fallbackKey, classification, options.Fallback, out T? kept, out var degradation))
@@ -109,6 +122,15 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
     }
 
     public void Dispose() => _reload?.Dispose();
+
+    private void Report(IntegrationRuntime runtime, FailureClassification classification, string key, ResilientIntegrationOptions options, SecretRedactor redactor)
+    {
+        runtime.ReportFailure(classification, "CALL", redactor.Redact(key), null, options, redactor);
+        if (classification.Kind is not (FailureKind.Rejected or FailureKind.Unknown))
+        {
+            runtime.Health.Report(Name, new HealthProbeResult(classification, TimeSpan.Zero));
+        }
+    }
 
     private Built Current(IntegrationRuntime runtime)
     {

@@ -1,0 +1,76 @@
+using Resilient.Integrations.Classification;
+
+namespace Resilient.Integrations.Providers.Internal;
+
+/// <summary>
+/// The four profiles. Their rules cover what the built-in mapping cannot know from the status alone
+/// (shared/DESIGN.md section 6); the envelope codes every provider shares are read by the classifier itself.
+/// </summary>
+internal static class ProviderProfiles
+{
+    public static ProviderProfile OpenAI { get; } = new()
+    {
+        Name = "OpenAI",
+        DefaultEndpoint = new Uri("https://api.openai.com/"),
+        ProbePath = "v1/models",
+        KeyHeader = "Authorization",
+        KeyValue = key => "Bearer " + key,
+        ChecksFilteredCompletions = true,
+        Rules = OpenAIRules(),
+    };
+
+    public static ProviderProfile AzureOpenAI { get; } = new()
+    {
+        Name = "Azure OpenAI",
+        ProbePath = "openai/models?api-version={0}",
+        DefaultApiVersion = "2024-10-21",
+        KeyHeader = "api-key",
+        ChecksFilteredCompletions = true,
+        Rules = OpenAIRules(),
+    };
+
+    public static ProviderProfile Anthropic { get; } = new()
+    {
+        Name = "Anthropic",
+        DefaultEndpoint = new Uri("https://api.anthropic.com/"),
+        ProbePath = "v1/models",
+        DefaultApiVersion = "2023-06-01",
+        KeyHeader = "x-api-key",
+        VersionHeader = "anthropic-version",
+        Rules =
+        [
+            // 529 is the overloaded model, not a rate limit: waiting for a quota window would be wrong.
+            FailureRule.ForStatus(529, FailureKind.Unavailable).WithProviderCode("overloaded_error"),
+            FailureRule.ForStatus(402, FailureKind.QuotaExhausted).WhenBody(b => b.Contains("billing_error", StringComparison.Ordinal)).WithProviderCode("billing_error"),
+            FailureRule.ForStatus(400, FailureKind.QuotaExhausted).WhenBody(b => b.Contains("enforced_spend_limit_reached", StringComparison.Ordinal)).WithProviderCode("enforced_spend_limit_reached"),
+            FailureRule.ForStatus(429, FailureKind.QuotaExhausted).WhenBody(b => b.Contains("enforced_spend_limit_reached", StringComparison.Ordinal)).WithProviderCode("enforced_spend_limit_reached"),
+        ],
+    };
+
+    public static ProviderProfile Gemini { get; } = new()
+    {
+        Name = "Gemini",
+        DefaultEndpoint = new Uri("https://generativelanguage.googleapis.com/"),
+        ProbePath = "v1beta/models",
+        KeyHeader = "x-goog-api-key",
+        Rules =
+        [
+            // A bad key is a 400 INVALID_ARGUMENT whose details say API_KEY_INVALID: an Auth failure, not a bad request.
+            FailureRule.ForStatus(400, FailureKind.Auth).WhenBody(b => b.Contains("API_KEY_INVALID", StringComparison.Ordinal)).WithProviderCode("API_KEY_INVALID"),
+            FailureRule.ForStatus(429, FailureKind.QuotaExhausted).WhenBody(IsPerDayOrZeroQuota).WithProviderCode("RESOURCE_EXHAUSTED"),
+            FailureRule.ForStatus(503, FailureKind.Unavailable).WithProviderCode("UNAVAILABLE"),
+        ],
+    };
+
+    private static FailureRule[] OpenAIRules() =>
+    [
+        FailureRule.ForStatus(429, FailureKind.QuotaExhausted).WhenBody(b => b.Contains("insufficient_quota", StringComparison.Ordinal)).WithProviderCode("insufficient_quota"),
+        FailureRule.ForStatus(400, FailureKind.Rejected).WhenBody(b => b.Contains("context_length_exceeded", StringComparison.Ordinal)).WithProviderCode("context_length_exceeded"),
+        FailureRule.ForStatus(400, FailureKind.Rejected).WhenBody(b => b.Contains("content_filter", StringComparison.Ordinal)).WithProviderCode("content_filter"),
+        // A region OpenAI does not serve: the same request fails again, and it is not a bad key.
+        FailureRule.ForStatus(403, FailureKind.Rejected).WhenBody(b => b.Contains("unsupported_country_region_territory", StringComparison.Ordinal)).WithProviderCode("unsupported_country_region_territory"),
+    ];
+
+    private static bool IsPerDayOrZeroQuota(string body) =>
+        body.Contains("PerDay", StringComparison.Ordinal) || body.Contains("limit: 0", StringComparison.Ordinal);
+}
