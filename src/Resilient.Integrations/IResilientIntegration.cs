@@ -44,4 +44,25 @@ public interface IResilientIntegration
     /// <param name="cancellationToken">The caller's token: a cancellation it caused is reported as nothing.</param>
     /// <returns>The classification.</returns>
     FailureClassification ReportFailure(Exception exception, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Keeps <paramref name="value"/> under <paramref name="key"/> as the last good answer, as a successful
+    /// <see cref="ExecuteAsync{T}"/> does: for an answer put together outside it, such as a stream that completed.
+    /// Does nothing while the fallback is off.
+    /// </summary>
+    /// <typeparam name="T">The value type.</typeparam>
+    /// <param name="key">Names the call, as for <see cref="ExecuteAsync{T}"/>.</param>
+    /// <param name="value">The value; it must not hold disposables or credentials.</param>
+    void RememberLastGood<T>(string key, T value);
+
+    /// <summary>
+    /// Gets the value kept under <paramref name="key"/> when the fallback serves <paramref name="failure"/> and the
+    /// value is fresh enough, marked with its staleness; counted as a fallback served.
+    /// </summary>
+    /// <typeparam name="T">The value type.</typeparam>
+    /// <param name="key">Names the call, as for <see cref="ExecuteAsync{T}"/>.</param>
+    /// <param name="failure">What went wrong with the live call.</param>
+    /// <param name="result">The kept value with its <see cref="IntegrationResult{T}.Degradation"/>, when one is served.</param>
+    /// <returns><see langword="true"/> when a kept value is served.</returns>
+    bool TryServeLastGood<T>(string key, FailureClassification failure, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IntegrationResult<T>? result);
 }

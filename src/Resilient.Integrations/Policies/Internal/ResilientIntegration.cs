@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
 using Polly;
 using Resilient.Integrations.Classification;
@@ -55,6 +56,34 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
         return classification;
     }
 
+    public void RememberLastGood<T>(string key, T value)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        var runtime = _registry.Get(Name);
+        var options = Current(runtime).Options;
+        if (options.Fallback.Enabled)
+        {
+            runtime.LastKnownGood.RememberValue(FallbackKey(key), value, options.Fallback);
+        }
+    }
+
+    public bool TryServeLastGood<T>(string key, FailureClassification failure, [NotNullWhen(true)] out IntegrationResult<T>? result)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        var runtime = _registry.Get(Name);
+        var options = Current(runtime).Options;
+        if (options.Fallback.Enabled && options.Fallback.ServeOn.Contains(failure.Kind) &&
+            runtime.LastKnownGood.TryServeValue(FallbackKey(key), failure, options.Fallback, out T? kept, out var degradation))
+        {
+            runtime.Metrics.FallbackServed(Name, failure.Kind);
+            result = new IntegrationResult<T>(kept!, degradation);
+            return true;
+        }
+
+        result = null;
+        return false;
+    }
+
     /// <summary>Runs a call whose result is not data to keep or serve later, such as a write.</summary>
     internal async Task<IntegrationResult<T>> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> call, bool useFallback, CancellationToken cancellationToken)
     {
@@ -62,7 +91,7 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
         ArgumentNullException.ThrowIfNull(call);
         var runtime = _registry.Get(Name);
         var (options, pipeline, redactor) = Current(runtime);
-        string fallbackKey = "call:" + key;
+        string fallbackKey = FallbackKey(key);
 
         var context = ResilienceContextPool.Shared.Get(key, cancellationToken);
         long started = runtime.Time.GetTimestamp();
@@ -122,6 +151,8 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
     }
 
     public void Dispose() => _reload?.Dispose();
+
+    private static string FallbackKey(string key) => "call:" + key;
 
     private void Report(IntegrationRuntime runtime, FailureClassification classification, string key, ResilientIntegrationOptions options, SecretRedactor redactor)
     {

@@ -1,0 +1,181 @@
+using Resilient.Integrations.Fallback;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
+
+namespace Resilient.Integrations.AI.Internal;
+
+/// <summary>
+/// The middleware: each request runs under the integration's policies. A stream counts as a call until its
+/// first update; from then on the caller holds data, so a failure is reported and thrown but never replayed.
+/// </summary>
+internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegration integration, ResilientChatClientOptions settings)
+    : DelegatingChatClient(inner)
+{
+    public override async Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        // Materialised once: a retry must send the same messages, and a lazy sequence may not enumerate twice.
+        var list = Materialize(messages);
+        if (!settings.ServeLastGoodAnswer)
+        {
+            return await integration.ExecuteLiveAsync(ct => base.GetResponseAsync(list, options, ct), cancellationToken).ConfigureAwait(false);
+        }
+
+        string key = KeyFor(list, options);
+        try
+        {
+            var live = await integration.ExecuteLiveAsync(ct => base.GetResponseAsync(list, options, ct), cancellationToken).ConfigureAwait(false);
+            integration.RememberLastGood(key, Keepable(live));
+            return live;
+        }
+        catch (IntegrationFailureException failure) when (integration.TryServeLastGood<ChatResponse>(key, failure.Classification, out var kept))
+        {
+            return Stale(kept.Value, kept.Degradation!);
+        }
+    }
+
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var list = Materialize(messages);
+        string? key = settings.ServeLastGoodAnswer ? KeyFor(list, options) : null;
+
+        var opened = await OpenAsync(list, options, key, cancellationToken).ConfigureAwait(false);
+        if (opened.Stale is { } stale)
+        {
+            foreach (var update in stale)
+            {
+                yield return update;
+            }
+
+            yield break;
+        }
+
+        var stream = opened.Stream!;
+        var received = key is null ? null : new List<ChatResponseUpdate>();
+        try
+        {
+            var current = opened.First;
+            while (current is not null)
+            {
+                received?.Add(current);
+                yield return current;
+                current = await NextAsync(stream, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            opened.Cancellation?.Dispose();
+        }
+
+        if (key is not null && received is { Count: > 0 })
+        {
+            integration.RememberLastGood(key, Keepable(received.ToChatResponse()));
+        }
+    }
+
+    private static List<ChatMessage> Materialize(IEnumerable<ChatMessage> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        return messages as List<ChatMessage> ?? [.. messages];
+    }
+
+    /// <summary>A copy without the SDK's raw objects, which can hold buffers and must not live on in the cache.</summary>
+    private static ChatResponse Keepable(ChatResponse live) => new([.. live.Messages])
+    {
+        ResponseId = live.ResponseId,
+        ModelId = live.ModelId,
+        CreatedAt = live.CreatedAt,
+        FinishReason = live.FinishReason,
+        Usage = live.Usage,
+    };
+
+    private static ChatResponse Stale(ChatResponse kept, Degradation degradation)
+    {
+        var copy = Keepable(kept);
+        copy.AdditionalProperties = new() { [ChatResponseDegradationExtensions.PropertyName] = degradation };
+        return copy;
+    }
+
+    private static List<ChatResponseUpdate> StaleUpdates(ChatResponse kept, Degradation degradation)
+    {
+        var updates = kept.ToChatResponseUpdates();
+        foreach (var update in updates)
+        {
+            (update.AdditionalProperties ??= [])[ChatResponseDegradationExtensions.PropertyName] = degradation;
+        }
+
+        return [.. updates];
+    }
+
+    private string KeyFor(List<ChatMessage> messages, ChatOptions? chatOptions) =>
+        settings.RequestKey?.Invoke(messages, chatOptions) is { Length: > 0 } custom
+            ? "chat:" + custom
+            : "chat:" + AIJsonUtilities.HashDataToString([messages, chatOptions], AIJsonUtilities.DefaultOptions);
+
+    private async Task<Opened> OpenAsync(List<ChatMessage> messages, ChatOptions? chatOptions, string? key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await integration.ExecuteLiveAsync(ct => OpenAttemptAsync(messages, chatOptions, ct, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch (IntegrationFailureException failure) when (key is not null && integration.TryServeLastGood<ChatResponse>(key, failure.Classification, out var kept))
+        {
+            return new Opened(null, null, null, StaleUpdates(kept.Value, kept.Degradation!));
+        }
+    }
+
+    /// <summary>
+    /// One attempt: open the stream and wait for its first update. The stream gets its own token, tied to the
+    /// attempt's deadline only until the first update; the attempt's token is pooled by Polly and must not
+    /// reach a stream that outlives the attempt.
+    /// </summary>
+    private async Task<Opened> OpenAttemptAsync(List<ChatMessage> messages, ChatOptions? chatOptions, CancellationToken attempt, CancellationToken caller)
+    {
+        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(caller);
+        IAsyncEnumerator<ChatResponseUpdate>? stream = null;
+        try
+        {
+            using (attempt.Register(static s => ((CancellationTokenSource)s!).Cancel(), cancellation))
+            {
+                stream = base.GetStreamingResponseAsync(messages, chatOptions, cancellation.Token).GetAsyncEnumerator(cancellation.Token);
+                if (!await stream.MoveNextAsync().ConfigureAwait(false))
+                {
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                    cancellation.Dispose();
+                    return new Opened(null, null, null, []);
+                }
+            }
+
+            return new Opened(stream, stream.Current, cancellation, null);
+        }
+        catch
+        {
+            if (stream is not null)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+
+            cancellation.Dispose();
+            throw;
+        }
+    }
+
+    private async Task<ChatResponseUpdate?> NextAsync(IAsyncEnumerator<ChatResponseUpdate> stream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await stream.MoveNextAsync().ConfigureAwait(false) ? stream.Current : null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The caller already has part of the answer: replaying would duplicate it. Report, type it and stop.
+            var classification = integration.ReportFailure(ex, cancellationToken);
+            throw new IntegrationFailureException(integration.Name, classification, ex);
+        }
+    }
+
+    private sealed record Opened(
+        IAsyncEnumerator<ChatResponseUpdate>? Stream, ChatResponseUpdate? First, CancellationTokenSource? Cancellation, List<ChatResponseUpdate>? Stale);
+}
