@@ -1,3 +1,4 @@
+using System.Net;
 using Resilient.Integrations.Classification.Internal;
 using Resilient.Integrations.Internal;
 using Resilient.Integrations.Validation;
@@ -61,7 +62,19 @@ public sealed class FailureClassifier : IFailureClassifier
 
         foreach (var rule in _exceptionRules)
         {
-            if (rule.ExceptionType!.IsInstanceOfType(exception) && (rule.ExceptionPredicate?.Invoke(exception) ?? true))
+            if (!rule.ExceptionType!.IsInstanceOfType(exception))
+            {
+                continue;
+            }
+
+            if (rule.CarriedStatus is not null)
+            {
+                if (rule.CarriedStatus(exception) is { } carried)
+                {
+                    return ClassifyCarried(exception, (int)carried, rule.CarriedBody?.Invoke(exception));
+                }
+            }
+            else if (rule.ExceptionPredicate?.Invoke(exception) ?? true)
             {
                 return Apply(rule, new FailureClassification(rule.Kind) { Exception = exception });
             }
@@ -90,6 +103,48 @@ public sealed class FailureClassifier : IFailureClassifier
         }
 
         return ClassifyWithBodyAsync(response, status, readBody, cancellationToken);
+    }
+
+    /// <summary>An SDK exception that carries the answer it failed on: classified like that answer, minus its headers.</summary>
+    private FailureClassification ClassifyCarried(Exception exception, int status, string? body)
+    {
+        if (body is { Length: > 0 } && _maxErrorBodyBytes > 0 && System.Text.Encoding.UTF8.GetMaxByteCount(body.Length) > _maxErrorBodyBytes)
+        {
+            body = body[..Math.Min(body.Length, _maxErrorBodyBytes)];
+        }
+
+        string? providerCode = null;
+        if (body is { Length: > 0 })
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(body);
+            ErrorEnvelope.TryRead(bytes, isComplete: true, out _, out providerCode);
+        }
+
+        FailureRule? rule = null;
+        foreach (var candidate in _responseRules)
+        {
+            if ((candidate.StatusCode is null || candidate.StatusCode == status) && candidate.HeaderName is null &&
+                (candidate.BodyPredicate is null || (body is not null && candidate.BodyPredicate(body))))
+            {
+                rule = candidate;
+                break;
+            }
+        }
+
+        var kind = rule?.Kind ?? (status < 400 ? FailureKind.BadResponse : WellKnownErrorCodes.Refine(DefaultKinds.ForStatus(status), status, providerCode, body));
+        if (kind == FailureKind.None)
+        {
+            return FailureClassification.Success;
+        }
+
+        var classification = new FailureClassification(kind)
+        {
+            StatusCode = (HttpStatusCode)status,
+            ProviderCode = providerCode,
+            Exception = exception,
+            RetryAfter = body is null ? null : RetryHintParser.FromBody(body),
+        };
+        return rule is null ? classification : Apply(rule, classification);
     }
 
     private static FailureClassification Apply(FailureRule rule, FailureClassification classification)

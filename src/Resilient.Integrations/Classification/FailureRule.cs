@@ -25,6 +25,8 @@ public sealed class FailureRule
         BodyPredicate = other.BodyPredicate;
         ExceptionType = other.ExceptionType;
         ExceptionPredicate = other.ExceptionPredicate;
+        CarriedStatus = other.CarriedStatus;
+        CarriedBody = other.CarriedBody;
     }
 
     /// <summary>Gets the kind a matching outcome is classified as.</summary>
@@ -50,6 +52,10 @@ public sealed class FailureRule
     internal Type? ExceptionType { get; private init; }
 
     internal Func<Exception, bool>? ExceptionPredicate { get; private init; }
+
+    internal Func<Exception, HttpStatusCode?>? CarriedStatus { get; private init; }
+
+    internal Func<Exception, string?>? CarriedBody { get; private init; }
 
     internal bool ForResponses => ExceptionType is null;
 
@@ -98,6 +104,28 @@ public sealed class FailureRule
             ExceptionType = typeof(TException),
             ExceptionPredicate = predicate is null ? null : e => predicate((TException)e),
         };
+
+    /// <summary>
+    /// Creates a rule for an SDK's exception that carries the HTTP answer it failed on (a status, and perhaps the
+    /// body): such exceptions are classified like that answer, by the built-in mapping, the provider error
+    /// envelope in the body, its retry hint, and this integration's status and body rules. For example, for the
+    /// Anthropic SDK: <c>FailureRule.ForExceptionResponse&lt;AnthropicApiException&gt;(e =&gt; e.StatusCode, e =&gt; e.ResponseBody)</c>.
+    /// </summary>
+    /// <typeparam name="TException">The SDK's exception type (or a base of it).</typeparam>
+    /// <param name="status">Reads the HTTP status; <see langword="null"/> when the exception carries none, and the next rule or the default applies.</param>
+    /// <param name="body">Reads the error body, if the exception keeps it. Only a bounded prefix is inspected.</param>
+    /// <returns>The rule. Its <see cref="Kind"/> is <see cref="FailureKind.Unknown"/>: the kind comes from the carried answer.</returns>
+    public static FailureRule ForExceptionResponse<TException>(Func<TException, HttpStatusCode?> status, Func<TException, string?>? body = null)
+        where TException : Exception
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        return new(FailureKind.Unknown)
+        {
+            ExceptionType = typeof(TException),
+            CarriedStatus = e => status((TException)e),
+            CarriedBody = body is null ? null : e => body((TException)e),
+        };
+    }
 
     /// <summary>Narrows a response rule to a status code.</summary>
     /// <param name="statusCode">The status code, 100 to 599.</param>

@@ -185,6 +185,36 @@ public sealed class ResilientChatClientTests
         Assert.All(updates, u => Assert.Equal(FailureKind.Auth, u.GetDegradation()?.Kind));
     }
 
+    [Theory]
+    [InlineData(429, """{"type":"error","error":{"type":"rate_limit_error","message":"Rate limited"}}""", FailureKind.RateLimit, 2)]
+    [InlineData(529, """{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}""", FailureKind.Unavailable, 2)]
+    [InlineData(401, """{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}""", FailureKind.Auth, 1)]
+    public async Task GetResponse_AnthropicChatClientOnAPlainHttpClient_ClassifiedByTheAnswerItsExceptionCarries(int status, string body, FailureKind kind, int attempts)
+    {
+        // The Anthropic SDK's exception keeps the status and body, not an inner HttpRequestException: one rule says so.
+        await using var h = IntegrationHarness.Create(build: b => b.AddFailureRule(
+            FailureRule.ForExceptionResponse<Anthropic.Exceptions.AnthropicApiException>(e => e.StatusCode, e => e.ResponseBody)));
+        h.Server.Given(Request.Create().WithPath("/v1/messages").UsingPost()).InScenario("a").WillSetStateTo("ok").RespondWith(
+            Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json").WithHeader("retry-after", "2").WithBody(body));
+        h.Server.Given(Request.Create().WithPath("/v1/messages").UsingPost()).InScenario("a").WhenStateIs("ok").RespondWith(
+            Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(
+                """{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"Weekly summary"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":2}}"""));
+        var sdk = new Anthropic.AnthropicClient { HttpClient = PlainHttp, BaseUrl = h.Server.Url!, ApiKey = "sk-ant-test", MaxRetries = 0 };
+        var chat = new ChatClientBuilder(sdk.AsIChatClient("claude-sonnet-4-5")).UseResilience(IntegrationHarness.Name).Build(h.Provider);
+
+        var error = await Record.ExceptionAsync(() => h.Clock.RunAsync(chat.GetResponseAsync("Summarise the week", cancellationToken: Ct)));
+
+        Assert.Equal(attempts, h.UpstreamAttempts("/v1/messages"));
+        if (attempts == 1)
+        {
+            Assert.Equal(kind, Assert.IsType<IntegrationFailureException>(error).Kind);
+        }
+        else
+        {
+            Assert.Null(error);
+        }
+    }
+
     private static async Task ReadAllAsync(IChatClient chat, List<string> received)
     {
         await foreach (var update in chat.GetStreamingResponseAsync("Summarise the week", cancellationToken: Ct))

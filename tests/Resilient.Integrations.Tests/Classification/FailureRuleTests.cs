@@ -144,6 +144,45 @@ public sealed class FailureRuleTests : ClassifierTestBase
         Assert.Throws<ArgumentOutOfRangeException>(() => FailureRule.ForStatus(99, FailureKind.Rejected));
     }
 
+    [Fact]
+    public void Classify_ExceptionCarryingAQuotaAnswer_ClassifiedLikeTheAnswer()
+    {
+        var classifier = CreateClassifier(o => o.Rules.Add(FailureRule.ForExceptionResponse<SdkApiException>(e => e.Status, e => e.Body)));
+
+        var result = classifier.Classify(new SdkApiException(System.Net.HttpStatusCode.TooManyRequests,
+            """{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"""), TestContext.Current.CancellationToken);
+
+        Assert.Equal(FailureKind.QuotaExhausted, result.Kind);
+        Assert.Equal("insufficient_quota", result.ProviderCode);
+        Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, result.StatusCode);
+    }
+
+    [Fact]
+    public void Classify_ExceptionCarryingAnAnswer_HostBodyRulesApplyAndHintsAreRead()
+    {
+        var classifier = CreateClassifier(o =>
+        {
+            o.Rules.Add(FailureRule.ForStatus(400, FailureKind.Auth).WhenBody(b => b.Contains("API_KEY_INVALID", StringComparison.Ordinal)));
+            o.Rules.Add(FailureRule.ForExceptionResponse<SdkApiException>(e => e.Status, e => e.Body));
+        });
+
+        var badKey = classifier.Classify(new SdkApiException(System.Net.HttpStatusCode.BadRequest, """{"error":{"status":"INVALID_ARGUMENT","details":[{"reason":"API_KEY_INVALID"}]}}"""), TestContext.Current.CancellationToken);
+        var limited = classifier.Classify(new SdkApiException(System.Net.HttpStatusCode.TooManyRequests, """{"error":{"status":"RESOURCE_EXHAUSTED","details":[{"retryDelay":"12s"}]}}"""), TestContext.Current.CancellationToken);
+        var noStatus = classifier.Classify(new SdkApiException(null, null), TestContext.Current.CancellationToken);
+
+        Assert.Equal(FailureKind.Auth, badKey.Kind);
+        Assert.Equal(FailureKind.RateLimit, limited.Kind);
+        Assert.Equal(TimeSpan.FromSeconds(12), limited.RetryAfter);
+        Assert.Equal(FailureKind.Unknown, noStatus.Kind);
+    }
+
+    private sealed class SdkApiException(System.Net.HttpStatusCode? status, string? body) : Exception("sdk failure")
+    {
+        public System.Net.HttpStatusCode? Status { get; } = status;
+
+        public string? Body { get; } = body;
+    }
+
     private sealed class CrmSessionException(string code) : Exception(code)
     {
         public string Code { get; } = code;

@@ -135,6 +135,7 @@ public sealed class OfficialSdkTests
 
         var error = await Record.ExceptionAsync(() => h.Clock.RunAsync(AnthropicChat(h).GetResponseAsync("Summarise the week", cancellationToken: Ct)));
 
+        Assert.IsType<Anthropic.Exceptions.AnthropicIOException>(error);
         Assert.Equal(FailureKind.Auth, FailureIn(error).Kind);
         Assert.Equal(1, h.UpstreamAttempts(AnthropicPath));
         var alert = Assert.Single(await h.SettledAlertsAsync());
