@@ -168,4 +168,33 @@ public sealed class OfficialSdkTests
         Assert.Equal(2, h.UpstreamAttempts(AnthropicPath));
         Assert.Equal("Unavailable", Assert.Single(retries.GetMeasurementSnapshot()).Tags["kind"]);
     }
+
+    [Theory]
+    [InlineData("openai")]
+    [InlineData("anthropic")]
+    public async Task Sdk_OnTheIntegrationClientInsideExecuteAsync_ReportedOnceAndLastGoodServed(string provider)
+    {
+        await using var h = IntegrationHarness.Create(build: b => _ = provider == "openai" ? b.ForOpenAI(o => o.HealthProbe = false) : b.ForAnthropic(o => o.HealthProbe = false));
+        string path = provider == "openai" ? OpenAIPath : AnthropicPath;
+        var ai = h.Provider.GetRequiredKeyedService<IResilientIntegration>(IntegrationHarness.Name);
+        Task<string> Summarise(CancellationToken ct) => provider == "openai"
+            ? OpenAIChat(h).CompleteChatAsync([new UserChatMessage("Summarise the week")], cancellationToken: ct).ContinueWith(t => t.Result.Value.Content[0].Text, ct, TaskContinuationOptions.None, TaskScheduler.Default)
+            : AnthropicChat(h).GetResponseAsync("Summarise the week", cancellationToken: ct).ContinueWith(t => t.Result.Text, ct, TaskContinuationOptions.None, TaskScheduler.Default);
+        h.Server.Given(Request.Create().WithPath(path).UsingPost()).RespondWith(
+            Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(provider == "openai" ? OpenAICompletion : AnthropicMessage));
+        await h.Clock.RunAsync(ai.ExecuteAsync("weekly-summary:acme", Summarise, Ct));
+        h.Server.Reset();
+        h.Server.Given(Request.Create().WithPath(path).UsingPost()).RespondWith(
+            Response.Create().WithStatusCode(401).WithHeader("Content-Type", "application/json").WithBody("""{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"""));
+        using var failures = h.Metric("resilient_integrations.failures");
+
+        var result = await h.Clock.RunAsync(ai.ExecuteAsync("weekly-summary:acme", Summarise, Ct));
+
+        Assert.False(result.IsLive);
+        Assert.Equal("Weekly summary", result.Value);
+        Assert.Equal(FailureKind.Auth, result.Failure?.Kind);
+        Assert.Equal(1, h.UpstreamAttempts(path));
+        Assert.Single(failures.GetMeasurementSnapshot());
+        Assert.Single(await h.SettledAlertsAsync());
+    }
 }

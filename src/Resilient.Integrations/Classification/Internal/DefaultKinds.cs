@@ -60,6 +60,9 @@ internal static class DefaultKinds
                 return Of(FailureKind.BadResponse, exception, "the response body could not be read as the expected JSON");
             case AggregateException { InnerExceptions.Count: 1 } aggregate:
                 return ForException(aggregate.InnerExceptions[0], cancellationToken, timeProvider) with { Exception = exception };
+            case { InnerException: { } wrapped } when ForException(wrapped, cancellationToken, timeProvider) is { Kind: not FailureKind.Unknown } inner:
+                // An SDK's own wrapper (AnthropicIOException around an HttpRequestException): what it wraps says what failed.
+                return inner with { Exception = exception };
             default:
                 return Of(FailureKind.Unknown, exception);
         }

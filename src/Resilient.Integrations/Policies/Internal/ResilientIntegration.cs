@@ -154,8 +154,27 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
 
     private static string FallbackKey(string key) => "call:" + key;
 
+    private bool ReportedByOwnClient(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is IntegrationFailureException failure)
+            {
+                return string.Equals(failure.Integration, Name, StringComparison.Ordinal);
+            }
+        }
+
+        return false;
+    }
+
     private void Report(IntegrationRuntime runtime, FailureClassification classification, string key, ResilientIntegrationOptions options, SecretRedactor redactor)
     {
+        if (ReportedByOwnClient(classification.Exception))
+        {
+            // An SDK on this integration's own HttpClient: that pipeline already counted, alerted and fed health.
+            return;
+        }
+
         runtime.ReportFailure(classification, "CALL", redactor.Redact(key), null, options, redactor);
         if (classification.Kind is not (FailureKind.Rejected or FailureKind.Unknown))
         {
