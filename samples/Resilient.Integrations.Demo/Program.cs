@@ -4,7 +4,11 @@ using WireMock.ResponseBuilders;
 using WireMock.Server;
 using WireMock.Settings;
 
-Console.WriteLine("== Part 1: the failure classifier");
+Console.WriteLine("== The AI weekly report, through every failure there is");
+await WeeklyReportDemo.RunAsync();
+
+Console.WriteLine();
+Console.WriteLine("== Appendix: what the classifier calls each failure");
 Console.WriteLine();
 
 // A simulated AI provider on loopback answers each call the way a real provider fails; the classifier
@@ -72,10 +76,6 @@ using (var cts = new CancellationTokenSource())
     }
 }
 
-Console.WriteLine();
-Console.WriteLine("Every outcome above has a name; each name gets its own policy:");
-Console.WriteLine();
-await PolicyDemo.RunAsync();
 return 0;
 
 static int ClosedPort()

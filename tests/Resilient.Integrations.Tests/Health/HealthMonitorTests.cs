@@ -349,6 +349,24 @@ public sealed class HealthMonitorTests
         Assert.Contains("Interval", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Report_RedThenBadResponseThenSuccess_YellowAlertNamesTheBadResponse()
+    {
+        await using var h = IntegrationHarness.Create();
+        var monitor = h.Provider.GetRequiredService<Resilient.Integrations.Health.Internal.HealthMonitor>();
+        monitor.Report(IntegrationHarness.Name, new HealthProbeResult(new FailureClassification(FailureKind.Unavailable), TimeSpan.Zero));
+        monitor.Report(IntegrationHarness.Name, new HealthProbeResult(new FailureClassification(FailureKind.Unavailable), TimeSpan.Zero));
+        Assert.Equal(HealthState.Red, Monitor(h).Get(IntegrationHarness.Name).State);
+
+        monitor.Report(IntegrationHarness.Name, new HealthProbeResult(new FailureClassification(FailureKind.BadResponse) { Reason = "truncated JSON" }, TimeSpan.Zero));
+        monitor.Report(IntegrationHarness.Name, HealthProbeResult.Healthy(TimeSpan.Zero));
+
+        Assert.Equal(HealthState.Yellow, Monitor(h).Get(IntegrationHarness.Name).State);
+        var yellow = Assert.Single(await h.SettledAlertsAsync(), a => a.Severity == AlertSeverity.Warning);
+        Assert.Equal(FailureKind.BadResponse, yellow.Kind);
+        Assert.Contains("truncated JSON", yellow.Message, StringComparison.Ordinal);
+    }
+
     private sealed class HangingProbe : IHealthProbe
     {
         private int _runs;

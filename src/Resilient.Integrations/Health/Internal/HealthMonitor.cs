@@ -169,6 +169,8 @@ internal sealed class HealthMonitor(
     private sealed class Tracker
     {
         private HealthState _worst;
+
+        private FailureClassification _worstCause;
         private int _disagreeing;
 
         public HealthState State { get; private set; }
@@ -197,7 +199,12 @@ internal sealed class HealthMonitor(
             // Results that disagree with the state count together (503, timeout, 503 is an outage even though
             // each asks for a different colour); the change goes to the worst of them.
             _disagreeing++;
-            _worst = (HealthState)Math.Max((int)_worst, (int)target); // Unknown < Green < Yellow < Red
+            if (target >= _worst) // Unknown < Green < Yellow < Red
+            {
+                // The change is named after the result that asked for it, not the last one counted.
+                _worst = target;
+                _worstCause = cause;
+            }
             if (!immediate && _disagreeing < confirmAfter)
             {
                 return null;
@@ -211,7 +218,7 @@ internal sealed class HealthMonitor(
                 return null;
             }
 
-            var change = new HealthStateChange(integration, State, next, now, State == HealthState.Unknown ? TimeSpan.Zero : now - Since, cause);
+            var change = new HealthStateChange(integration, State, next, now, State == HealthState.Unknown ? TimeSpan.Zero : now - Since, immediate ? cause : _worstCause);
             State = next;
             Since = now;
             _disagreeing = 0;
