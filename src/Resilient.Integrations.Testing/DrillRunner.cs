@@ -45,6 +45,7 @@ public static class DrillRunner
         private readonly HttpClient _client = services.GetRequiredService<IHttpClientFactory>().CreateClient(integration);
         private readonly DrillAlertRecorder? _alerts = services.GetServices<IAlertSink>().OfType<DrillAlertRecorder>().FirstOrDefault();
         private readonly IIntegrationHealthMonitor _health = services.GetRequiredService<IIntegrationHealthMonitor>();
+        private readonly TimeProvider _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         private readonly List<string> _evidence = [];
         private readonly List<string> _failures = [];
 
@@ -54,7 +55,8 @@ public static class DrillRunner
             _failures.Clear();
             await PrimeAsync().ConfigureAwait(false);
             _alerts?.Clear();
-            if (scenario is not (FaultScenario.WriteWhileDown or FaultScenario.Slow))
+            services.GetRequiredService<IAlertDispatcher>().ResetCooldown(integration); // each scenario is its own episode
+            if (scenario is not (FaultScenario.WriteWhileDown or FaultScenario.Slow or FaultScenario.TokenExpired or FaultScenario.RateLimited or FaultScenario.ConnectionRefused))
             {
                 upstream.Inject(scenario, options.ReadPath);
             }
@@ -75,16 +77,26 @@ public static class DrillRunner
                     upstream.InjectSlow(options.ReadPath, attemptTimeout + TimeSpan.FromMilliseconds(500));
                     await ExpectCopyAsync(FailureKind.Timeout, AlertSeverity.Warning).ConfigureAwait(false);
                     break;
+                case FaultScenario.ConnectionRefused:
+                    await ExpectRefusedAsync().ConfigureAwait(false);
+                    break;
                 case FaultScenario.TokenExpired:
+                    var moment = _time.GetUtcNow();
+                    upstream.InjectTokenExpiry(options.ReadPath, moment, _time);
+                    _evidence.Add($"token refused from {moment:u}");
                     await ExpectCopyAsync(FailureKind.Auth, AlertSeverity.Critical).ConfigureAwait(false);
                     Expect(_health.Get(integration).State == HealthState.Red, $"health turned Red", $"health is {_health.Get(integration).State}, not Red, after a refused token");
                     break;
                 case FaultScenario.QuotaExhausted:
                     await ExpectCopyAsync(FailureKind.QuotaExhausted, AlertSeverity.Critical).ConfigureAwait(false);
                     break;
-                case FaultScenario.Malformed:
+                case FaultScenario.Malformed or FaultScenario.MalformedJson:
                     await ExpectCopyAsync(FailureKind.BadResponse, AlertSeverity.Warning).ConfigureAwait(false);
                     await ExpectSkippedAsync().ConfigureAwait(false);
+                    break;
+                case FaultScenario.MissingFields:
+                    await ExpectCopyAsync(FailureKind.BadResponse, AlertSeverity.Warning,
+                        " (list the fields the app needs in JsonResponseValidatorOptions.RequiredProperties)").ConfigureAwait(false);
                     break;
                 case FaultScenario.RateLimited:
                     await ExpectRateLimitedAsync().ConfigureAwait(false);
@@ -110,15 +122,36 @@ public static class DrillRunner
             }
         }
 
-        private async Task ExpectCopyAsync(FailureKind kind, AlertSeverity severity)
+        /// <summary>A spare server takes the reads, then stops: the same integration now meets a refused connection.</summary>
+        private async Task ExpectRefusedAsync()
+        {
+            Uri address;
+            using (var spare = WireMockServer.Start(new WireMock.Settings.WireMockServerSettings { Urls = ["http://127.0.0.1:0"] }))
+            {
+                address = new Uri(new Uri(spare.Url!), options.ReadPath);
+                spare.ServeHealthy(options.ReadPath);
+                for (int i = 0; i < 3; i++)
+                {
+                    using var response = await _client.GetAsync(address, ct).ConfigureAwait(false);
+                }
+
+                spare.Stop();
+            }
+
+            _alerts?.Clear();
+            services.GetRequiredService<IAlertDispatcher>().ResetCooldown(integration);
+            await ExpectCopyAsync(FailureKind.Unavailable, AlertSeverity.Warning, address: address).ConfigureAwait(false);
+        }
+
+        private async Task ExpectCopyAsync(FailureKind kind, AlertSeverity severity, string? hint = null, Uri? address = null)
         {
             try
             {
-                using var response = await _client.GetAsync(options.ReadPath, ct).ConfigureAwait(false);
+                using var response = await (address is null ? _client.GetAsync(options.ReadPath, ct) : _client.GetAsync(address, ct)).ConfigureAwait(false);
                 var stale = response.GetDegradation();
                 if (stale is null)
                 {
-                    _failures.Add($"the {kind} failure passed through as a live {(int)response.StatusCode} answer");
+                    _failures.Add($"the {kind} failure passed through as a live {(int)response.StatusCode} answer{hint}");
                 }
                 else
                 {
@@ -172,19 +205,25 @@ public static class DrillRunner
 
         private async Task ExpectRateLimitedAsync()
         {
-            int before = upstream.LogEntries.Count();
-            try
+            // A real quota: two requests, then one more every 100 ms; four calls in a row must all be answered.
+            var quota = new TokenBucketQuota(2, TimeSpan.FromMilliseconds(100), _time);
+            upstream.InjectTokenBucket(options.ReadPath, quota);
+            int answered = 0;
+            for (int i = 0; i < 4; i++)
             {
-                using var response = await _client.GetAsync(options.ReadPath, ct).ConfigureAwait(false);
-                _evidence.Add(response.GetDegradation() is { } stale ? $"served the last good copy: \"{stale.Notice}\"" : $"answered {(int)response.StatusCode}");
-            }
-            catch (IntegrationFailureException ex)
-            {
-                Expect(ex.Kind == FailureKind.RateLimit, $"failed as {ex.Classification}", $"failed as {ex.Kind}, expected RateLimit");
+                try
+                {
+                    using var response = await _client.GetAsync(options.ReadPath, ct).ConfigureAwait(false);
+                    answered++;
+                }
+                catch (IntegrationFailureException ex)
+                {
+                    _failures.Add($"call {i + 1} against the quota failed: {ex.Classification}");
+                }
             }
 
-            int attempts = upstream.LogEntries.Count() - before;
-            Expect(attempts > 1, $"backed off and retried ({attempts} attempts)", "a 429 with a hint was not retried");
+            Expect(quota.Refused > 0, $"the quota answered {quota.Refused} request(s) 429 with retry-after-ms", "the quota never refused a request: the drill did not exercise a rate limit");
+            Expect(answered == 4, $"all 4 calls answered after waiting as the server asked ({quota.Accepted} accepted)", $"{4 - answered} of 4 calls failed against a quota that refills every 100 ms");
             await Task.Delay(options.AlertWait / 3, ct).ConfigureAwait(false);
             Expect(_alerts is null || !_alerts.Alerts.Any(a => a.Severity == AlertSeverity.Critical), "no Critical alert for a rate limit", "a rate limit raised a Critical alert");
         }

@@ -9,10 +9,16 @@ public enum FaultScenario
     /// <summary>The service answers, but only after the integration's attempt timeout (skipped when that timeout is over 5 seconds).</summary>
     Slow,
 
-    /// <summary>The token expired: 401 with an OpenAI-style <c>invalid_api_key</c> body.</summary>
+    /// <summary>
+    /// The token expired: from a given moment on (the drill's moment is "now"), every request is answered 401
+    /// with an OpenAI-style <c>invalid_api_key</c> body. See <see cref="UpstreamFaults.InjectTokenExpiry"/>.
+    /// </summary>
     TokenExpired,
 
-    /// <summary>429 with <c>retry-after-ms</c> and <c>Retry-After</c>.</summary>
+    /// <summary>
+    /// A real request quota: a token bucket (2 requests, one more every 100 ms) that answers 429 with the exact
+    /// <c>retry-after-ms</c> and a <c>Retry-After</c> when it is empty. See <see cref="UpstreamFaults.InjectTokenBucket"/>.
+    /// </summary>
     RateLimited,
 
     /// <summary>429 with <c>insufficient_quota</c>: billing spent, waiting will not help.</summary>
@@ -26,4 +32,19 @@ public enum FaultScenario
 
     /// <summary>A write sent while the service is down: it must be queued (202) and replayed, with its key, once the service is back. Needs <see cref="DrillOptions.WritePath"/>.</summary>
     WriteWhileDown,
+
+    /// <summary>
+    /// Nothing listens any more: the connection is refused. The drill runs it on a spare server of its own that it
+    /// stops; <see cref="UpstreamFaults.Inject"/> stops the given server for good.
+    /// </summary>
+    ConnectionRefused,
+
+    /// <summary>A 200 whose JSON breaks off half-way.</summary>
+    MalformedJson,
+
+    /// <summary>
+    /// A 200 with well-formed JSON that lacks the fields the app needs (no <c>data</c>). Caught only when the
+    /// integration validates them (<c>JsonResponseValidatorOptions.RequiredProperties</c>); the drill says so if not.
+    /// </summary>
+    MissingFields,
 }

@@ -1,3 +1,4 @@
+using WireMock;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
@@ -48,10 +49,19 @@ public static class UpstreamFaults
                 server.Given(request).RespondWith(Json(503, """{"error":{"code":"service_unavailable"}}"""));
                 break;
             case FaultScenario.TokenExpired:
-                server.Given(request).RespondWith(Json(401, """{"error":{"message":"Incorrect API key provided","code":"invalid_api_key"}}"""));
+                server.InjectTokenExpiry(path, TimeProvider.System.GetUtcNow());
                 break;
             case FaultScenario.RateLimited:
-                server.Given(request).RespondWith(Json(429, """{"error":{"code":"rate_limit_exceeded"}}""").WithHeader("retry-after-ms", "200").WithHeader("Retry-After", "1"));
+                server.InjectTokenBucket(path, new TokenBucketQuota(2, TimeSpan.FromMilliseconds(100)));
+                break;
+            case FaultScenario.ConnectionRefused:
+                server.Stop(); // WireMock cannot refuse on a live port; a stopped server really does
+                break;
+            case FaultScenario.MalformedJson:
+                server.Given(request).RespondWith(Json(200, """{"data":[{"id":1},{"id":"""));
+                break;
+            case FaultScenario.MissingFields:
+                server.Given(request).RespondWith(Json(200, """{"meta":{"page":1,"total":0}}"""));
                 break;
             case FaultScenario.QuotaExhausted:
                 server.Given(request).RespondWith(Json(429, """{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"""));
@@ -67,6 +77,62 @@ public static class UpstreamFaults
             default:
                 throw new ArgumentOutOfRangeException(nameof(scenario), scenario, "Unknown fault scenario.");
         }
+    }
+
+    /// <summary>
+    /// Serves <paramref name="path"/> healthily until <paramref name="expiresAt"/>, then answers every request 401
+    /// (<c>invalid_api_key</c>): a token that expires at a given moment. Drive it with a fake clock in tests.
+    /// </summary>
+    /// <param name="server">The server standing in for the API.</param>
+    /// <param name="path">The path.</param>
+    /// <param name="expiresAt">The moment the token stops working.</param>
+    /// <param name="timeProvider">The clock the moment is judged by. Defaults to <see cref="TimeProvider.System"/>.</param>
+    public static void InjectTokenExpiry(this WireMockServer server, string path, DateTimeOffset expiresAt, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var clock = timeProvider ?? TimeProvider.System;
+        server.Reset();
+        server.Given(Request.Create().WithPath(path)).RespondWith(Response.Create().WithCallback(_ => clock.GetUtcNow() >= expiresAt
+            ? Message(401, """{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}""")
+            : Message(200, """{"data":[{"id":1}]}""")));
+    }
+
+    /// <summary>
+    /// Puts <paramref name="path"/> behind a request quota: each request takes a token from <paramref name="quota"/>
+    /// and is answered 200 with <c>x-ratelimit-remaining-requests</c>, or 429 with the exact <c>retry-after-ms</c>
+    /// and a whole-second <c>Retry-After</c> when the bucket is empty.
+    /// </summary>
+    /// <param name="server">The server standing in for the API.</param>
+    /// <param name="path">The path.</param>
+    /// <param name="quota">The bucket; read its <see cref="TokenBucketQuota.Accepted"/> and <see cref="TokenBucketQuota.Refused"/> afterwards.</param>
+    public static void InjectTokenBucket(this WireMockServer server, string path, TokenBucketQuota quota)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(quota);
+        server.Reset();
+        server.Given(Request.Create().WithPath(path)).RespondWith(Response.Create().WithCallback(_ =>
+        {
+            if (quota.TryTake(out var wait))
+            {
+                return Message(200, """{"data":[{"id":1}]}""");
+            }
+
+            var refused = Message(429, """{"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}}""");
+            refused.AddHeader("retry-after-ms", Math.Ceiling(wait.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            refused.AddHeader("Retry-After", Math.Ceiling(wait.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return refused;
+        }));
+    }
+
+    private static ResponseMessage Message(int status, string json)
+    {
+        var message = new ResponseMessage
+        {
+            StatusCode = status,
+            BodyData = new WireMock.Util.BodyData { BodyAsString = json, DetectedBodyType = WireMock.Types.BodyType.String, Encoding = System.Text.Encoding.UTF8 },
+        };
+        message.AddHeader("Content-Type", "application/json");
+        return message;
     }
 
     private static IResponseBuilder Json(int status, string body) =>

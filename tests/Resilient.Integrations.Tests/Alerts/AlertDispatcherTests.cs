@@ -55,6 +55,23 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ResetCooldown_AfterAnAlert_NextRepeatIsSentAtOnce()
+    {
+        var sink = new RecordingAlertSink();
+        using var suppressed = Metric("resilient_integrations.alerts.suppressed");
+        var dispatcher = Create(new AlertOptions(), sink);
+        dispatcher.Publish(Make());
+        await sink.WaitForAsync(1);
+        dispatcher.Publish(Make());
+        await suppressed.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(5));
+
+        dispatcher.ResetCooldown("crm");
+        dispatcher.Publish(Make());
+
+        Assert.Equal(2, (await sink.WaitForAsync(2)).Count);
+    }
+
+    [Fact]
     public async Task Publish_DifferentKindsOrIntegrations_NotSuppressed()
     {
         var sink = new RecordingAlertSink();

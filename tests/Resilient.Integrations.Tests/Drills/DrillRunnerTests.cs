@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Resilient.Integrations.Deferral;
 using Resilient.Integrations.Policies;
 using Resilient.Integrations.Testing;
+using Resilient.Integrations.Validation;
 using Resilient.Integrations.Tests.Support;
 
 namespace Resilient.Integrations.Tests.Drills;
@@ -10,7 +11,7 @@ namespace Resilient.Integrations.Tests.Drills;
 /// <summary>The drill runs on real time against a loopback WireMock server, as a host's own test would.</summary>
 public sealed class DrillRunnerTests
 {
-    private static async Task<DrillReport> DrillAsync(Action<ResilientIntegrationOptions>? configure = null)
+    private static async Task<DrillReport> DrillAsync(Action<ResilientIntegrationOptions>? configure = null, bool validateFields = true)
     {
         using var upstream = LoopbackServer.Start();
         var services = new ServiceCollection();
@@ -26,6 +27,7 @@ public sealed class DrillRunnerTests
                 o.AttemptTimeout = TimeSpan.FromMilliseconds(400);
                 configure?.Invoke(o);
             })
+            .ValidateResponsesWith(validateFields ? new JsonResponseValidator(new JsonResponseValidatorOptions { RequiredProperties = { "data" } }) : JsonResponseValidator.Default)
             .AddDrillAlertRecorder();
         await using var provider = services.BuildServiceProvider();
         foreach (var hosted in provider.GetServices<IHostedService>())
@@ -60,6 +62,19 @@ public sealed class DrillRunnerTests
         Assert.Contains(report.Results.Single(r => r.Scenario == FaultScenario.Malformed).Evidence, e => e.Contains("skipped", StringComparison.Ordinal));
         Assert.Contains(report.Results.Single(r => r.Scenario == FaultScenario.Slow).Evidence, e => e.Contains("alert fired: [Warning]", StringComparison.Ordinal));
         Assert.Contains(report.Results.Single(r => r.Scenario == FaultScenario.WriteWhileDown).Evidence, e => e.Contains("replayed after recovery", StringComparison.Ordinal));
+        Assert.Contains(report.Results.Single(r => r.Scenario == FaultScenario.RateLimited).Evidence, e => e.Contains("429 with retry-after-ms", StringComparison.Ordinal));
+        Assert.Contains(report.Results.Single(r => r.Scenario == FaultScenario.ConnectionRefused).Evidence, e => e.Contains("live data temporarily unavailable", StringComparison.Ordinal));
+        Assert.Contains(report.Results.Single(r => r.Scenario == FaultScenario.TokenExpired).Evidence, e => e.StartsWith("token refused from", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RunAsync_RequiredFieldsNotValidated_ReportsTheMissingFieldsScenario()
+    {
+        var report = await DrillAsync(validateFields: false);
+
+        var missing = Assert.Single(report.Failed);
+        Assert.Equal(FaultScenario.MissingFields, missing.Scenario);
+        Assert.Contains(missing.Failures, f => f.Contains("RequiredProperties", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -71,6 +86,8 @@ public sealed class DrillRunnerTests
         var down = report.Failed.Single(r => r.Scenario == FaultScenario.Down);
         Assert.Contains(down.Failures, f => f.Contains("no fallback served", StringComparison.Ordinal));
         Assert.Contains(report.Failed, r => r.Scenario == FaultScenario.TokenExpired);
+        Assert.Contains(report.Failed, r => r.Scenario == FaultScenario.ConnectionRefused);
+        Assert.Contains(report.Failed, r => r.Scenario == FaultScenario.MalformedJson);
         Assert.DoesNotContain(report.Failed, r => r.Scenario == FaultScenario.Flapping);
     }
 }

@@ -39,6 +39,15 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
         _loop = Task.Run(DrainAsync);
     }
 
+    public void ResetCooldown(string integration)
+    {
+        ArgumentNullException.ThrowIfNull(integration);
+        foreach (var key in _state.Keys.Where(k => k.Integration == integration))
+        {
+            _state.TryRemove(key, out _);
+        }
+    }
+
     public bool Publish(Alert alert)
     {
         ArgumentNullException.ThrowIfNull(alert);
@@ -86,10 +95,7 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
             {
                 if (alert.ResetsCooldown)
                 {
-                    foreach (var key in _state.Keys.Where(k => k.Integration == alert.Integration))
-                    {
-                        _state.TryRemove(key, out _);
-                    }
+                    ResetCooldown(alert.Integration);
                 }
 
                 var deliveries = new Task[_sinks.Length];
