@@ -96,8 +96,9 @@ public sealed class FailureClassifier : IFailureClassifier
             return new(FailureClassification.Success);
         }
 
-        bool readBody = _maxErrorBodyBytes > 0 && (isError || _rulesNeedBody);
-        if (!readBody && _validator is null)
+        // An error with nothing in its body (a bare 503) needs no read and no state machine.
+        bool readBody = _maxErrorBodyBytes > 0 && (isError || _rulesNeedBody) && response.Content.Headers.ContentLength != 0;
+        if (!readBody && (_validator is null || status is < 200 or > 299))
         {
             return new(Classify(response, status, body: null, text: null, MatchRule(response, status, body: null)));
         }

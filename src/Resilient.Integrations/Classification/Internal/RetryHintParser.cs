@@ -27,7 +27,7 @@ internal static class RetryHintParser
     ];
 
     public static TimeSpan? FromHeaders(HttpResponseHeaders headers, TimeProvider timeProvider, bool rateLimited) =>
-        FromHeaders(new HttpHeaderSource(headers), timeProvider, rateLimited);
+        headers.NonValidated.Count == 0 ? null : FromHeaders(new HttpHeaderSource(headers), timeProvider, rateLimited);
 
     /// <summary>
     /// The same for any header source, e.g. an SDK's raw response. Rate-limit reset headers describe the
@@ -62,7 +62,8 @@ internal static class RetryHintParser
     }
 
     /// <summary>Reads <c>x-should-retry</c>: the server's own word on whether a retry is allowed.</summary>
-    public static bool? ShouldRetry(HttpResponseHeaders headers) => ShouldRetry(First(headers, "x-should-retry"));
+    public static bool? ShouldRetry(HttpResponseHeaders headers) =>
+        headers.NonValidated.Count == 0 ? null : ShouldRetry(First(headers, "x-should-retry"));
 
     public static bool? ShouldRetry(string? header) =>
         header switch
