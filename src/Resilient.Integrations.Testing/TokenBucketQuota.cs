@@ -45,6 +45,34 @@ public sealed class TokenBucketQuota
     /// <value>Starts at zero.</value>
     public long Refused => Interlocked.Read(ref _refused);
 
+    /// <summary>Gets how many whole tokens are left now, as <c>x-ratelimit-remaining-requests</c> reports it.</summary>
+    /// <value>Between zero and <see cref="Capacity"/>.</value>
+    public int Remaining
+    {
+        get
+        {
+            lock (_gate)
+            {
+                Refill();
+                return (int)Math.Floor(_tokens);
+            }
+        }
+    }
+
+    /// <summary>Gets how long until the bucket is full again, as <c>x-ratelimit-reset-requests</c> reports it.</summary>
+    /// <value>Zero when full.</value>
+    public TimeSpan UntilFull
+    {
+        get
+        {
+            lock (_gate)
+            {
+                Refill();
+                return RefillEvery * (Capacity - _tokens);
+            }
+        }
+    }
+
     /// <summary>Takes a token, or says how long until one is free.</summary>
     /// <param name="retryAfter">Zero when a token was taken; otherwise the wait until the next token.</param>
     /// <returns><see langword="true"/> when the request may proceed.</returns>
@@ -52,9 +80,7 @@ public sealed class TokenBucketQuota
     {
         lock (_gate)
         {
-            long now = _time.GetTimestamp();
-            _tokens = Math.Min(Capacity, _tokens + (_time.GetElapsedTime(_updated, now) / RefillEvery));
-            _updated = now;
+            Refill();
             if (_tokens >= 1)
             {
                 _tokens -= 1;
@@ -67,5 +93,12 @@ public sealed class TokenBucketQuota
             retryAfter = RefillEvery * (1 - _tokens);
             return false;
         }
+    }
+
+    private void Refill()
+    {
+        long now = _time.GetTimestamp();
+        _tokens = Math.Min(Capacity, _tokens + (_time.GetElapsedTime(_updated, now) / RefillEvery));
+        _updated = now;
     }
 }

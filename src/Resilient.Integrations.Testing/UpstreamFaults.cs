@@ -99,13 +99,17 @@ public static class UpstreamFaults
 
     /// <summary>
     /// Puts <paramref name="path"/> behind a request quota: each request takes a token from <paramref name="quota"/>
-    /// and is answered 200 with <c>x-ratelimit-remaining-requests</c>, or 429 with the exact <c>retry-after-ms</c>
+    /// and is answered 200 with OpenAI's <c>x-ratelimit-limit|remaining|reset-requests</c>, or 429 with the exact <c>retry-after-ms</c>
     /// and a whole-second <c>Retry-After</c> when the bucket is empty.
     /// </summary>
     /// <param name="server">The server standing in for the API.</param>
     /// <param name="path">The path.</param>
     /// <param name="quota">The bucket; read its <see cref="TokenBucketQuota.Accepted"/> and <see cref="TokenBucketQuota.Refused"/> afterwards.</param>
-    public static void InjectTokenBucket(this WireMockServer server, string path, TokenBucketQuota quota)
+    /// <param name="reportBudget">
+    /// Whether 200s carry the <c>x-ratelimit-*</c> budget. With it, a well-paced client never meets a 429; without
+    /// it, only the 429s and their hints tell the client to slow down.
+    /// </param>
+    public static void InjectTokenBucket(this WireMockServer server, string path, TokenBucketQuota quota, bool reportBudget = true)
     {
         ArgumentNullException.ThrowIfNull(server);
         ArgumentNullException.ThrowIfNull(quota);
@@ -114,7 +118,16 @@ public static class UpstreamFaults
         {
             if (quota.TryTake(out var wait))
             {
-                return Message(200, """{"data":[{"id":1}]}""");
+                var served = Message(200, """{"data":[{"id":1}]}""");
+                if (!reportBudget)
+                {
+                    return served;
+                }
+
+                served.AddHeader("x-ratelimit-limit-requests", quota.Capacity.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                served.AddHeader("x-ratelimit-remaining-requests", quota.Remaining.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                served.AddHeader("x-ratelimit-reset-requests", Math.Ceiling(quota.UntilFull.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture) + "ms");
+                return served;
             }
 
             var refused = Message(429, """{"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}}""");

@@ -1,4 +1,5 @@
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Fallback;
 using Resilient.Integrations.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -38,6 +39,26 @@ public sealed class PacingTests
         await h.GetAsync();
 
         Assert.Equal([TimeSpan.FromSeconds(3)], h.Clock.Waits);
+    }
+
+    [Theory]
+    [InlineData(true, 0)]
+    [InlineData(false, 1)]
+    public async Task Send_ProviderReportsItsRequestBudget_SpacedAtItsRefillRateWithout429s(bool reportBudget, int minimumRefused)
+    {
+        await using var h = IntegrationHarness.Create();
+        var quota = new Resilient.Integrations.Testing.TokenBucketQuota(3, TimeSpan.FromSeconds(1), h.Clock);
+        Resilient.Integrations.Testing.UpstreamFaults.InjectTokenBucket(h.Server, "/call", quota, reportBudget);
+
+        for (int i = 0; i < 8; i++)
+        {
+            var (response, error) = await h.GetAsync();
+            Assert.Null(error);
+            Assert.Null(response!.GetDegradation());
+        }
+
+        Assert.Equal(8, quota.Accepted);
+        Assert.InRange(quota.Refused, minimumRefused, reportBudget ? 0 : 8);
     }
 
     [Fact]

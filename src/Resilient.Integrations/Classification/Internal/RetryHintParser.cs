@@ -129,6 +129,28 @@ internal static class RetryHintParser
     }
 
     /// <summary>How long until a spent limit (remaining 0) resets, from OpenAI or Anthropic headers on any response.</summary>
+    /// <summary>
+    /// Reads the request budget a provider reports on every answer: limit, remaining and time until full
+    /// (OpenAI <c>x-ratelimit-*-requests</c>, Anthropic <c>anthropic-ratelimit-requests-*</c>).
+    /// </summary>
+    public static bool TryRequestBudget(HttpResponseHeaders headers, TimeProvider timeProvider, out int limit, out int remaining, out TimeSpan untilFull)
+    {
+        var source = new HttpHeaderSource(headers);
+        return TryBudget(source, "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests", timeProvider, out limit, out remaining, out untilFull) ||
+            TryBudget(source, "anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset", timeProvider, out limit, out remaining, out untilFull);
+    }
+
+    private static bool TryBudget<THeaders>(
+        THeaders header, string limitName, string remainingName, string resetName, TimeProvider timeProvider, out int limit, out int remaining, out TimeSpan untilFull)
+        where THeaders : struct, IHeaderSource
+    {
+        remaining = 0;
+        untilFull = default;
+        return int.TryParse(header.Get(limitName), NumberStyles.None, CultureInfo.InvariantCulture, out limit) && limit > 0 &&
+            int.TryParse(header.Get(remainingName), NumberStyles.None, CultureInfo.InvariantCulture, out remaining) && remaining <= limit &&
+            header.Get(resetName) is string reset && TryReset(reset, timeProvider, out untilFull);
+    }
+
     public static TimeSpan? SpentLimitReset(HttpResponseHeaders headers, TimeProvider timeProvider)
     {
         var source = new HttpHeaderSource(headers);

@@ -12,7 +12,15 @@ namespace Resilient.Integrations.Policies.Internal;
 internal sealed class PacingGate
 {
     private readonly TimeProvider _time;
+    private readonly object _budgetGate = new();
     private long _resumeAtUtcTicks;
+
+    // A client-side copy of the provider's request bucket, learned from its x-ratelimit headers: requests take
+    // a slot each (going negative queues them), slots come back at the rate the provider refills.
+    private double _slots = double.PositiveInfinity;
+    private double _slotsPerSecond;
+    private int _limit;
+    private long _slotsUpdated;
 
     public PacingGate(TimeProvider time) => _time = time;
 
@@ -28,6 +36,41 @@ internal sealed class PacingGate
         return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
     }
 
+    /// <summary>
+    /// Takes a slot of the learned request budget unless the wait for it (or for a spent limit's reset, if
+    /// longer) would exceed <paramref name="maxWait"/> or reach <paramref name="timeLeft"/>; then nothing is taken,
+    /// so the schedule of the requests already waiting stays exact. Spacing requests at the provider's own
+    /// refill rate is what keeps them from being answered 429. Without a learned budget only the reset counts.
+    /// </summary>
+    public bool TryReserve(TimeSpan maxWait, TimeSpan timeLeft, out TimeSpan hold)
+    {
+        var spent = HoldTime();
+        lock (_budgetGate)
+        {
+            double slots = double.PositiveInfinity;
+            var slotWait = TimeSpan.Zero;
+            if (_slotsPerSecond > 0)
+            {
+                Refill();
+                slots = _slots - 1;
+                slotWait = slots >= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(-slots / _slotsPerSecond);
+            }
+
+            hold = slotWait > spent ? slotWait : spent;
+            if (hold > TimeSpan.Zero && (hold > maxWait || hold >= timeLeft))
+            {
+                return false;
+            }
+
+            if (!double.IsPositiveInfinity(slots))
+            {
+                _slots = slots;
+            }
+
+            return true;
+        }
+    }
+
     /// <summary>Learns a reset from a response. A hold never exceeds <paramref name="maxHold"/>, so one absurd hint cannot lock the integration out.</summary>
     public void Observe(HttpResponseHeaders headers, FailureClassification classification, TimeSpan maxHold)
     {
@@ -38,6 +81,55 @@ internal sealed class PacingGate
         {
             HoldUntil(_time.GetUtcNow() + (w < maxHold ? w : maxHold));
         }
+
+        if (RetryHintParser.TryRequestBudget(headers, _time, out int limit, out int remaining, out var untilFull))
+        {
+            LearnBudget(limit, remaining, untilFull);
+        }
+        else if (classification.Kind == FailureKind.RateLimit)
+        {
+            lock (_budgetGate)
+            {
+                // The provider says the budget is spent right now; if we were pacing, we paced too fast.
+                _slots = Math.Min(_slots, 0);
+                _slotsPerSecond *= 0.9;
+            }
+        }
+    }
+
+    private void LearnBudget(int limit, int remaining, TimeSpan untilFull)
+    {
+        lock (_budgetGate)
+        {
+            Refill();
+
+            // Remaining is rounded down, so (limit - remaining - 1) / untilFull never overstates the refill rate and
+            // the largest such bound seen is the closest; a new limit (another tier) starts the estimate afresh.
+            if (limit != _limit)
+            {
+                _slotsPerSecond = 0;
+            }
+
+            _limit = limit;
+            if (limit - remaining > 1 && untilFull > TimeSpan.Zero)
+            {
+                _slotsPerSecond = Math.Max(_slotsPerSecond, (limit - remaining - 1) / untilFull.TotalSeconds);
+            }
+
+            // Never believe more than we counted ourselves: answers arrive late and out of order.
+            _slots = Math.Min(double.IsPositiveInfinity(_slots) ? limit : _slots, remaining);
+        }
+    }
+
+    private void Refill()
+    {
+        long now = _time.GetTimestamp();
+        if (_slotsPerSecond > 0 && !double.IsPositiveInfinity(_slots))
+        {
+            _slots = Math.Min(_limit, _slots + (_time.GetElapsedTime(_slotsUpdated, now).TotalSeconds * _slotsPerSecond));
+        }
+
+        _slotsUpdated = now;
     }
 
     private void HoldUntil(DateTimeOffset resumeAt)

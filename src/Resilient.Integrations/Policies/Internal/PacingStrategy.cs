@@ -13,15 +13,14 @@ internal sealed class PacingStrategy(IntegrationRuntime runtime, PacingPolicy po
     protected override async ValueTask<Outcome<HttpResponseMessage>> ExecuteCore<TState>(
         Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
     {
-        var hold = runtime.Pacing.HoldTime();
+        var left = CallState.Of(context)?.Remaining(runtime.Time) ?? TimeSpan.MaxValue;
+        if (!runtime.Pacing.TryReserve(policy.MaxWait, left, out var hold))
+        {
+            return Outcome.FromException<HttpResponseMessage>(new PacingRejectedException(hold));
+        }
+
         if (hold > TimeSpan.Zero)
         {
-            var left = CallState.Of(context)?.Remaining(runtime.Time) ?? TimeSpan.MaxValue;
-            if (hold > policy.MaxWait || hold >= left)
-            {
-                return Outcome.FromException<HttpResponseMessage>(new PacingRejectedException(hold));
-            }
-
             runtime.Metrics.PacingHold(runtime.Name);
             Log.PacingHold(runtime.Logger, runtime.Name, hold);
             try
