@@ -22,22 +22,17 @@ public class OutageBenchmarks
     private static readonly Uri Address = new("http://crm.example/v1/deals");
 
     [Benchmark(Baseline = true)]
-    public Task StandardResilienceHandler() => RunAsync(nameof(StandardResilienceHandler), (services, upstream) =>
-        services.AddHttpClient("x").ConfigurePrimaryHttpMessageHandler(() => upstream).AddStandardResilienceHandler());
+    public Task StandardResilienceHandler() => RunAsync(nameof(StandardResilienceHandler), ScenarioClients.Standard);
 
     [Benchmark]
-    public Task ResilientIntegration() => RunAsync(nameof(ResilientIntegration), (services, upstream) =>
-        services.AddResilientIntegration("x").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => upstream));
+    public Task ResilientIntegration() => RunAsync(nameof(ResilientIntegration), ScenarioClients.Ours);
 
     private static async Task RunAsync(string method, Action<IServiceCollection, HttpMessageHandler> register)
     {
         var clock = new VirtualClock();
         var upstream = new DownUpstream();
-        var services = new ServiceCollection();
-        services.AddSingleton<TimeProvider>(clock);
-        register(services, upstream);
-        await using var provider = services.BuildServiceProvider();
-        var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("x");
+        var (provider, client) = ScenarioClients.Build(clock, upstream, register);
+        await using var _ = provider;
 
         var attempts = new int[Calls];
         var waits = new double[Calls];

@@ -26,23 +26,18 @@ public class RateLimitBenchmarks
     private static readonly Uri Address = new("http://ai.example/v1/chat/completions");
 
     [Benchmark(Baseline = true)]
-    public Task StandardResilienceHandler() => RunAsync(nameof(StandardResilienceHandler), (services, upstream) =>
-        services.AddHttpClient("x").ConfigurePrimaryHttpMessageHandler(() => upstream).AddStandardResilienceHandler());
+    public Task StandardResilienceHandler() => RunAsync(nameof(StandardResilienceHandler), ScenarioClients.Standard);
 
     [Benchmark]
-    public Task ResilientIntegration() => RunAsync(nameof(ResilientIntegration), (services, upstream) =>
-        services.AddResilientIntegration("x").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => upstream));
+    public Task ResilientIntegration() => RunAsync(nameof(ResilientIntegration), ScenarioClients.Ours);
 
     private static async Task RunAsync(string method, Action<IServiceCollection, HttpMessageHandler> register)
     {
         var clock = new VirtualClock();
         var quota = new TokenBucketQuota(Capacity, RefillEvery, clock);
-        var services = new ServiceCollection();
-        services.AddSingleton<TimeProvider>(clock);
         var upstream = new QuotaUpstream(quota, clock);
-        register(services, upstream);
-        await using var provider = services.BuildServiceProvider();
-        var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("x");
+        var (provider, client) = ScenarioClients.Build(clock, upstream, register);
+        await using var _ = provider;
 
         int ok = 0, stale = 0, failed = 0;
         var started = clock.GetUtcNow();
