@@ -32,7 +32,7 @@ public class OutageBenchmarks
         var clock = new VirtualClock();
         var upstream = new DownUpstream();
         var (provider, client) = ScenarioClients.Build(clock, upstream, register);
-        await using var _ = provider;
+        await using var host = provider;
 
         var attempts = new int[Calls];
         var waits = new double[Calls];

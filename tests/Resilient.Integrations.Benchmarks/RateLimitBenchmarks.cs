@@ -37,7 +37,7 @@ public class RateLimitBenchmarks
         var quota = new TokenBucketQuota(Capacity, RefillEvery, clock);
         var upstream = new QuotaUpstream(quota, clock);
         var (provider, client) = ScenarioClients.Build(clock, upstream, register);
-        await using var _ = provider;
+        await using var host = provider;
 
         int ok = 0, stale = 0, failed = 0;
         var started = clock.GetUtcNow();
