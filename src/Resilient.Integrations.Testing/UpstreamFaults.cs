@@ -52,7 +52,7 @@ public static class UpstreamFaults
                 server.InjectTokenExpiry(path, TimeProvider.System.GetUtcNow());
                 break;
             case FaultScenario.RateLimited:
-                server.InjectTokenBucket(path, new TokenBucketQuota(2, TimeSpan.FromMilliseconds(100)));
+                server.InjectTokenBucket(path, new TokenBucketQuota(2, TimeSpan.FromMilliseconds(100)), reportBudget: false);
                 break;
             case FaultScenario.ConnectionRefused:
                 server.Stop(); // WireMock cannot refuse on a live port; a stopped server really does

@@ -32,4 +32,18 @@ public sealed class IntegrationFailureException : HttpRequestException
     /// <summary>Gets the failure kind; shorthand for <c>Classification.Kind</c>.</summary>
     /// <value>Set by the constructor.</value>
     public FailureKind Kind => Classification.Kind;
+
+    /// <summary>The failure of <paramref name="integration"/> in an exception's chain, if one is there (an SDK wraps it).</summary>
+    internal static IntegrationFailureException? Find(Exception exception, string integration)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is IntegrationFailureException failure && string.Equals(failure.Integration, integration, StringComparison.Ordinal))
+            {
+                return failure;
+            }
+        }
+
+        return null;
+    }
 }

@@ -65,8 +65,14 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
         }
         finally
         {
-            await stream.DisposeAsync().ConfigureAwait(false);
-            opened.Cancellation?.Dispose();
+            try
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                opened.Cancellation?.Dispose();
+            }
         }
 
         if (key is not null && received is { Count: > 0 })
@@ -81,8 +87,11 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
         return messages as List<ChatMessage> ?? [.. messages];
     }
 
-    /// <summary>A copy without the SDK's raw objects, which can hold buffers and must not live on in the cache.</summary>
-    private static ChatResponse Keepable(ChatResponse live) => new([.. live.Messages])
+    /// <summary>
+    /// A copy without the SDK's raw objects, which can hold buffers and must not live on in the cache, and with
+    /// lists and dictionaries of its own, so that nothing a caller changes reaches the kept answer (or back).
+    /// </summary>
+    private static ChatResponse Keepable(ChatResponse live) => new([.. live.Messages.Select(Copy)])
     {
         ResponseId = live.ResponseId,
         ModelId = live.ModelId,
@@ -90,6 +99,17 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
         FinishReason = live.FinishReason,
         Usage = live.Usage,
     };
+
+    private static ChatMessage Copy(ChatMessage message) => new(message.Role, [.. message.Contents.Select(Copy)])
+    {
+        AuthorName = message.AuthorName,
+        MessageId = message.MessageId,
+        CreatedAt = message.CreatedAt,
+        AdditionalProperties = message.AdditionalProperties is { } properties ? new(properties) : null,
+    };
+
+    // Text is most of an answer and carries the SDK's raw part; other contents (tool calls) are kept as they are.
+    private static AIContent Copy(AIContent content) => content is TextContent text ? new TextContent(text.Text) : content;
 
     private static ChatResponse Stale(ChatResponse kept, Degradation degradation)
     {
@@ -100,10 +120,11 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
 
     private static List<ChatResponseUpdate> StaleUpdates(ChatResponse kept, Degradation degradation)
     {
-        var updates = kept.ToChatResponseUpdates();
+        var updates = Keepable(kept).ToChatResponseUpdates();
         foreach (var update in updates)
         {
-            (update.AdditionalProperties ??= [])[ChatResponseDegradationExtensions.PropertyName] = degradation;
+            update.AdditionalProperties = update.AdditionalProperties is { } properties ? new(properties) : [];
+            update.AdditionalProperties[ChatResponseDegradationExtensions.PropertyName] = degradation;
         }
 
         return [.. updates];
@@ -135,30 +156,47 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
     {
         var cancellation = CancellationTokenSource.CreateLinkedTokenSource(caller);
         IAsyncEnumerator<ChatResponseUpdate>? stream = null;
+        bool handedOver = false;
         try
         {
+            bool any;
             using (attempt.Register(static s => ((CancellationTokenSource)s!).Cancel(), cancellation))
             {
                 stream = base.GetStreamingResponseAsync(messages, chatOptions, cancellation.Token).GetAsyncEnumerator(cancellation.Token);
-                if (!await stream.MoveNextAsync().ConfigureAwait(false))
-                {
-                    await stream.DisposeAsync().ConfigureAwait(false);
-                    cancellation.Dispose();
-                    return new Opened(null, null, null, []);
-                }
+                any = await stream.MoveNextAsync().ConfigureAwait(false);
             }
 
+            // The attempt's deadline may have fired between the first update and the end of the registration:
+            // then the stream's token is spent, so this attempt failed as a timeout and is retried whole.
+            if (cancellation.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellation.Token);
+            }
+
+            if (!any)
+            {
+                return new Opened(null, null, null, []);
+            }
+
+            handedOver = true;
             return new Opened(stream, stream.Current, cancellation, null);
         }
-        catch
+        finally
         {
-            if (stream is not null)
+            if (!handedOver)
             {
-                await stream.DisposeAsync().ConfigureAwait(false);
+                try
+                {
+                    if (stream is not null)
+                    {
+                        await stream.DisposeAsync().ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    cancellation.Dispose();
+                }
             }
-
-            cancellation.Dispose();
-            throw;
         }
     }
 
@@ -172,6 +210,11 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
         {
             // The caller already has part of the answer: replaying would duplicate it. Report, type it and stop.
             var classification = integration.ReportFailure(ex, cancellationToken);
+            if (classification.IsCancellation)
+            {
+                throw; // the caller's own cancellation, wrapped by the SDK: never a failure
+            }
+
             throw new IntegrationFailureException(integration.Name, classification, ex);
         }
     }

@@ -109,16 +109,19 @@ public sealed class FailureClassifier : IFailureClassifier
     /// <summary>An SDK exception that carries the answer it failed on: classified like that answer, minus its headers.</summary>
     private FailureClassification ClassifyCarried(Exception exception, int status, string? body)
     {
-        if (body is { Length: > 0 } && _maxErrorBodyBytes > 0 && System.Text.Encoding.UTF8.GetMaxByteCount(body.Length) > _maxErrorBodyBytes)
-        {
-            body = body[..Math.Min(body.Length, _maxErrorBodyBytes)];
-        }
-
+        // The same bounded prefix as for a response: MaxErrorBodyBytes of UTF-8, zero meaning no body at all.
         string? providerCode = null;
-        if (body is { Length: > 0 })
+        if (_maxErrorBodyBytes == 0)
+        {
+            body = null;
+        }
+        else if (body is { Length: > 0 })
         {
             var bytes = System.Text.Encoding.UTF8.GetBytes(body);
-            ErrorEnvelope.TryRead(bytes, isComplete: true, out _, out providerCode);
+            bool complete = bytes.Length <= _maxErrorBodyBytes;
+            var prefix = complete ? bytes : bytes.AsSpan(0, _maxErrorBodyBytes);
+            ErrorEnvelope.TryRead(prefix, complete, out _, out providerCode);
+            body = complete ? body : System.Text.Encoding.UTF8.GetString(prefix);
         }
 
         FailureRule? rule = null;

@@ -71,11 +71,13 @@ public static class AiProviderExtensions
             o.TotalTimeout = options.TotalTimeout;
         }));
 
-        builder.ConfigureClassifier(o =>
+        // After every Configure, whatever the call order: the host's own rules run first, the profile's next, the
+        // built-in defaults last; the profile's checks wrap whichever validator the host chose.
+        builder.Services.PostConfigure<Resilient.Integrations.Classification.FailureClassifierOptions>(builder.Name, o =>
         {
-            for (int i = 0; i < profile.Rules.Count; i++)
+            foreach (var rule in profile.Rules)
             {
-                o.Rules.Insert(i, profile.Rules[i]);
+                o.Rules.Add(rule);
             }
 
             o.ResponseValidator = new ProviderResponseValidator(o.ResponseValidator, profile.ChecksFilteredCompletions);
@@ -84,7 +86,9 @@ public static class AiProviderExtensions
         string? apiVersion = options.ApiVersion ?? profile.DefaultApiVersion;
         if (options.ApiKey is { } key)
         {
-            builder.HttpClientBuilder.AddHttpMessageHandler(() => new ProviderKeyHandler(profile, key, apiVersion));
+            string name = builder.Name;
+            builder.HttpClientBuilder.AddHttpMessageHandler(sp => new ProviderKeyHandler(
+                profile, key, apiVersion, endpoint, name, sp.GetRequiredService<IOptionsMonitor<ResilientIntegrationOptions>>()));
         }
 
         if (options.HealthProbe)

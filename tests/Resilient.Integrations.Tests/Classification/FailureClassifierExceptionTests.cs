@@ -163,4 +163,16 @@ public sealed class FailureClassifierExceptionTests : ClassifierTestBase
             await Task.Delay(10, Ct);
         }
     }
+
+    [Fact]
+    public void Classify_SdkWrapperAroundAConnectionError_ClassifiedByWhatItWraps()
+    {
+        var classifier = new FailureClassifier();
+
+        var wrapped = classifier.Classify(new InvalidOperationException("SDK I/O error", new HttpRequestException(HttpRequestError.ConnectionError, "refused")), TestContext.Current.CancellationToken);
+        var appBug = classifier.Classify(new InvalidOperationException("bad config", new FileNotFoundException("appsettings.json")), TestContext.Current.CancellationToken);
+
+        Assert.Equal(FailureKind.Unavailable, wrapped.Kind);
+        Assert.Equal(FailureKind.Unknown, appBug.Kind);
+    }
 }

@@ -60,15 +60,16 @@ public sealed class ProviderProfileTests
     [MemberData(nameof(ErrorShapes))]
     public async Task Send_ProviderErrorShape_ClassifiedByProfile(string provider, int status, string contentType, string body, FailureKind kind, int attempts)
     {
+        const string completions = "/v1/chat/completions";
         await using var h = IntegrationHarness.Create(build: b => Apply(b, provider));
-        h.Server.Given(Request.Create().WithPath("/call")).RespondWith(
+        h.Server.Given(Request.Create().WithPath(completions)).RespondWith(
             Response.Create().WithStatusCode(status).WithHeader("Content-Type", contentType).WithBody(body));
 
-        var (_, error) = await h.GetAsync();
+        var (_, error) = await h.GetAsync(completions);
 
         var failure = Assert.IsType<IntegrationFailureException>(error);
         Assert.Equal(kind, failure.Kind);
-        Assert.Equal(attempts, h.UpstreamAttempts());
+        Assert.Equal(attempts, h.UpstreamAttempts(completions));
     }
 
     [Theory]
@@ -107,6 +108,41 @@ public sealed class ProviderProfileTests
         Assert.Null(error);
         Assert.Equal(2, h.UpstreamAttempts());
         Assert.Equal([TimeSpan.FromSeconds(6)], h.Clock.Waits);
+    }
+
+    [Fact]
+    public async Task Send_FilteredFinishReasonOnAnotherEndpoint_NotReadAgainAndPasses()
+    {
+        await using var h = IntegrationHarness.Create(build: b => Apply(b, "openai"));
+        h.Server.Given(Request.Create().WithPath("/v1/embeddings")).RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json")
+            .WithBody("""{"object":"list","data":[{"embedding":[0.1],"finish_reason":"content_filter"}]}"""));
+
+        var (response, error) = await h.GetAsync("/v1/embeddings");
+
+        Assert.Null(error);
+        Assert.Equal(HttpStatusCode.OK, response!.StatusCode);
+    }
+
+    [Fact]
+    public async Task Send_HostRuleAndValidatorAddedAfterTheProfile_HostRuleFirstAndProfileChecksKept()
+    {
+        const string completions = "/v1/chat/completions";
+        await using var h = IntegrationHarness.Create(build: b =>
+        {
+            Apply(b, "anthropic");
+            b.AddFailureRule(FailureRule.ForStatus(529, FailureKind.Rejected));
+            b.ValidateResponsesWith(Resilient.Integrations.Validation.JsonResponseValidator.Default);
+        });
+        h.Server.Given(Request.Create().WithPath(completions)).RespondWith(Response.Create().WithStatusCode(529).WithHeader("Content-Type", "application/json")
+            .WithBody("""{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"""));
+        h.Server.Given(Request.Create().WithPath("/v1/messages")).RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream")
+            .WithBody("event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n"));
+
+        var (_, overloaded) = await h.GetAsync(completions);
+        var (_, streamError) = await h.GetAsync("/v1/messages");
+
+        Assert.Equal(FailureKind.Rejected, Assert.IsType<IntegrationFailureException>(overloaded).Kind);
+        Assert.Equal(FailureKind.Unavailable, Assert.IsType<IntegrationFailureException>(streamError).Kind);
     }
 
     [Fact]

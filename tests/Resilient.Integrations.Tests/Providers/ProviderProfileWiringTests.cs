@@ -81,6 +81,21 @@ public sealed class ProviderProfileWiringTests
     }
 
     [Fact]
+    public async Task Send_ToAnotherHost_ProfileKeyIsNeverAdded()
+    {
+        using var elsewhere = LoopbackServer.Start();
+        elsewhere.Given(Request.Create().WithPath("/files/report.png")).RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}"));
+        await using var h = IntegrationHarness.Create(build: b => b.ForOpenAI(o => { o.ApiKey = Key; o.HealthProbe = false; }));
+        h.Server.Given(Request.Create().WithPath("/call")).RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}"));
+
+        using var own = await h.Client.GetAsync("/call", Ct);
+        using var other = await h.Client.GetAsync(new Uri(new Uri(elsewhere.Url!), "/files/report.png"), Ct);
+
+        Assert.Equal("Bearer " + Key, h.Server.LogEntries.Single().RequestMessage!.Headers!["Authorization"].Single());
+        Assert.False(elsewhere.LogEntries.Single().RequestMessage!.Headers!.ContainsKey("Authorization"));
+    }
+
+    [Fact]
     public void Options_ProfileDefaults_SuitLlmCallsAndPointAtTheProvider()
     {
         using var provider = Build(null, b => b.ForAnthropic(o => o.HealthProbe = false));

@@ -60,7 +60,7 @@ internal static class DefaultKinds
                 return Of(FailureKind.BadResponse, exception, "the response body could not be read as the expected JSON");
             case AggregateException { InnerExceptions.Count: 1 } aggregate:
                 return ForException(aggregate.InnerExceptions[0], cancellationToken, timeProvider) with { Exception = exception };
-            case { InnerException: { } wrapped } when ForException(wrapped, cancellationToken, timeProvider) is { Kind: not FailureKind.Unknown } inner:
+            case { InnerException: { } wrapped } when IsTransport(wrapped) && ForException(wrapped, cancellationToken, timeProvider) is { Kind: not FailureKind.Unknown } inner:
                 // An SDK's own wrapper (AnthropicIOException around an HttpRequestException): what it wraps says what failed.
                 return inner with { Exception = exception };
             default:
@@ -113,6 +113,12 @@ internal static class DefaultKinds
         _ when inner is TimeoutException => FailureKind.Timeout,
         _ => FailureKind.Unavailable, // an unspecified transport failure
     };
+
+    /// <summary>What an SDK wraps when a call fails on the wire; an app's own bug wrapping a file error must stay Unknown.</summary>
+    private static bool IsTransport(Exception inner) =>
+        inner is HttpRequestException or HttpIOException or SocketException or TimeoutException
+            or TimeoutRejectedException or BrokenCircuitException or ClientResultException or OperationCanceledException
+        || inner.GetType() == typeof(IOException); // a broken connection, not a missing file
 
     private static FailureClassification Of(FailureKind kind, Exception exception, string? reason = null) =>
         new(kind) { Exception = exception, Reason = reason };

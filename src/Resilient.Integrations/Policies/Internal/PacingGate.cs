@@ -18,6 +18,7 @@ internal sealed class PacingGate
     // A client-side copy of the provider's request bucket, learned from its x-ratelimit headers: requests take
     // a slot each (going negative queues them), slots come back at the rate the provider refills.
     private double _slots = double.PositiveInfinity;
+    private long _reserved;
     private double _slotsPerSecond;
     private int _limit;
     private long _slotsUpdated;
@@ -67,12 +68,35 @@ internal sealed class PacingGate
                 _slots = slots;
             }
 
+            _reserved++;
             return true;
         }
     }
 
+    /// <summary>When a request is sent and how many had been admitted by then, to read its answer's budget against.</summary>
+    public PacingMark Mark()
+    {
+        lock (_budgetGate)
+        {
+            return new PacingMark(_time.GetTimestamp(), _reserved);
+        }
+    }
+
+    /// <summary>Gives back a slot a request did not use (it was cancelled while it waited).</summary>
+    public void ReturnSlot()
+    {
+        lock (_budgetGate)
+        {
+            _reserved--;
+            if (_slotsPerSecond > 0 && !double.IsPositiveInfinity(_slots))
+            {
+                _slots = Math.Min(_limit, _slots + 1);
+            }
+        }
+    }
+
     /// <summary>Learns a reset from a response. A hold never exceeds <paramref name="maxHold"/>, so one absurd hint cannot lock the integration out.</summary>
-    public void Observe(HttpResponseHeaders headers, FailureClassification classification, TimeSpan maxHold)
+    public void Observe(HttpResponseHeaders headers, FailureClassification classification, TimeSpan maxHold, PacingMark sent = default)
     {
         TimeSpan? wait = classification.Kind == FailureKind.RateLimit
             ? classification.RetryAfter
@@ -84,7 +108,7 @@ internal sealed class PacingGate
 
         if (RetryHintParser.TryRequestBudget(headers, _time, out int limit, out int remaining, out var untilFull))
         {
-            LearnBudget(limit, remaining, untilFull);
+            LearnBudget(limit, remaining, untilFull, sent);
         }
         else if (classification.Kind == FailureKind.RateLimit)
         {
@@ -97,7 +121,7 @@ internal sealed class PacingGate
         }
     }
 
-    private void LearnBudget(int limit, int remaining, TimeSpan untilFull)
+    private void LearnBudget(int limit, int remaining, TimeSpan untilFull, PacingMark sent)
     {
         lock (_budgetGate)
         {
@@ -116,8 +140,15 @@ internal sealed class PacingGate
                 _slotsPerSecond = Math.Max(_slotsPerSecond, (limit - remaining - 1) / untilFull.TotalSeconds);
             }
 
-            // Never believe more than we counted ourselves: answers arrive late and out of order.
-            _slots = Math.Min(double.IsPositiveInfinity(_slots) ? limit : _slots, remaining);
+            // The budget is as of when the request was admitted: an LLM answer can arrive minutes later. Bring it up
+            // to now (refill since, minus what was admitted since) and never believe more than we counted ourselves.
+            double asOfNow = remaining;
+            if (sent.Timestamp != 0)
+            {
+                asOfNow += (_time.GetElapsedTime(sent.Timestamp).TotalSeconds * _slotsPerSecond) - (_reserved - sent.Reserved);
+            }
+
+            _slots = Math.Min(double.IsPositiveInfinity(_slots) ? limit : _slots, Math.Min(limit, asOfNow));
         }
     }
 
@@ -147,3 +178,6 @@ internal sealed class PacingGate
         while (Interlocked.CompareExchange(ref _resumeAtUtcTicks, ticks, current) != current);
     }
 }
+
+/// <summary>When a request was sent, and how many requests the gate had admitted by then.</summary>
+internal readonly record struct PacingMark(long Timestamp, long Reserved);

@@ -29,15 +29,17 @@ internal sealed class PacingStrategy(IntegrationRuntime runtime, PacingPolicy po
             }
             catch (OperationCanceledException ex)
             {
+                runtime.Pacing.ReturnSlot(); // nobody will use it; the requests behind must not wait for it
                 return Outcome.FromException<HttpResponseMessage>(ex);
             }
         }
 
+        var sent = runtime.Pacing.Mark();
         var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
         if (outcome.Result is { } response)
         {
             var classification = CallState.Of(context)?.ClassificationOf(response) ?? FailureClassification.Success;
-            runtime.Pacing.Observe(response.Headers, classification, policy.MaxWait);
+            runtime.Pacing.Observe(response.Headers, classification, policy.MaxWait, sent);
         }
 
         return outcome;

@@ -58,10 +58,17 @@ internal static class PipelineComposer
         ValueTask<FailureClassification> Classify(Outcome<object?> outcome, ResilienceContext context) =>
             new(outcome.Exception is { } ex ? runtime.Classifier.Classify(ex, context.CancellationToken) : FailureClassification.Success);
 
+        // An SDK on the integration's own HttpClient: that pipeline's breaker already counted the failure; a
+        // second circuit here would alert again and stay open after the first one closed.
+        ValueTask<FailureClassification> ClassifyForBreaker(Outcome<object?> outcome, ResilienceContext context) =>
+            outcome.Exception is { } ex && IntegrationFailureException.Find(ex, runtime.Name) is not null
+                ? new(FailureClassification.Success)
+                : Classify(outcome, context);
+
         return new ResiliencePipelineBuilder<object?> { Name = runtime.Name + "-delegates", TimeProvider = runtime.Time }
             .AddTimeout(new TimeoutStrategyOptions { Name = "TotalTimeout", Timeout = options.TotalTimeout })
             .AddRetry(new RetryPlanner(runtime, options).ToStrategyOptions<object?>(Classify))
-            .AddCircuitBreaker(CircuitBreaker<object?>(runtime, options.CircuitBreaker, new CircuitBreakerStateProvider(), Classify))
+            .AddCircuitBreaker(CircuitBreaker<object?>(runtime, options.CircuitBreaker, new CircuitBreakerStateProvider(), ClassifyForBreaker))
             .AddTimeout(new TimeoutStrategyOptions { Name = "AttemptTimeout", Timeout = options.AttemptTimeout })
             .Build();
     }

@@ -154,18 +154,8 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
 
     private static string FallbackKey(string key) => "call:" + key;
 
-    private bool ReportedByOwnClient(Exception? exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is IntegrationFailureException failure)
-            {
-                return string.Equals(failure.Integration, Name, StringComparison.Ordinal);
-            }
-        }
-
-        return false;
-    }
+    private bool ReportedByOwnClient(Exception? exception) =>
+        exception is not null && IntegrationFailureException.Find(exception, Name) is not null;
 
     private void Report(IntegrationRuntime runtime, FailureClassification classification, string key, ResilientIntegrationOptions options, SecretRedactor redactor)
     {

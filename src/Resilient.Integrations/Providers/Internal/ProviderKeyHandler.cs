@@ -1,21 +1,31 @@
+using Microsoft.Extensions.Options;
+using Resilient.Integrations.Policies;
+
 namespace Resilient.Integrations.Providers.Internal;
 
 /// <summary>
-/// Puts the profile's API key on requests that carry none (the health probe, raw calls). It runs inside the
-/// resilience handler, so every attempt gets it and the key never enters a kept copy's address or a queued write.
+/// Puts the profile's API key on requests to the provider's own host that carry no credentials of their own
+/// (the health probe, raw calls). It runs inside the resilience handler, so every attempt gets it and the key
+/// never enters a kept copy's address or a queued write. A request to any other host (a file URL the model
+/// returned, a redirect target) never gets it.
 /// </summary>
-internal sealed class ProviderKeyHandler(ProviderProfile profile, string apiKey, string? apiVersion) : DelegatingHandler
+internal sealed class ProviderKeyHandler(
+    ProviderProfile profile, string apiKey, string? apiVersion, Uri endpoint, string integration, IOptionsMonitor<ResilientIntegrationOptions> options)
+    : DelegatingHandler
 {
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (!HasCredentials(request))
+        if (request.RequestUri is { } address && IsProviderHost(address))
         {
-            request.Headers.TryAddWithoutValidation(profile.KeyHeader, profile.KeyValue(apiKey));
-        }
+            if (!HasCredentials(request))
+            {
+                request.Headers.TryAddWithoutValidation(profile.KeyHeader, profile.KeyValue(apiKey));
+            }
 
-        if (profile.VersionHeader is { } header && apiVersion is not null && !request.Headers.Contains(header))
-        {
-            request.Headers.TryAddWithoutValidation(header, apiVersion);
+            if (profile.VersionHeader is { } header && apiVersion is not null && !request.Headers.Contains(header))
+            {
+                request.Headers.TryAddWithoutValidation(header, apiVersion);
+            }
         }
 
         return base.SendAsync(request, cancellationToken);
@@ -25,4 +35,13 @@ internal sealed class ProviderKeyHandler(ProviderProfile profile, string apiKey,
         request.Headers.Authorization is not null ||
         request.Headers.Contains("api-key") || request.Headers.Contains("x-api-key") || request.Headers.Contains("x-goog-api-key") ||
         (request.RequestUri?.Query.Contains("key=", StringComparison.Ordinal) ?? false);
+
+    private bool IsProviderHost(Uri address) =>
+        SameOrigin(address, endpoint) || (options.Get(integration).BaseAddress is { } configured && SameOrigin(address, configured));
+
+    private static bool SameOrigin(Uri a, Uri b) =>
+        a.IsAbsoluteUri && b.IsAbsoluteUri &&
+        string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase) &&
+        string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase) &&
+        a.Port == b.Port;
 }

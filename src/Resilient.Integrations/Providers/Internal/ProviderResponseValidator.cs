@@ -16,7 +16,7 @@ internal sealed class ProviderResponseValidator(IResponseValidator? inner, bool 
 {
     // An event stream's first event is small; one this large is content, and content is not an error.
     private const int MaxHeadBytes = 16 * 1024;
-    private const int MaxCompletionBytes = 4 * 1024 * 1024;
+    private const int MaxCompletionBytes = 1024 * 1024;
 
     public async ValueTask<ResponseValidationResult> ValidateAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
@@ -27,7 +27,7 @@ internal sealed class ProviderResponseValidator(IResponseValidator? inner, bool 
         }
 
         var verdict = inner is null ? ResponseValidationResult.Valid : await inner.ValidateAsync(response, cancellationToken).ConfigureAwait(false);
-        if (!verdict.IsValid || !filteredCompletionIsRejected || !IsJson(response))
+        if (!verdict.IsValid || !filteredCompletionIsRejected || !IsJson(response) || !IsCompletion(response))
         {
             return verdict;
         }
@@ -61,6 +61,10 @@ internal sealed class ProviderResponseValidator(IResponseValidator? inner, bool 
 
         return ResponseValidationResult.Invalid($"the event stream opened with an error event ({code ?? "no type"})", code, kind);
     }
+
+    // Only completions carry finish_reason; an embeddings batch must not be read again for it.
+    private static bool IsCompletion(HttpResponseMessage response) =>
+        response.RequestMessage?.RequestUri?.AbsolutePath.EndsWith("completions", StringComparison.OrdinalIgnoreCase) ?? false;
 
     private static bool IsJson(HttpResponseMessage response) =>
         response.Content.Headers.ContentType?.MediaType is string media &&
