@@ -128,6 +128,11 @@ internal sealed class LastKnownGoodStore : IDisposable
     /// <summary>The request's credential headers in a fixed order, or <see langword="null"/> when it carries none.</summary>
     private static string? Credentials(HttpRequestMessage request, SecretRedactor redactor)
     {
+        if (request.Headers.NonValidated.Count == 0)
+        {
+            return null;
+        }
+
         StringBuilder? material = null;
         foreach (var name in redactor.SensitiveHeaders)
         {
