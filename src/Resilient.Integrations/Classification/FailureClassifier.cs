@@ -1,3 +1,4 @@
+using System.ClientModel;
 using System.Net;
 using Resilient.Integrations.Classification.Internal;
 using Resilient.Integrations.Internal;
@@ -71,7 +72,8 @@ public sealed class FailureClassifier : IFailureClassifier
             {
                 if (rule.CarriedStatus(exception) is { } carried)
                 {
-                    return ClassifyCarried(exception, (int)carried, rule.CarriedBody?.Invoke(exception));
+                    var body = rule.CarriedBody?.Invoke(exception) is { Length: > 0 } text ? System.Text.Encoding.UTF8.GetBytes(text) : [];
+                    return ClassifyCarried(exception, (int)carried, body, default(NoHeaderSource), hasHeaders: false);
                 }
             }
             else if (rule.ExceptionPredicate?.Invoke(exception) ?? true)
@@ -80,7 +82,7 @@ public sealed class FailureClassifier : IFailureClassifier
             }
         }
 
-        return DefaultKinds.ForException(exception, cancellationToken, _timeProvider);
+        return DefaultKinds.ForException(exception, cancellationToken, ClassifySdkAnswer);
     }
 
     /// <inheritdoc/>
@@ -106,49 +108,50 @@ public sealed class FailureClassifier : IFailureClassifier
         return ClassifyWithBodyAsync(response, status, readBody, cancellationToken);
     }
 
-    /// <summary>An SDK exception that carries the answer it failed on: classified like that answer, minus its headers.</summary>
-    private FailureClassification ClassifyCarried(Exception exception, int status, string? body)
+    /// <summary>
+    /// An SDK exception that carries the answer it failed on (a <c>ClientResultException</c>'s raw response, or what a
+    /// <see cref="FailureRule.ForExceptionResponse"/> rule reads): classified like a response with that status, headers
+    /// and body, host rules included; only a bounded prefix of the body is inspected.
+    /// </summary>
+    private FailureClassification ClassifyCarried<THeaders>(Exception exception, int status, ReadOnlySpan<byte> body, THeaders headers, bool hasHeaders)
+        where THeaders : struct, IHeaderSource
     {
-        // The same bounded prefix as for a response: MaxErrorBodyBytes of UTF-8, zero meaning no body at all.
-        string? providerCode = null;
-        if (_maxErrorBodyBytes == 0)
-        {
-            body = null;
-        }
-        else if (body is { Length: > 0 })
-        {
-            var bytes = System.Text.Encoding.UTF8.GetBytes(body);
-            bool complete = bytes.Length <= _maxErrorBodyBytes;
-            var prefix = complete ? bytes : bytes.AsSpan(0, _maxErrorBodyBytes);
-            ErrorEnvelope.TryRead(prefix, complete, out _, out providerCode);
-            body = complete ? body : System.Text.Encoding.UTF8.GetString(prefix);
-        }
+        bool complete = body.Length <= _maxErrorBodyBytes;
+        var prefix = complete ? body : body[.._maxErrorBodyBytes];
+        string? text = prefix.IsEmpty ? null : System.Text.Encoding.UTF8.GetString(prefix);
 
         FailureRule? rule = null;
         foreach (var candidate in _responseRules)
         {
-            if ((candidate.StatusCode is null || candidate.StatusCode == status) && candidate.HeaderName is null &&
-                (candidate.BodyPredicate is null || (body is not null && candidate.BodyPredicate(body))))
+            if ((candidate.StatusCode is null || candidate.StatusCode == status) &&
+                (candidate.HeaderName is null || (hasHeaders && headers.Get(candidate.HeaderName) is string value && candidate.HeaderPredicate!(value))) &&
+                (candidate.BodyPredicate is null || (text is not null && candidate.BodyPredicate(text))))
             {
                 rule = candidate;
                 break;
             }
         }
 
-        var kind = rule?.Kind ?? (status < 400 ? FailureKind.BadResponse : WellKnownErrorCodes.Refine(DefaultKinds.ForStatus(status), status, providerCode, body));
-        if (kind == FailureKind.None)
+        return ClassifyAnswer(status, headers, hasHeaders, prefix, complete, text, rule, exception);
+    }
+
+    private FailureClassification ClassifySdkAnswer(ClientResultException exception)
+    {
+        var raw = exception.GetRawResponse();
+        ReadOnlySpan<byte> body = default;
+        try
         {
-            return FailureClassification.Success;
+            if (raw?.Content is { } content)
+            {
+                body = content.ToMemory().Span;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // The SDK did not buffer the body: classify by status and headers alone.
         }
 
-        var classification = new FailureClassification(kind)
-        {
-            StatusCode = (HttpStatusCode)status,
-            ProviderCode = providerCode,
-            Exception = exception,
-            RetryAfter = body is null ? null : RetryHintParser.FromBody(body),
-        };
-        return rule is null ? classification : Apply(rule, classification);
+        return ClassifyCarried(exception, exception.Status, body, new RawResponseHeaderSource(raw), raw is not null);
     }
 
     private static FailureClassification Apply(FailureRule rule, FailureClassification classification)
@@ -225,15 +228,30 @@ public sealed class FailureClassifier : IFailureClassifier
             };
     }
 
-    private FailureClassification Classify(HttpResponseMessage response, int status, BodyPrefix? body, string? text, FailureRule? rule)
+    private FailureClassification Classify(HttpResponseMessage response, int status, BodyPrefix? body, string? text, FailureRule? rule) =>
+        ClassifyAnswer(
+            status, new HttpHeaderSource(response.Headers), response.Headers.NonValidated.Count > 0,
+            body is { } prefix ? prefix.Span : default, body?.IsComplete ?? true, text, rule, exception: null);
+
+    /// <summary>
+    /// The one mapping of an HTTP answer to a classification, for a response and for an answer an SDK's exception
+    /// carries: a host rule, else the status refined by the provider's error code; then the server's retry hint
+    /// and its <c>x-should-retry</c>, which a host rule may overrule.
+    /// </summary>
+    private FailureClassification ClassifyAnswer<THeaders>(
+        int status, THeaders headers, bool hasHeaders, ReadOnlySpan<byte> prefix, bool complete, string? text, FailureRule? rule, Exception? exception)
+        where THeaders : struct, IHeaderSource
     {
         string? providerCode = null;
-        if (body is { Length: > 0 } prefix)
+        if (!prefix.IsEmpty)
         {
-            ErrorEnvelope.TryRead(prefix.Span, prefix.IsComplete, out _, out providerCode);
+            ErrorEnvelope.TryRead(prefix, complete, out _, out providerCode);
         }
 
-        var kind = rule?.Kind ?? WellKnownErrorCodes.Refine(DefaultKinds.ForStatus(status), status, providerCode, text);
+        // An SDK that called an answer below 400 an error (an unexpected redirect or empty answer) did not get what it expected.
+        var kind = rule?.Kind ?? (exception is not null && status < 400
+            ? FailureKind.BadResponse
+            : WellKnownErrorCodes.Refine(DefaultKinds.ForStatus(status), status, providerCode, text));
         if (kind == FailureKind.None)
         {
             return FailureClassification.Success;
@@ -241,14 +259,15 @@ public sealed class FailureClassifier : IFailureClassifier
 
         var classification = new FailureClassification(kind)
         {
-            StatusCode = response.StatusCode,
+            StatusCode = (HttpStatusCode)status,
             ProviderCode = providerCode,
-            RetryAfter = RetryHintParser.FromHeaders(response.Headers, _timeProvider, rateLimited: kind == FailureKind.RateLimit)
+            Exception = exception,
+            RetryAfter = (hasHeaders ? RetryHintParser.FromHeaders(headers, _timeProvider, rateLimited: kind == FailureKind.RateLimit) : null)
                 ?? (text is null ? null : RetryHintParser.FromBody(text)),
         };
 
         // The server's x-should-retry beats the kind's default; a host rule that says so beats both.
-        if (RetryHintParser.ShouldRetry(response.Headers) is bool allowed)
+        if (hasHeaders && RetryHintParser.ShouldRetry(headers.Get("x-should-retry")) is bool allowed)
         {
             classification = classification with { RetryMayHelp = allowed };
         }

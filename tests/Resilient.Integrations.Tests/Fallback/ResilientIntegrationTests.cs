@@ -114,6 +114,22 @@ public sealed class ResilientIntegrationTests
     }
 
     [Fact]
+    public async Task ExecuteAsync_SdkErrorBodyMatchesAHostBodyRule_RuleDecidesTheKind()
+    {
+        // Gemini's bad key is a 400 whose body says API_KEY_INVALID: without the rule it would be Rejected.
+        await using var h = IntegrationHarness.Create(build: b => b.AddFailureRule(
+            FailureRule.ForStatus(400, FailureKind.Auth).WhenBody(body => body.Contains("API_KEY_INVALID", StringComparison.Ordinal))));
+        Serve(h, 400, """{"error":{"code":400,"status":"INVALID_ARGUMENT","details":[{"reason":"API_KEY_INVALID"}]}}""");
+
+        var (_, error) = await RunAsync(h, SdkCall(h));
+
+        var failure = Assert.IsType<IntegrationFailureException>(error);
+        Assert.Equal(FailureKind.Auth, failure.Kind);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, failure.Classification.StatusCode);
+        Assert.Equal(1, Attempts(h));
+    }
+
+    [Fact]
     public async Task ExecuteAsync_SdkUnauthorized_OneAttemptCriticalAlert()
     {
         await using var h = IntegrationHarness.Create();

@@ -23,7 +23,10 @@ internal static class DefaultKinds
         _ => FailureKind.Rejected,
     };
 
-    public static FailureClassification ForException(Exception exception, CancellationToken cancellationToken, TimeProvider timeProvider)
+    /// <param name="exception">What was thrown.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <param name="sdkAnswer">Classifies the HTTP answer an SDK's exception carries, with the classifier's rules and clock.</param>
+    public static FailureClassification ForException(Exception exception, CancellationToken cancellationToken, Func<ClientResultException, FailureClassification> sdkAnswer)
     {
         switch (exception)
         {
@@ -45,9 +48,9 @@ internal static class DefaultKinds
                 // Not the caller's token: a deadline (HttpClient.Timeout wraps a TimeoutException; others do not say).
                 return Of(FailureKind.Timeout, exception, "cancelled by a deadline, not by the caller");
             case ClientResultException { Status: > 0 } sdk:
-                return ForSdkResponse(sdk, timeProvider);
+                return sdkAnswer(sdk);
             case ClientResultException { InnerException: { } inner }:
-                return ForException(inner, cancellationToken, timeProvider) with { Exception = exception };
+                return ForException(inner, cancellationToken, sdkAnswer) with { Exception = exception };
             case HttpRequestException { StatusCode: { } status }:
                 return Of(ForStatus((int)status), exception) with { StatusCode = status };
             case HttpRequestException http:
@@ -59,48 +62,13 @@ internal static class DefaultKinds
             case JsonException:
                 return Of(FailureKind.BadResponse, exception, "the response body could not be read as the expected JSON");
             case AggregateException { InnerExceptions.Count: 1 } aggregate:
-                return ForException(aggregate.InnerExceptions[0], cancellationToken, timeProvider) with { Exception = exception };
-            case { InnerException: { } wrapped } when IsTransport(wrapped) && ForException(wrapped, cancellationToken, timeProvider) is { Kind: not FailureKind.Unknown } inner:
+                return ForException(aggregate.InnerExceptions[0], cancellationToken, sdkAnswer) with { Exception = exception };
+            case { InnerException: { } wrapped } when IsTransport(wrapped) && ForException(wrapped, cancellationToken, sdkAnswer) is { Kind: not FailureKind.Unknown } inner:
                 // An SDK's own wrapper (AnthropicIOException around an HttpRequestException): what it wraps says what failed.
                 return inner with { Exception = exception };
             default:
                 return Of(FailureKind.Unknown, exception);
         }
-    }
-
-    /// <summary>An SDK error (OpenAI, Azure) that carries the raw HTTP response: classified like the response itself.</summary>
-    private static FailureClassification ForSdkResponse(ClientResultException exception, TimeProvider timeProvider)
-    {
-        var raw = exception.GetRawResponse();
-        string? Header(string name) => raw is not null && raw.Headers.TryGetValue(name, out string? value) ? value : null;
-        string? providerCode = null, body = null;
-        try
-        {
-            if (raw?.Content is { } content && content.ToMemory() is { Length: > 0 } bytes)
-            {
-                var prefix = bytes.Span[..Math.Min(bytes.Length, 4096)];
-                ErrorEnvelope.TryRead(prefix, prefix.Length == bytes.Length, out _, out providerCode);
-                body = System.Text.Encoding.UTF8.GetString(prefix);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // The SDK did not buffer the body: classify by status and headers alone.
-        }
-
-        int status = exception.Status;
-
-        // The SDK called it an error even below 400 (an unexpected redirect or empty answer): not what was expected.
-        var kind = status < 400 ? FailureKind.BadResponse : WellKnownErrorCodes.Refine(ForStatus(status), status, providerCode, body);
-        var classification = new FailureClassification(kind)
-        {
-            StatusCode = (HttpStatusCode)status,
-            ProviderCode = providerCode,
-            Exception = exception,
-            RetryAfter = RetryHintParser.FromHeaders(new FuncHeaderSource(Header), timeProvider, rateLimited: kind == FailureKind.RateLimit)
-                ?? (body is null ? null : RetryHintParser.FromBody(body)),
-        };
-        return RetryHintParser.ShouldRetry(Header("x-should-retry")) is bool allowed ? classification with { RetryMayHelp = allowed } : classification;
     }
 
     private static FailureKind ForRequestError(HttpRequestError error, Exception? inner) => error switch

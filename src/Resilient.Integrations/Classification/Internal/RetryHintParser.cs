@@ -256,8 +256,14 @@ internal readonly struct HttpHeaderSource(HttpHeaders headers) : IHeaderSource
     public string? Get(string name) => RetryHintParser.First(headers, name);
 }
 
-/// <summary>Any other header lookup, e.g. an SDK's raw response.</summary>
-internal readonly struct FuncHeaderSource(Func<string, string?> lookup) : IHeaderSource
+/// <summary>The headers of an SDK's raw response (System.ClientModel), if it has one.</summary>
+internal readonly struct RawResponseHeaderSource(System.ClientModel.Primitives.PipelineResponse? raw) : IHeaderSource
 {
-    public string? Get(string name) => lookup(name);
+    public string? Get(string name) => raw is not null && raw.Headers.TryGetValue(name, out string? value) ? value : null;
+}
+
+/// <summary>An answer whose headers were not kept.</summary>
+internal readonly struct NoHeaderSource : IHeaderSource
+{
+    public string? Get(string name) => null;
 }
