@@ -16,19 +16,18 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
     {
         // Materialised once: a retry must send the same messages, and a lazy sequence may not enumerate twice.
         var list = Materialize(messages);
-        if (!settings.ServeLastGoodAnswer)
-        {
-            return await integration.ExecuteLiveAsync(ct => base.GetResponseAsync(list, options, ct), cancellationToken).ConfigureAwait(false);
-        }
-
-        string key = KeyFor(list, options);
+        string? key = settings.ServeLastGoodAnswer ? KeyFor(list, options) : null;
         try
         {
             var live = await integration.ExecuteLiveAsync(ct => base.GetResponseAsync(list, options, ct), cancellationToken).ConfigureAwait(false);
-            integration.RememberLastGood(key, Keepable(live));
+            if (key is not null)
+            {
+                integration.RememberLastGood(key, Keepable(live));
+            }
+
             return live;
         }
-        catch (IntegrationFailureException failure) when (integration.TryServeLastGood<ChatResponse>(key, failure.Classification, out var kept))
+        catch (IntegrationFailureException failure) when (key is not null && integration.TryServeLastGood<ChatResponse>(key, failure.Classification, out var kept))
         {
             return Stale(kept.Value, kept.Degradation!);
         }

@@ -46,6 +46,19 @@ internal sealed class PacingGate
     public bool TryReserve(TimeSpan maxWait, TimeSpan timeLeft, out TimeSpan hold)
     {
         var spent = HoldTime();
+        if (Volatile.Read(ref _slotsPerSecond) <= 0)
+        {
+            // Most APIs report no budget: no slots to keep, so no lock on the request's path.
+            hold = spent;
+            if (hold > TimeSpan.Zero && (hold > maxWait || hold >= timeLeft))
+            {
+                return false;
+            }
+
+            Interlocked.Increment(ref _reserved);
+            return true;
+        }
+
         lock (_budgetGate)
         {
             double slots = double.PositiveInfinity;
@@ -68,26 +81,20 @@ internal sealed class PacingGate
                 _slots = slots;
             }
 
-            _reserved++;
+            Interlocked.Increment(ref _reserved);
             return true;
         }
     }
 
     /// <summary>When a request is sent and how many had been admitted by then, to read its answer's budget against.</summary>
-    public PacingMark Mark()
-    {
-        lock (_budgetGate)
-        {
-            return new PacingMark(_time.GetTimestamp(), _reserved);
-        }
-    }
+    public PacingMark Mark() => new(_time.GetTimestamp(), Interlocked.Read(ref _reserved));
 
     /// <summary>Gives back a slot a request did not use (it was cancelled while it waited).</summary>
     public void ReturnSlot()
     {
         lock (_budgetGate)
         {
-            _reserved--;
+            Interlocked.Decrement(ref _reserved);
             if (_slotsPerSecond > 0 && !double.IsPositiveInfinity(_slots))
             {
                 _slots = Math.Min(_limit, _slots + 1);
@@ -146,7 +153,7 @@ internal sealed class PacingGate
             double asOfNow = remaining;
             if (sent.Timestamp != 0)
             {
-                asOfNow += (_time.GetElapsedTime(sent.Timestamp).TotalSeconds * _slotsPerSecond) - (_reserved - sent.Reserved);
+                asOfNow += (_time.GetElapsedTime(sent.Timestamp).TotalSeconds * _slotsPerSecond) - (Interlocked.Read(ref _reserved) - sent.Reserved);
             }
 
             _slots = Math.Min(double.IsPositiveInfinity(_slots) ? limit : _slots, Math.Min(limit, asOfNow));

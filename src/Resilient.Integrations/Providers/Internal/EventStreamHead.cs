@@ -6,8 +6,13 @@ namespace Resilient.Integrations.Providers.Internal;
 /// </summary>
 internal static class EventStreamHead
 {
-    public static bool Enough(byte[] buffer, int length) =>
-        TryFirstEvent(System.Text.Encoding.UTF8.GetString(buffer, 0, length), out _, out _);
+    // Called after every chunk read: no event can be complete before a blank line, so only then decode.
+    public static bool Enough(byte[] buffer, int length)
+    {
+        var read = buffer.AsSpan(0, length);
+        return (read.IndexOf("\n\n"u8) >= 0 || read.IndexOf("\n\r\n"u8) >= 0) &&
+            TryFirstEvent(System.Text.Encoding.UTF8.GetString(read), out _, out _);
+    }
 
     public static bool TryFirstEvent(string text, out string? name, out string data)
     {
