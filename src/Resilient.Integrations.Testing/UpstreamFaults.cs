@@ -35,7 +35,8 @@ public static class UpstreamFaults
     /// <param name="server">The server standing in for the API.</param>
     /// <param name="scenario">The fault.</param>
     /// <param name="path">The path.</param>
-    public static void Inject(this WireMockServer server, FaultScenario scenario, string path)
+    /// <param name="timeProvider">The clock a token's expiry and the quota's refill are judged by (the integration's own, in a test with fake time). Defaults to <see cref="TimeProvider.System"/>.</param>
+    public static void Inject(this WireMockServer server, FaultScenario scenario, string path, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(server);
         server.Reset();
@@ -49,10 +50,10 @@ public static class UpstreamFaults
                 server.Given(request).RespondWith(Json(503, """{"error":{"code":"service_unavailable"}}"""));
                 break;
             case FaultScenario.TokenExpired:
-                server.InjectTokenExpiry(path, TimeProvider.System.GetUtcNow());
+                server.InjectTokenExpiry(path, (timeProvider ?? TimeProvider.System).GetUtcNow(), timeProvider);
                 break;
             case FaultScenario.RateLimited:
-                server.InjectTokenBucket(path, new TokenBucketQuota(2, TimeSpan.FromMilliseconds(100)), reportBudget: false);
+                server.InjectTokenBucket(path, new TokenBucketQuota(2, TimeSpan.FromMilliseconds(100), timeProvider), reportBudget: false);
                 break;
             case FaultScenario.ConnectionRefused:
                 server.Stop(); // WireMock cannot refuse on a live port; a stopped server really does

@@ -23,6 +23,19 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         Message = $"{kind} failure",
     };
 
+    /// <summary>Sends one alert, then repeats it within the cooldown until the repeats are counted as suppressed.</summary>
+    private static async Task SendThenRepeatAsync(AlertDispatcher dispatcher, RecordingAlertSink sink, MetricCollector<long> suppressed, int repeats)
+    {
+        dispatcher.Publish(Make());
+        await sink.WaitForAsync(1);
+        for (int i = 0; i < repeats; i++)
+        {
+            dispatcher.Publish(Make());
+        }
+
+        await suppressed.WaitForMeasurementsAsync(repeats, TimeSpan.FromSeconds(5));
+    }
+
     private AlertDispatcher Create(AlertOptions options, params IAlertSink[] sinks)
     {
         var dispatcher = new AlertDispatcher(sinks, new StaticOptions(options), _clock, new IntegrationMetrics(_meters), NullLoggerFactory.Instance);
@@ -39,11 +52,7 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         using var suppressed = Metric("resilient_integrations.alerts.suppressed");
         var dispatcher = Create(new AlertOptions(), sink);
 
-        dispatcher.Publish(Make());
-        await sink.WaitForAsync(1);
-        dispatcher.Publish(Make());
-        dispatcher.Publish(Make());
-        await suppressed.WaitForMeasurementsAsync(2, TimeSpan.FromSeconds(5));
+        await SendThenRepeatAsync(dispatcher, sink, suppressed, repeats: 2);
         _clock.Advance(TimeSpan.FromMinutes(5));
         dispatcher.Publish(Make());
         var alerts = await sink.WaitForAsync(2);
@@ -60,10 +69,7 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         var sink = new RecordingAlertSink();
         using var suppressed = Metric("resilient_integrations.alerts.suppressed");
         var dispatcher = Create(new AlertOptions(), sink);
-        dispatcher.Publish(Make());
-        await sink.WaitForAsync(1);
-        dispatcher.Publish(Make());
-        await suppressed.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(5));
+        await SendThenRepeatAsync(dispatcher, sink, suppressed, repeats: 1);
 
         dispatcher.ResetCooldown("crm");
         dispatcher.Publish(Make());

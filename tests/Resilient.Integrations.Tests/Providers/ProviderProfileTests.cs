@@ -58,7 +58,7 @@ public sealed class ProviderProfileTests
 
     [Theory]
     [MemberData(nameof(ErrorShapes))]
-    public async Task Send_ProviderErrorShape_ClassifiedByProfile(string provider, int status, string contentType, string body, FailureKind kind, int attempts)
+    public async Task Send_ProviderErrorShape_ClassifiedAsTheProviderDocumentsIt(string provider, int status, string contentType, string body, FailureKind kind, int attempts)
     {
         const string completions = "/v1/chat/completions";
         await using var h = IntegrationHarness.Create(build: b => Apply(b, provider));
