@@ -52,6 +52,16 @@ public sealed class StoreAndForwardTests
         return await h.Clock.RunAsync(h.Client.SendAsync(request, Ct));
     }
 
+    /// <summary>Queues one write while the CRM answers 503, then makes it answer <paramref name="thenAnswer"/> and starts the replay.</summary>
+    private static async Task<global::Resilient.Integrations.Deferral.Deferral> QueueWhileDownAsync(IntegrationHarness h, int thenAnswer)
+    {
+        Contacts(h, 503);
+        var deferral = (await PostAsync(h)).GetDeferral()!;
+        Contacts(h, thenAnswer);
+        await StartReplayAsync(h);
+        return deferral;
+    }
+
     private static async Task StartReplayAsync(IntegrationHarness h)
     {
         foreach (var service in h.Provider.GetServices<IHostedService>())
@@ -91,10 +101,7 @@ public sealed class StoreAndForwardTests
     {
         var store = new InMemoryDeferredWriteStore();
         await using var h = Create(store);
-        Contacts(h, 503);
-        var deferral = (await PostAsync(h)).GetDeferral()!;
-        Contacts(h, 201);
-        await StartReplayAsync(h);
+        var deferral = await QueueWhileDownAsync(h, thenAnswer: 201);
 
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));
         await Eventually.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.Depth == 0);
@@ -129,10 +136,7 @@ public sealed class StoreAndForwardTests
     {
         var store = new InMemoryDeferredWriteStore();
         await using var h = Create(store);
-        Contacts(h, 503);
-        await PostAsync(h);
-        Contacts(h, 401);
-        await StartReplayAsync(h);
+        await QueueWhileDownAsync(h, thenAnswer: 401);
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));
         await Eventually.WaitUntilAsync(() => h.Server.LogEntries.Count() == 1);   // refused: paused
 
@@ -151,10 +155,7 @@ public sealed class StoreAndForwardTests
     {
         var store = new InMemoryDeferredWriteStore();
         await using var h = Create(store);
-        Contacts(h, 503);
-        await PostAsync(h);
-        Contacts(h, 422);
-        await StartReplayAsync(h);
+        await QueueWhileDownAsync(h, thenAnswer: 422);
 
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));
         await Eventually.WaitUntilAsync(() => store.GetStatsAsync("crm", Ct).AsTask().Result.DeadLettered == 1);
@@ -192,10 +193,7 @@ public sealed class StoreAndForwardTests
     {
         var store = new InMemoryDeferredWriteStore();
         await using var h = Create(store);
-        Contacts(h, 503);
-        await PostAsync(h);
-        Contacts(h, 401);
-        await StartReplayAsync(h);
+        await QueueWhileDownAsync(h, thenAnswer: 401);
 
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));
         await Eventually.WaitUntilAsync(() => h.Server.LogEntries.Count() == 1);
