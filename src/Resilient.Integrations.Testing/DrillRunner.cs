@@ -127,22 +127,38 @@ public static class DrillRunner
         /// <summary>A spare server takes the reads, then stops: the same integration now meets a refused connection.</summary>
         private async Task ExpectRefusedAsync()
         {
-            Uri address;
-            using (var spare = WireMockServer.Start(new WireMock.Settings.WireMockServerSettings { Urls = ["http://127.0.0.1:0"] }))
+            // The stopped spare's port is held at once so that no parallel server can take it and answer instead.
+            for (int attempt = 0; attempt < 5; attempt++)
             {
-                address = new Uri(new Uri(spare.Url!), options.ReadPath);
-                spare.ServeHealthy(options.ReadPath);
-                for (int i = 0; i < 3; i++)
+                Uri address;
+                int port;
+                using (var spare = WireMockServer.Start(new WireMock.Settings.WireMockServerSettings { Urls = ["http://127.0.0.1:0"] }))
                 {
-                    using var response = await _client.GetAsync(address, ct).ConfigureAwait(false);
+                    address = new Uri(new Uri(spare.Url!), options.ReadPath);
+                    port = address.Port;
+                    spare.ServeHealthy(options.ReadPath);
+                    for (int i = 0; i < 3; i++)
+                    {
+                        using var response = await _client.GetAsync(address, ct).ConfigureAwait(false);
+                    }
+
+                    spare.Stop();
                 }
 
-                spare.Stop();
+                using var refused = RefusedPort.TryHold(port);
+                if (refused is null)
+                {
+                    continue;
+                }
+
+                _alerts?.Clear();
+                services.GetRequiredService<IAlertDispatcher>().ResetCooldown(integration);
+                _evidence.Add($"connections to {address.Authority} refused");
+                await ExpectCopyAsync(FailureKind.Unavailable, AlertSeverity.Warning, address: address).ConfigureAwait(false);
+                return;
             }
 
-            _alerts?.Clear();
-            services.GetRequiredService<IAlertDispatcher>().ResetCooldown(integration);
-            await ExpectCopyAsync(FailureKind.Unavailable, AlertSeverity.Warning, address: address).ConfigureAwait(false);
+            _failures.Add("could not hold a stopped server's port: another process kept taking it");
         }
 
         private async Task ExpectCopyAsync(FailureKind kind, AlertSeverity severity, string? hint = null, Uri? address = null)

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Polly;
 using Polly.Timeout;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Testing;
 using Resilient.Integrations.Tests.Support;
 
 namespace Resilient.Integrations.Tests.Classification;
@@ -13,9 +14,9 @@ public sealed class FailureClassifierExceptionTests : ClassifierTestBase
     [Fact]
     public async Task Classify_ConnectionRefused_IsUnavailable()
     {
+        using var refused = RefusedPort.Hold();
         using var client = new HttpClient();
-        var ex = await Assert.ThrowsAsync<HttpRequestException>(
-            () => client.GetAsync($"http://127.0.0.1:{LoopbackServer.FreePort()}/", Ct));
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(refused.Url, Ct));
 
         var result = CreateClassifier().Classify(ex, Ct);
 

@@ -1,6 +1,7 @@
 using System.Net;
 using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Testing;
 using Resilient.Integrations.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -225,8 +226,8 @@ public sealed class PerKindPolicyTests
     [Fact]
     public async Task Send_ConnectionRefused_RetriedAsUnavailable()
     {
-        int port = LoopbackServer.FreePort();
-        await using var h = IntegrationHarness.Create(o => o.BaseAddress = new Uri($"http://127.0.0.1:{port}"));
+        using var refused = RefusedPort.Hold();
+        await using var h = IntegrationHarness.Create(o => o.BaseAddress = refused.Url);
 
         var (_, error) = await h.GetAsync();
 

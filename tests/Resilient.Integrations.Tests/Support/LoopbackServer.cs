@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using WireMock.Server;
 using WireMock.Settings;
 
@@ -8,16 +6,7 @@ namespace Resilient.Integrations.Tests.Support;
 /// <summary>WireMock.Net servers bound to 127.0.0.1 only.</summary>
 internal static class LoopbackServer
 {
-    public static WireMockServer Start() =>
-        WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{FreePort()}"] });
-
-    /// <summary>A loopback port nothing listens on: connecting to it is refused.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    // Port 0: the server binds a port of its own choosing, so no two servers can race for one port found free.
+    public static WireMockServer Start(int port = 0) =>
+        WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{port}"] });
 }
