@@ -82,6 +82,54 @@ public sealed class LastKnownGoodFallbackTests
         Assert.Equal("Data as of 5 minutes ago (live data temporarily unavailable)", again.GetDegradation()!.Notice);
     }
 
+    [Theory]
+    [InlineData(500, """{"week":47}""")]   // within the 1 s refresh interval: the first copy stays
+    [InlineData(1500, """{"week":48}""")]  // past it: the newer success replaces the copy
+    public async Task Send_SecondSuccess_ReplacesTheCopyOnlyAfterTheRefreshInterval(int afterMs, string served)
+    {
+        await using var h = IntegrationHarness.Create();
+        Serve(h, 200, """{"week":47}""");
+        await h.GetAsync();
+        h.Clock.Advance(TimeSpan.FromMilliseconds(afterMs));
+        Serve(h, 200, """{"week":48}""");
+        await h.GetAsync();
+
+        Serve(h, 503);
+        var (stale, _) = await h.GetAsync();
+
+        Assert.NotNull(stale);
+        Assert.NotNull(stale.GetDegradation());
+        Assert.Equal(served, await stale.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Send_ManyRequestShapes_EachKeepsAndServesItsOwnCopy()
+    {
+        // More shapes than freshness slots: some share a slot, and none may hold back another's copy.
+        const int Shapes = 300;
+        await using var h = IntegrationHarness.Create(o => o.Unavailable.MaxRetries = 0);
+        h.Server.Given(Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher("/items/*")).UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(r => $$"""{"path":"{{r.Path}}"}"""));
+        for (int i = 0; i < Shapes; i++)
+        {
+            using var live = await h.Client.GetAsync($"/items/{i}", Ct);
+        }
+
+        h.Server.Reset();
+        h.Server.Given(Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher("/items/*"))).RespondWith(Response.Create().WithStatusCode(503));
+        var wrong = new List<int>();
+        for (int i = 0; i < Shapes; i++)
+        {
+            using var stale = await h.Client.GetAsync($"/items/{i}", Ct);
+            if (stale.GetDegradation() is null || await stale.Content.ReadAsStringAsync(Ct) != $$"""{"path":"/items/{{i}}"}""")
+            {
+                wrong.Add(i);
+            }
+        }
+
+        Assert.Empty(wrong);
+    }
+
     [Fact]
     public async Task Send_TokenExpired_ServesCopyAndRaisesOneCriticalAlert()
     {

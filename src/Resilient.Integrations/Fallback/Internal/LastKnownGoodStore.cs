@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Caching.Memory;
 using Resilient.Integrations.Classification;
@@ -16,13 +15,16 @@ internal sealed class LastKnownGoodStore : IDisposable
     private readonly MemoryCache _cache;
     private readonly TimeProvider _time;
 
+    // When each request shape's copy was last kept, by tag: a success checks this instead of hashing its key.
+    private readonly RefreshMark?[] _refreshed = new RefreshMark?[256];
+
     public LastKnownGoodStore(long sizeLimitBytes, TimeProvider time)
     {
         _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = sizeLimitBytes });
         _time = time;
     }
 
-    public static string? KeyFor(HttpRequestMessage? request, FallbackPolicy policy, SecretRedactor redactor)
+    public static LastKnownGoodKey? KeyFor(HttpRequestMessage? request, FallbackPolicy policy, SecretRedactor redactor)
     {
         if (request is null || !policy.Enabled ||
             (request.Options.TryGetValue(FallbackRequestExtensions.DisabledKey, out bool disabled) && disabled))
@@ -43,24 +45,14 @@ internal sealed class LastKnownGoodStore : IDisposable
             partition,
             policy.PartitionByCredentials ? Credentials(request, redactor) : null);
 
-        // Only a hash is kept: the address may carry a key in its query (Gemini's ?key=).
-        int length = Encoding.UTF8.GetMaxByteCount(material.Length);
-        byte[]? rented = length > 1024 ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
-        Span<byte> bytes = rented ?? stackalloc byte[1024];
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(bytes[..Encoding.UTF8.GetBytes(material, bytes)], hash);
-        if (rented is not null)
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
-        }
-
-        return Convert.ToHexString(hash);
+        return new LastKnownGoodKey(material);
     }
 
-    public void Remember(string key, HttpResponseMessage response, byte[] body, FallbackPolicy policy, SecretRedactor redactor)
+    public void Remember(LastKnownGoodKey key, HttpResponseMessage response, byte[] body, FallbackPolicy policy, SecretRedactor redactor)
     {
         var stored = StoredResponse.From(response, body, _time.GetUtcNow(), redactor.IsSensitiveHeader);
-        _cache.Set(key, stored, new MemoryCacheEntryOptions { Size = stored.Size, AbsoluteExpirationRelativeToNow = policy.MaxStaleness });
+        _cache.Set(key.Value, stored, new MemoryCacheEntryOptions { Size = stored.Size, AbsoluteExpirationRelativeToNow = policy.MaxStaleness });
+        Volatile.Write(ref _refreshed[key.Tag & (_refreshed.Length - 1)], new RefreshMark(key.Tag, _time.GetTimestamp()));
     }
 
     public HttpResponseMessage? TryServe(string key, HttpRequestMessage request, FailureClassification failure, FallbackPolicy policy)
@@ -145,9 +137,15 @@ internal sealed class LastKnownGoodStore : IDisposable
         return material?.ToString();
     }
 
-    /// <summary>Whether a copy under the key is younger than <see cref="FallbackPolicy.RefreshInterval"/>, so a new success need not replace it.</summary>
-    public bool IsFresh(string key, FallbackPolicy policy) =>
+    /// <summary>
+    /// Whether a copy for the key was kept less than <see cref="FallbackPolicy.RefreshInterval"/> ago, so a new
+    /// success need not replace it. Judged by the key's tag, without hashing or a cache look-up: a copy evicted
+    /// meanwhile is kept again after the interval; two shapes sharing a slot only cost an extra copy.
+    /// </summary>
+    public bool IsFresh(LastKnownGoodKey key, FallbackPolicy policy) =>
         policy.RefreshInterval > TimeSpan.Zero &&
-        _cache.TryGetValue(key, out StoredResponse? stored) && stored is not null &&
-        _time.GetUtcNow() - stored.FetchedAt < policy.RefreshInterval;
+        Volatile.Read(ref _refreshed[key.Tag & (_refreshed.Length - 1)]) is { } mark && mark.Tag == key.Tag &&
+        _time.GetElapsedTime(mark.Timestamp) < policy.RefreshInterval;
+
+    private sealed record RefreshMark(int Tag, long Timestamp);
 }

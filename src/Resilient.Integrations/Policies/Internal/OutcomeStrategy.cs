@@ -26,7 +26,7 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         var callerToken = context.CancellationToken;
         var request = context.GetRequestMessage();
         bool isProbe = request is not null && request.Options.TryGetValue(HttpHealthProbe.ProbeKey, out bool probe) && probe;
-        string? fallbackKey = isProbe ? null : LastKnownGoodStore.KeyFor(request, options.Fallback, redactor);
+        var fallbackKey = isProbe ? null : LastKnownGoodStore.KeyFor(request, options.Fallback, redactor);
         var call = new CallState(runtime.Time.GetTimestamp(), options.TotalTimeout, callerToken)
         {
             KeepBody = fallbackKey is not null && !runtime.LastKnownGood.IsFresh(fallbackKey, options.Fallback),
@@ -92,7 +92,7 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         }
 
         if (fallbackKey is not null && options.Fallback.ServeOn.Contains(classification.Kind) &&
-            runtime.LastKnownGood.TryServe(fallbackKey, request!, classification, options.Fallback) is { } copy)
+            runtime.LastKnownGood.TryServe(fallbackKey.Value, request!, classification, options.Fallback) is { } copy)
         {
             outcome.Result?.Dispose();
             var degradation = copy.GetDegradation()!;
