@@ -19,6 +19,7 @@ public static class ResilientChatClientBuilderExtensions
     /// <param name="integrationName">The integration's name, as given to <c>AddResilientIntegration</c>.</param>
     /// <param name="configure">Sets the middleware's options.</param>
     /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="ResilientChatClientOptions.StreamIdleTimeout"/> is zero or negative.</exception>
     /// <remarks>
     /// Put it over a client whose <see cref="HttpClient"/> is not itself the integration's resilient client, and
     /// with the SDK's own retries off, so exactly one retry layer acts.
@@ -29,12 +30,18 @@ public static class ResilientChatClientBuilderExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(integrationName);
         var options = new ResilientChatClientOptions();
         configure?.Invoke(options);
+        if (options.StreamIdleTimeout <= TimeSpan.Zero && options.StreamIdleTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(configure), options.StreamIdleTimeout, "ResilientChatClientOptions.StreamIdleTimeout must be positive or Timeout.InfiniteTimeSpan.");
+        }
+
         return builder.Use((inner, services) =>
         {
             var integration = services.GetKeyedService<IResilientIntegration>(integrationName)
                 ?? throw new InvalidOperationException(
                     $"No resilient integration named '{integrationName}' is registered; call services.AddResilientIntegration(\"{integrationName}\") first.");
-            return new ResilientChatClient(inner, integration, options);
+            return new ResilientChatClient(inner, integration, options, services.GetService<TimeProvider>() ?? TimeProvider.System);
         });
     }
 }

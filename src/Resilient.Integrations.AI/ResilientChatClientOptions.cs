@@ -19,4 +19,14 @@ public sealed class ResilientChatClientOptions
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: a hash of the messages and options (model, temperature, tools and the rest).</value>
     public Func<IReadOnlyList<ChatMessage>, ChatOptions?, string>? RequestKey { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long a stream may go without an update, once its first update arrived, before it is
+    /// abandoned as a <see cref="Classification.FailureKind.Timeout"/>: reported and alerted per the Timeout policy
+    /// and thrown as <see cref="IntegrationFailureException"/>, never replayed. Time the caller spends on an update
+    /// does not count. Reasoning models can pause long between updates; raise it for them.
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> turns it off, leaving only the caller's token.
+    /// </summary>
+    /// <value>Defaults to 3 minutes, the provider profiles' attempt timeout. Must be positive or infinite.</value>
+    public TimeSpan StreamIdleTimeout { get; set; } = TimeSpan.FromMinutes(3);
 }

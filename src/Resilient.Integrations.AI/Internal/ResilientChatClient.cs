@@ -8,7 +8,7 @@ namespace Resilient.Integrations.AI.Internal;
 /// The middleware: each request runs under the integration's policies. A stream counts as a call until its
 /// first update; from then on the caller holds data, so a failure is reported and thrown but never replayed.
 /// </summary>
-internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegration integration, ResilientChatClientOptions settings)
+internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegration integration, ResilientChatClientOptions settings, TimeProvider time)
     : DelegatingChatClient(inner)
 {
     public override async Task<ChatResponse> GetResponseAsync(
@@ -52,6 +52,7 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
 
         var stream = opened.Stream!;
         var received = key is null ? null : new List<ChatResponseUpdate>();
+        var idle = new IdleWatch(opened.Cancellation!, settings.StreamIdleTimeout, time);
         try
         {
             var current = opened.First;
@@ -59,13 +60,14 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
             {
                 received?.Add(current);
                 yield return current;
-                current = await NextAsync(stream, cancellationToken).ConfigureAwait(false);
+                current = await NextAsync(stream, idle, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
             try
             {
+                idle.Dispose();
                 await stream.DisposeAsync().ConfigureAwait(false);
             }
             finally
@@ -199,14 +201,20 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
         }
     }
 
-    private async Task<ChatResponseUpdate?> NextAsync(IAsyncEnumerator<ChatResponseUpdate> stream, CancellationToken cancellationToken)
+    private async Task<ChatResponseUpdate?> NextAsync(IAsyncEnumerator<ChatResponseUpdate> stream, IdleWatch idle, CancellationToken cancellationToken)
     {
         try
         {
+            idle.Start();
             return await stream.MoveNextAsync().ConfigureAwait(false) ? stream.Current : null;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            if (idle.Fired)
+            {
+                ex = new TimeoutException($"The stream sent no update for {idle.Timeout}.", ex);
+            }
+
             // The caller already has part of the answer: replaying would duplicate it. Report, type it and stop.
             var classification = integration.ReportFailure(ex, cancellationToken);
             if (classification.IsCancellation)
@@ -216,6 +224,45 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
 
             throw new IntegrationFailureException(integration.Name, classification, ex);
         }
+        finally
+        {
+            idle.Stop(); // the caller's time with an update is not the stream's silence
+        }
+    }
+
+    /// <summary>Cancels the stream's own token when the upstream stays silent too long between updates.</summary>
+    private sealed class IdleWatch : IDisposable
+    {
+        private readonly ITimer? _timer;
+        private volatile bool _fired;
+
+        public IdleWatch(CancellationTokenSource stream, TimeSpan timeout, TimeProvider time)
+        {
+            Timeout = timeout;
+            if (timeout != System.Threading.Timeout.InfiniteTimeSpan)
+            {
+                _timer = time.CreateTimer(
+                    static state =>
+                    {
+                        var (watch, source) = ((IdleWatch, CancellationTokenSource))state!;
+                        watch._fired = true;
+                        source.Cancel();
+                    },
+                    (this, stream),
+                    System.Threading.Timeout.InfiniteTimeSpan,
+                    System.Threading.Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        public TimeSpan Timeout { get; }
+
+        public bool Fired => _fired;
+
+        public void Start() => _timer?.Change(Timeout, System.Threading.Timeout.InfiniteTimeSpan);
+
+        public void Stop() => _timer?.Change(System.Threading.Timeout.InfiniteTimeSpan, System.Threading.Timeout.InfiniteTimeSpan);
+
+        public void Dispose() => _timer?.Dispose();
     }
 
     private sealed record Opened(

@@ -38,11 +38,11 @@ public sealed class ResilientChatClientTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static IChatClient Chat(IntegrationHarness h, Action<ResilientChatClientOptions>? configure = null)
+    private static IChatClient Chat(IntegrationHarness h, Action<ResilientChatClientOptions>? configure = null, string? endpoint = null)
     {
         var sdk = new OpenAI.Chat.ChatClient("gpt-4o-mini", new ApiKeyCredential("sk-chat-test"), new OpenAIClientOptions
         {
-            Endpoint = new Uri(h.Server.Url + "/v1"),
+            Endpoint = new Uri((endpoint ?? h.Server.Url) + "/v1"),
             Transport = new HttpClientPipelineTransport(PlainHttp),
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
         });
@@ -144,6 +144,42 @@ public sealed class ResilientChatClientTests
         Assert.Equal(FailureKind.BadResponse, Assert.IsType<IntegrationFailureException>(error).Kind);
         Assert.Equal(1, h.UpstreamAttempts(Path));
         Assert.Equal(AlertSeverity.Warning, Assert.Single(await h.SettledAlertsAsync()).Severity);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponse_SilentAfterTheFirstUpdate_AbandonedAsTimeoutAfterTheIdleTimeout()
+    {
+        using var peer = RawHttpPeer.OpenEventStream(FirstChunk);
+        await using var h = IntegrationHarness.Create();
+        var received = new List<string>();
+        var reading = ReadAllAsync(Chat(h, o => o.StreamIdleTimeout = TimeSpan.FromSeconds(40), peer.Url), received);
+        await Eventually.WaitUntilAsync(() => received.Count == 1);
+
+        h.Clock.Advance(TimeSpan.FromSeconds(39));
+        await Task.Delay(50, Ct);
+        Assert.False(reading.IsCompleted);
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        var error = await Record.ExceptionAsync(() => reading.WaitAsync(TimeSpan.FromSeconds(10), Ct)); // real time bounds a broken build only
+
+        Assert.Equal(["Weekly"], received);
+        var failure = Assert.IsType<IntegrationFailureException>(error);
+        Assert.Equal(FailureKind.Timeout, failure.Kind);
+        Assert.IsType<TimeoutException>(failure.InnerException);
+        Assert.Equal(1, peer.Connections); // the caller holds part of the answer: never replayed
+        Assert.Equal(AlertSeverity.Warning, Assert.Single(await h.SettledAlertsAsync()).Severity);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1000)]
+    public void UseResilience_StreamIdleTimeoutNotPositive_FailsNamingTheOption(int milliseconds)
+    {
+        var builder = new ChatClientBuilder(new OpenAI.Chat.ChatClient("gpt-4o-mini", new ApiKeyCredential("sk-chat-test")).AsIChatClient());
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(
+            () => builder.UseResilience(IntegrationHarness.Name, o => o.StreamIdleTimeout = TimeSpan.FromMilliseconds(milliseconds)));
+
+        Assert.Contains("StreamIdleTimeout", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
