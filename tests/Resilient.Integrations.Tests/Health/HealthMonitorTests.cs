@@ -239,6 +239,61 @@ public sealed class HealthMonitorTests
         Assert.Equal(HealthState.Unknown, Monitor(h).Get("crm").State);
     }
 
+    private static readonly HealthProbeResult LiveSuccess = new(FailureClassification.Success, TimeSpan.Zero);
+
+    private static HealthProbeResult LiveFailure(FailureKind kind) => new(new FailureClassification(kind), TimeSpan.Zero);
+
+    [Fact]
+    public async Task Report_LiveSuccessesWhileGreen_KeepTheLastResultTimeCurrent()
+    {
+        // No probe: an interval of 1 minute, so the state reads Unknown 3 minutes after the last result.
+        await using var h = IntegrationHarness.Create();
+        Monitor(h).Report("crm", LiveSuccess);
+        h.Clock.Advance(TimeSpan.FromMinutes(2));
+        Monitor(h).Report("crm", LiveSuccess);
+        h.Clock.Advance(TimeSpan.FromMinutes(2));
+
+        var health = Monitor(h).Get("crm");
+
+        Assert.Equal(HealthState.Green, health.State);
+        Assert.Equal(h.Clock.GetUtcNow() - TimeSpan.FromMinutes(2), health.LastResultAt);
+    }
+
+    [Fact]
+    public async Task Report_LiveSuccessAfterASilence_StartsAgainFromUnknown()
+    {
+        await using var h = IntegrationHarness.Create();
+        var changes = new List<HealthStateChange>();
+        Monitor(h).StateChanged += (_, change) => changes.Add(change);
+        Monitor(h).Report("crm", LiveSuccess);
+        Monitor(h).Report("crm", LiveSuccess);
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+
+        Monitor(h).Report("crm", LiveSuccess);
+
+        Assert.Equal([(HealthState.Unknown, HealthState.Green), (HealthState.Unknown, HealthState.Green)], changes.Select(c => (c.Previous, c.Current)));
+        Assert.Equal(h.Clock.GetUtcNow(), Monitor(h).Get("crm").Since);
+    }
+
+    [Fact]
+    public async Task Report_SuccessBetweenFailuresWhileGreen_ResetsTheConfirmationCount()
+    {
+        await using var h = IntegrationHarness.Create();
+        Monitor(h).Report("crm", LiveSuccess);
+        Monitor(h).Report("crm", LiveSuccess);
+
+        Monitor(h).Report("crm", LiveFailure(FailureKind.Unavailable));
+        Monitor(h).Report("crm", LiveSuccess);
+        Monitor(h).Report("crm", LiveFailure(FailureKind.Unavailable));
+        Assert.Equal(HealthState.Green, Monitor(h).Get("crm").State);
+
+        Monitor(h).Report("crm", LiveFailure(FailureKind.Unavailable));
+        Assert.Equal(HealthState.Red, Monitor(h).Get("crm").State);
+        Monitor(h).Report("crm", LiveSuccess);
+        Monitor(h).Report("crm", LiveSuccess);
+        Assert.Equal(HealthState.Green, Monitor(h).Get("crm").State);
+    }
+
     [Fact]
     public async Task LiveCall_AuthFailure_TurnsRedAtOnceAndRaisesStateChanged()
     {

@@ -54,6 +54,12 @@ internal sealed class HealthMonitor(
             return;
         }
 
+        if (result.Outcome.Kind == FailureKind.None && result.Latency <= TimeSpan.Zero &&
+            _trackers.TryGetValue(integration, out var steady) && steady.TrySeeSteadySuccess(time.GetUtcNow()))
+        {
+            return; // a live success while Green changes nothing but when the integration was last seen
+        }
+
         var policy = options.Get(integration).Health;
         var tracker = _trackers.GetOrAdd(integration, _ => new Tracker());
         lock (tracker)
@@ -87,6 +93,8 @@ internal sealed class HealthMonitor(
             {
                 Announce(change);
             }
+
+            tracker.SettleAfter(result, IntervalOf(integration) * policy.StaleAfterIntervals);
         }
     }
 
@@ -105,6 +113,8 @@ internal sealed class HealthMonitor(
             {
                 Announce(change);
             }
+
+            tracker.Unsettle();
         }
     }
 
@@ -177,7 +187,19 @@ internal sealed class HealthMonitor(
 
         public DateTimeOffset Since { get; private set; }
 
-        public DateTimeOffset? LastAt { get; set; }
+        // UTC ticks, 0 for never: a steady success writes it without the lock.
+        private long _lastAtTicks;
+
+        // Set under the lock while Green with nothing pending after a live success: a further live success then
+        // changes nothing but LastAt, and can skip the lock, the options look-up and the state machine.
+        private volatile bool _steady;
+        private long _staleAfterTicks;
+
+        public DateTimeOffset? LastAt
+        {
+            get => Volatile.Read(ref _lastAtTicks) is var ticks and not 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+            set => Volatile.Write(ref _lastAtTicks, value?.UtcTicks ?? 0);
+        }
 
         public HealthProbeResult? Last { get; set; }
 
@@ -226,8 +248,29 @@ internal sealed class HealthMonitor(
             return change;
         }
 
+        public bool TrySeeSteadySuccess(DateTimeOffset now)
+        {
+            if (!_steady || now.UtcTicks - Volatile.Read(ref _lastAtTicks) > Volatile.Read(ref _staleAfterTicks))
+            {
+                return false; // after a silence the locked path starts again from Unknown
+            }
+
+            Volatile.Write(ref _lastAtTicks, now.UtcTicks);
+            return true;
+        }
+
+        public void SettleAfter(HealthProbeResult result, TimeSpan staleAfter)
+        {
+            Volatile.Write(ref _staleAfterTicks, staleAfter.Ticks);
+            _steady = State == HealthState.Green && _disagreeing == 0 && TimeoutsInRow == 0 &&
+                result.Outcome.Kind == FailureKind.None && result.Latency <= TimeSpan.Zero;
+        }
+
+        public void Unsettle() => _steady = false;
+
         public void Forget()
         {
+            _steady = false;
             State = HealthState.Unknown;
             _disagreeing = 0;
             _worst = HealthState.Unknown;
