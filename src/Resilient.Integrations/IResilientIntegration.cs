@@ -56,6 +56,23 @@ public interface IResilientIntegration
     void RememberLastGood<T>(string key, T value);
 
     /// <summary>
+    /// Keeps <paramref name="value"/> like <see cref="RememberLastGood{T}(string, T)"/>, counting it as
+    /// <paramref name="approximateBytes"/> against <c>Fallback:MaxEntryBytes</c> and <c>Fallback:SizeLimitBytes</c>.
+    /// Give the size for values whose size varies widely, such as a model's answer: without it, an object other than
+    /// a string, a byte array or <see cref="BinaryData"/> counts as 1 KB.
+    /// </summary>
+    /// <typeparam name="T">The value type.</typeparam>
+    /// <param name="key">Names the call, as for <see cref="ExecuteAsync{T}"/>.</param>
+    /// <param name="value">The value; it must not hold disposables or credentials.</param>
+    /// <param name="approximateBytes">The value's approximate size in memory, in bytes; at least 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="approximateBytes"/> is less than 1.</exception>
+    void RememberLastGood<T>(string key, T value, long approximateBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(approximateBytes, 1);
+        RememberLastGood(key, value);
+    }
+
+    /// <summary>
     /// Gets the value kept under <paramref name="key"/> when the fallback serves <paramref name="failure"/> and the
     /// value is fresh enough, marked with its staleness; counted as a fallback served.
     /// </summary>

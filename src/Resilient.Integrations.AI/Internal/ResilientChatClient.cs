@@ -22,7 +22,7 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
             var live = await integration.ExecuteLiveAsync(ct => base.GetResponseAsync(list, options, ct), cancellationToken).ConfigureAwait(false);
             if (key is not null)
             {
-                integration.RememberLastGood(key, Keepable(live));
+                Remember(key, live);
             }
 
             return live;
@@ -78,8 +78,30 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
 
         if (key is not null && received is { Count: > 0 })
         {
-            integration.RememberLastGood(key, Keepable(received.ToChatResponse()));
+            Remember(key, received.ToChatResponse());
         }
+    }
+
+    private void Remember(string key, ChatResponse live)
+    {
+        var kept = Keepable(live);
+        integration.RememberLastGood(key, kept, ApproximateBytes(kept));
+    }
+
+    /// <summary>Roughly what a kept answer holds: its text (UTF-16) and a fixed share per message and content.</summary>
+    private static long ApproximateBytes(ChatResponse kept)
+    {
+        long bytes = 512;
+        foreach (var message in kept.Messages)
+        {
+            bytes += 256;
+            foreach (var content in message.Contents)
+            {
+                bytes += content is TextContent text ? 64 + (2L * (text.Text?.Length ?? 0)) : 1024;
+            }
+        }
+
+        return bytes;
     }
 
     private static List<ChatMessage> Materialize(IEnumerable<ChatMessage> messages)

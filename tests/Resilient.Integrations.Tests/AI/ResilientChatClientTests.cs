@@ -117,6 +117,22 @@ public sealed class ResilientChatClientTests
     }
 
     [Fact]
+    public async Task GetResponse_AnswerLargerThanMaxEntryBytes_NotKept()
+    {
+        // 20,000 characters are about 40 KB in memory: over the 16 KB an entry may take.
+        await using var h = IntegrationHarness.Create(o => o.Fallback.MaxEntryBytes = 16 * 1024);
+        var chat = Chat(h, o => o.ServeLastGoodAnswer = true);
+        Respond(h, 200, Completion.Replace("Weekly summary", new string('x', 20_000), StringComparison.Ordinal));
+        await h.Clock.RunAsync(chat.GetResponseAsync("Summarise the week", cancellationToken: Ct));
+        h.Server.Reset();
+        Respond(h, 503, """{"error":{"message":"overloaded","type":"server_error"}}""");
+
+        var error = await Record.ExceptionAsync(() => h.Clock.RunAsync(chat.GetResponseAsync("Summarise the week", cancellationToken: Ct)));
+
+        Assert.Equal(FailureKind.Unavailable, Assert.IsType<IntegrationFailureException>(error).Kind);
+    }
+
+    [Fact]
     public async Task GetResponse_FallbackNotOptedIn_ThrowsTheTypedFailure()
     {
         await using var h = IntegrationHarness.Create();

@@ -225,4 +225,26 @@ public sealed class ResilientIntegrationTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
         Assert.Empty(failures.GetMeasurementSnapshot());
     }
+
+    [Theory]
+    [InlineData(4 * 1024, true)]
+    [InlineData(64 * 1024, false)] // over Fallback:MaxEntryBytes: not kept, whatever its type
+    public async Task RememberLastGood_ApproximateBytes_CountedAgainstMaxEntryBytes(long approximateBytes, bool kept)
+    {
+        await using var h = IntegrationHarness.Create(o => o.Fallback.MaxEntryBytes = 16 * 1024);
+        var integration = h.Provider.GetRequiredKeyedService<IResilientIntegration>(IntegrationHarness.Name);
+
+        integration.RememberLastGood("summary", new List<string> { "week 47" }, approximateBytes);
+
+        Assert.Equal(kept, integration.TryServeLastGood<List<string>>("summary", new FailureClassification(FailureKind.Unavailable), out _));
+    }
+
+    [Fact]
+    public async Task RememberLastGood_ApproximateBytesBelowOne_Throws()
+    {
+        await using var h = IntegrationHarness.Create();
+        var integration = h.Provider.GetRequiredKeyedService<IResilientIntegration>(IntegrationHarness.Name);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => integration.RememberLastGood("summary", "week 47", 0));
+    }
 }

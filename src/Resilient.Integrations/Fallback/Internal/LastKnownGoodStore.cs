@@ -74,7 +74,7 @@ internal sealed class LastKnownGoodStore : IDisposable
     }
 
     /// <summary>Keeps a value returned by a delegate call (an SDK result) with its fetch time.</summary>
-    public void RememberValue<T>(string key, T value, FallbackPolicy policy)
+    public void RememberValue<T>(string key, T value, FallbackPolicy policy, long? approximateBytes = null)
     {
         // A spent stream, a disposed object or an SDK wrapper holding the raw response (and its cookies) must
         // not be served later: return the plain value from the delegate instead.
@@ -83,7 +83,7 @@ internal sealed class LastKnownGoodStore : IDisposable
             return;
         }
 
-        long size = value switch
+        long size = approximateBytes ?? value switch
         {
             string text => 64 + (2L * text.Length),
             byte[] bytes => 64 + bytes.Length,

@@ -56,14 +56,22 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
         return classification;
     }
 
-    public void RememberLastGood<T>(string key, T value)
+    public void RememberLastGood<T>(string key, T value) => Remember(key, value, approximateBytes: null);
+
+    public void RememberLastGood<T>(string key, T value, long approximateBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(approximateBytes, 1);
+        Remember(key, value, approximateBytes);
+    }
+
+    private void Remember<T>(string key, T value, long? approximateBytes)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(key);
         var runtime = _registry.Get(Name);
         var options = Current(runtime).Options;
         if (options.Fallback.Enabled)
         {
-            runtime.LastKnownGood.RememberValue(FallbackKey(key), value, options.Fallback);
+            runtime.LastKnownGood.RememberValue(FallbackKey(key), value, options.Fallback, approximateBytes);
         }
     }
 
