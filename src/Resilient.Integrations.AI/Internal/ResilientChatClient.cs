@@ -268,7 +268,19 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
                     {
                         var (watch, source) = ((IdleWatch, CancellationTokenSource))state!;
                         watch._fired = true;
-                        source.Cancel();
+                        try
+                        {
+                            source.Cancel();
+                        }
+                        catch (ObjectDisposedException)
+                        {
+                            // The stream ended and released its token while this callback was starting: nothing to stop.
+                        }
+                        catch (AggregateException)
+                        {
+                            // A registration of the SDK's failed while cancelling; the reader meets the cancellation
+                            // anyway, and a throw here would end the process from a timer thread.
+                        }
                     },
                     (this, stream),
                     System.Threading.Timeout.InfiniteTimeSpan,
