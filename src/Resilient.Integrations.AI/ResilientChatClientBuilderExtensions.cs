@@ -8,6 +8,8 @@ namespace Microsoft.Extensions.AI;
 /// <summary>Adds Resilient.Integrations' policies to a chat client pipeline.</summary>
 public static class ResilientChatClientBuilderExtensions
 {
+    private static readonly TimeSpan MaxStreamIdleTimeout = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     /// <summary>
     /// Runs every request of the inner <see cref="IChatClient"/> under the policies of a registered integration
     /// (<c>services.AddResilientIntegration(name)</c>, usually with a provider profile): what the client throws is
@@ -19,7 +21,7 @@ public static class ResilientChatClientBuilderExtensions
     /// <param name="integrationName">The integration's name, as given to <c>AddResilientIntegration</c>.</param>
     /// <param name="configure">Sets the middleware's options.</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="ResilientChatClientOptions.StreamIdleTimeout"/> is zero or negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="ResilientChatClientOptions.StreamIdleTimeout"/> is zero, negative or longer than 49 days.</exception>
     /// <remarks>
     /// Put it over a client whose <see cref="HttpClient"/> is not itself the integration's resilient client, and
     /// with the SDK's own retries off, so exactly one retry layer acts.
@@ -30,10 +32,12 @@ public static class ResilientChatClientBuilderExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(integrationName);
         var options = new ResilientChatClientOptions();
         configure?.Invoke(options);
-        if (options.StreamIdleTimeout <= TimeSpan.Zero && options.StreamIdleTimeout != Timeout.InfiniteTimeSpan)
+        // A timer takes at most 0xFFFFFFFE ms; beyond that every stream would fail on its second update.
+        var idle = options.StreamIdleTimeout;
+        if (idle != Timeout.InfiniteTimeSpan && (idle <= TimeSpan.Zero || idle > MaxStreamIdleTimeout))
         {
             throw new ArgumentOutOfRangeException(
-                nameof(configure), options.StreamIdleTimeout, "ResilientChatClientOptions.StreamIdleTimeout must be positive or Timeout.InfiniteTimeSpan.");
+                nameof(configure), idle, "ResilientChatClientOptions.StreamIdleTimeout must be positive and at most 49 days, or Timeout.InfiniteTimeSpan.");
         }
 
         return builder.Use((inner, services) =>

@@ -27,6 +27,6 @@ public sealed class ResilientChatClientOptions
     /// does not count. Reasoning models can pause long between updates; raise it for them.
     /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> turns it off, leaving only the caller's token.
     /// </summary>
-    /// <value>Defaults to 3 minutes, the provider profiles' attempt timeout. Must be positive or infinite.</value>
+    /// <value>Defaults to 3 minutes, the provider profiles' attempt timeout. Must be positive and at most 49 days, or infinite.</value>
     public TimeSpan StreamIdleTimeout { get; set; } = TimeSpan.FromMinutes(3);
 }

@@ -61,6 +61,10 @@ public interface IResilientIntegration
     /// Give the size for values whose size varies widely, such as a model's answer: without it, an object other than
     /// a string, a byte array or <see cref="BinaryData"/> counts as 1 KB.
     /// </summary>
+    /// <remarks>
+    /// The library's own implementation honours the size. This default body, for other implementations of the
+    /// interface such as a decorator, ignores it and calls <see cref="RememberLastGood{T}(string, T)"/>.
+    /// </remarks>
     /// <typeparam name="T">The value type.</typeparam>
     /// <param name="key">Names the call, as for <see cref="ExecuteAsync{T}"/>.</param>
     /// <param name="value">The value; it must not hold disposables or credentials.</param>

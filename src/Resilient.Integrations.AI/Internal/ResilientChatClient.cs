@@ -67,7 +67,7 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
         {
             try
             {
-                idle.Dispose();
+                await idle.DisposeAsync().ConfigureAwait(false); // waits for a callback under way, before the token goes
                 await stream.DisposeAsync().ConfigureAwait(false);
             }
             finally
@@ -88,7 +88,7 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
         integration.RememberLastGood(key, kept, ApproximateBytes(kept));
     }
 
-    /// <summary>Roughly what a kept answer holds: its text (UTF-16) and a fixed share per message and content.</summary>
+    /// <summary>Roughly what a kept answer holds: its text (UTF-16), reasoning and data, and a fixed share per message and content.</summary>
     private static long ApproximateBytes(ChatResponse kept)
     {
         long bytes = 512;
@@ -97,7 +97,13 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
             bytes += 256;
             foreach (var content in message.Contents)
             {
-                bytes += content is TextContent text ? 64 + (2L * (text.Text?.Length ?? 0)) : 1024;
+                bytes += content switch
+                {
+                    TextContent text => 64 + (2L * (text.Text?.Length ?? 0)),
+                    TextReasoningContent reasoning => 64 + (2L * (reasoning.Text?.Length ?? 0)),
+                    DataContent data => 128 + data.Data.Length,
+                    _ => 1024, // a tool call or result: small as a rule
+                };
             }
         }
 
@@ -225,9 +231,9 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
 
     private async Task<ChatResponseUpdate?> NextAsync(IAsyncEnumerator<ChatResponseUpdate> stream, IdleWatch idle, CancellationToken cancellationToken)
     {
+        idle.Start();
         try
         {
-            idle.Start();
             return await stream.MoveNextAsync().ConfigureAwait(false) ? stream.Current : null;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -253,7 +259,7 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
     }
 
     /// <summary>Cancels the stream's own token when the upstream stays silent too long between updates.</summary>
-    private sealed class IdleWatch : IDisposable
+    private sealed class IdleWatch : IAsyncDisposable
     {
         private readonly ITimer? _timer;
         private volatile bool _fired;
@@ -296,7 +302,7 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
 
         public void Stop() => _timer?.Change(System.Threading.Timeout.InfiniteTimeSpan, System.Threading.Timeout.InfiniteTimeSpan);
 
-        public void Dispose() => _timer?.Dispose();
+        public ValueTask DisposeAsync() => _timer?.DisposeAsync() ?? default;
     }
 
     private sealed record Opened(

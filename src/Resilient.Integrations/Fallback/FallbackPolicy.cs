@@ -20,7 +20,7 @@ public sealed class FallbackPolicy
     /// Gets or sets how old a kept copy must be before a new success replaces it. A hot endpoint then costs
     /// one copy per interval, not one per request; the as-of time lags by at most this much.
     /// </summary>
-    /// <value>Defaults to 1 second. Must not be negative; zero keeps every success.</value>
+    /// <value>Defaults to 1 second. Must not be negative and must be below <see cref="MaxStaleness"/>; zero keeps every success.</value>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Gets or sets the largest body kept; a larger response is passed on but not kept.</summary>

@@ -169,7 +169,7 @@ public sealed class ResilientChatClientTests
         await using var h = IntegrationHarness.Create();
         var received = new List<string>();
         var reading = ReadAllAsync(Chat(h, o => o.StreamIdleTimeout = TimeSpan.FromSeconds(40), peer.Url), received);
-        await Eventually.WaitUntilAsync(() => received.Count == 1);
+        await Eventually.WaitUntilAsync(() => received.Count == 1 && h.Clock.HasWatchdogArmedFor(TimeSpan.FromSeconds(40)));
 
         h.Clock.Advance(TimeSpan.FromSeconds(39));
         await Task.Delay(50, Ct);
@@ -186,9 +186,10 @@ public sealed class ResilientChatClientTests
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(-1000)]
-    public void UseResilience_StreamIdleTimeoutNotPositive_FailsNamingTheOption(int milliseconds)
+    [InlineData(0d)]
+    [InlineData(-1000d)]
+    [InlineData(50d * 24 * 60 * 60 * 1000)] // 50 days: longer than a timer can wait
+    public void UseResilience_StreamIdleTimeoutOutOfRange_FailsNamingTheOption(double milliseconds)
     {
         var builder = new ChatClientBuilder(new OpenAI.Chat.ChatClient("gpt-4o-mini", new ApiKeyCredential("sk-chat-test")).AsIChatClient());
 

@@ -44,6 +44,21 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public void Validate_RefreshIntervalNotBelowMaxStaleness_FailsAtStartupNamingBothKeys()
+    {
+        var ex = StartupFailure(new Dictionary<string, string?>
+        {
+            ["ResilientIntegrations:crm:Fallback:RefreshInterval"] = "01:00:00",
+            ["ResilientIntegrations:crm:Fallback:MaxStaleness"] = "00:30:00",
+        });
+
+        Assert.Contains(
+            "ResilientIntegrations:crm:Fallback:RefreshInterval must be below ResilientIntegrations:crm:Fallback:MaxStaleness (00:30:00)",
+            ex.Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_BadBreakerAndBudget_ReportsEveryKey()
     {
         var ex = StartupFailure(new Dictionary<string, string?>

@@ -29,5 +29,6 @@ public sealed class RefusedPortTests
         var ex = Record.Exception(() => LoopbackServer.Start(refused.Port).Dispose());
 
         Assert.NotNull(ex);
+        Assert.Contains("address already in use", ex.ToString(), StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -105,7 +105,7 @@ public sealed class LastKnownGoodFallbackTests
     [Fact]
     public async Task Send_ManyRequestShapes_EachKeepsAndServesItsOwnCopy()
     {
-        // More shapes than freshness slots: some share a slot, and none may hold back another's copy.
+        // Many shapes at once: none may hold back another's copy.
         const int Shapes = 300;
         await using var h = IntegrationHarness.Create(o => o.Unavailable.MaxRetries = 0);
         h.Server.Given(Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher("/items/*")).UsingGet())

@@ -9,6 +9,7 @@ namespace Resilient.Integrations.Tests.Support;
 public sealed class TestClock : FakeTimeProvider
 {
     private readonly List<TrackedTimer> _timers = [];
+    private readonly List<TrackedTimer> _unarmed = [];
 
     public TestClock(DateTimeOffset start)
         : base(start)
@@ -33,15 +34,21 @@ public sealed class TestClock : FakeTimeProvider
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var timer = new TrackedTimer(base.CreateTimer(callback, state, dueTime, period), GetUtcNow() + dueTime, dueTime);
-        if (dueTime > TimeSpan.Zero && dueTime != Timeout.InfiniteTimeSpan)
+        lock (_timers)
         {
-            lock (_timers)
-            {
-                _timers.Add(timer);
-            }
+            (dueTime > TimeSpan.Zero && dueTime != Timeout.InfiniteTimeSpan ? _timers : _unarmed).Add(timer);
         }
 
         return timer;
+    }
+
+    /// <summary>Whether a timer created unarmed (a watchdog) is now armed for <paramref name="dueTime"/>.</summary>
+    public bool HasWatchdogArmedFor(TimeSpan dueTime)
+    {
+        lock (_timers)
+        {
+            return _unarmed.Any(t => !t.Disposed && t.ArmedFor == dueTime);
+        }
     }
 
     /// <summary>Whether a live timer (wait or deadline) is due exactly at <paramref name="due"/>: a loop has scheduled its next turn.</summary>
@@ -97,7 +104,14 @@ public sealed class TestClock : FakeTimeProvider
 
         public bool Disposed { get; private set; }
 
-        public bool Change(TimeSpan dueTime, TimeSpan period) => inner.Change(dueTime, period);
+        /// <summary>The due time of the last <see cref="Change"/>, for a timer armed and disarmed over and over.</summary>
+        public TimeSpan? ArmedFor { get; private set; }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            ArmedFor = dueTime;
+            return inner.Change(dueTime, period);
+        }
 
         public void Dispose()
         {

@@ -16,7 +16,7 @@ internal sealed class LastKnownGoodStore : IDisposable
     private readonly TimeProvider _time;
 
     // When each request shape's copy was last kept, by tag: a success checks this instead of hashing its key.
-    private readonly RefreshMark?[] _refreshed = new RefreshMark?[256];
+    private readonly RefreshMark?[] _refreshed = new RefreshMark?[1024];
 
     public LastKnownGoodStore(long sizeLimitBytes, TimeProvider time)
     {
@@ -139,13 +139,37 @@ internal sealed class LastKnownGoodStore : IDisposable
 
     /// <summary>
     /// Whether a copy for the key was kept less than <see cref="FallbackPolicy.RefreshInterval"/> ago, so a new
-    /// success need not replace it. Judged by the key's tag, without hashing or a cache look-up: a copy evicted
-    /// meanwhile is kept again after the interval; two shapes sharing a slot only cost an extra copy.
+    /// success need not replace it. A hot request shape is judged by its slot's mark, without hashing or a cache
+    /// look-up; a shape whose slot another holds is judged by its copy in the cache, as it always was. A copy
+    /// evicted meanwhile is kept again once the interval has passed.
     /// </summary>
-    public bool IsFresh(LastKnownGoodKey key, FallbackPolicy policy) =>
-        policy.RefreshInterval > TimeSpan.Zero &&
-        Volatile.Read(ref _refreshed[key.Tag & (_refreshed.Length - 1)]) is { } mark && mark.Tag == key.Tag &&
-        _time.GetElapsedTime(mark.Timestamp) < policy.RefreshInterval;
+    public bool IsFresh(LastKnownGoodKey key, FallbackPolicy policy)
+    {
+        if (policy.RefreshInterval <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        ref var slot = ref _refreshed[key.Tag & (_refreshed.Length - 1)];
+        if (Volatile.Read(ref slot) is { } mark && mark.Tag == key.Tag)
+        {
+            return _time.GetElapsedTime(mark.Timestamp) < policy.RefreshInterval;
+        }
+
+        if (!_cache.TryGetValue(key.Value, out StoredResponse? stored) || stored is null)
+        {
+            return false;
+        }
+
+        var age = _time.GetUtcNow() - stored.FetchedAt;
+        if (age >= policy.RefreshInterval)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref slot, new RefreshMark(key.Tag, _time.GetTimestamp() - (long)(age.TotalSeconds * _time.TimestampFrequency)));
+        return true;
+    }
 
     private sealed record RefreshMark(int Tag, long Timestamp);
 }

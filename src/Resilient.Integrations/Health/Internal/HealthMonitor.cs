@@ -18,6 +18,8 @@ internal sealed class HealthMonitor(
     IAlertDispatcher alerts,
     TimeProvider time) : IIntegrationHealthMonitor
 {
+    private static readonly HealthProbeResult PlainSuccess = new(FailureClassification.Success, TimeSpan.Zero);
+
     private readonly ConcurrentDictionary<string, Tracker> _trackers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TimeSpan> _intervals = probes
         .GroupBy(p => p.Integration, StringComparer.Ordinal)
@@ -54,10 +56,11 @@ internal sealed class HealthMonitor(
             return;
         }
 
-        if (result.Outcome.Kind == FailureKind.None && result.Latency <= TimeSpan.Zero &&
-            _trackers.TryGetValue(integration, out var steady) && steady.TrySeeSteadySuccess(time.GetUtcNow()))
+        // A plain live success while steadily Green would change nothing but when the integration was last seen:
+        // the last result already equals it.
+        if (result == PlainSuccess && _trackers.TryGetValue(integration, out var steady) && steady.TrySeeSteadySuccess(time.GetUtcNow()))
         {
-            return; // a live success while Green changes nothing but when the integration was last seen
+            return;
         }
 
         var policy = options.Get(integration).Health;
@@ -190,8 +193,9 @@ internal sealed class HealthMonitor(
         // UTC ticks, 0 for never: a steady success writes it without the lock.
         private long _lastAtTicks;
 
-        // Set under the lock while Green with nothing pending after a live success: a further live success then
-        // changes nothing but LastAt, and can skip the lock, the options look-up and the state machine.
+        // Set under the lock while Green with nothing pending after a plain live success: the same result again then
+        // changes nothing but LastAt, and can skip the lock, the options look-up and the state machine. The stale
+        // threshold is the one of the last locked report; an options reload takes effect at the next one.
         private volatile bool _steady;
         private long _staleAfterTicks;
 
@@ -262,8 +266,7 @@ internal sealed class HealthMonitor(
         public void SettleAfter(HealthProbeResult result, TimeSpan staleAfter)
         {
             Volatile.Write(ref _staleAfterTicks, staleAfter.Ticks);
-            _steady = State == HealthState.Green && _disagreeing == 0 && TimeoutsInRow == 0 &&
-                result.Outcome.Kind == FailureKind.None && result.Latency <= TimeSpan.Zero;
+            _steady = State == HealthState.Green && _disagreeing == 0 && TimeoutsInRow == 0 && result == PlainSuccess;
         }
 
         public void Unsettle() => _steady = false;

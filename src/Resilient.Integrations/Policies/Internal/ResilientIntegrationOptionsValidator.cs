@@ -89,6 +89,7 @@ internal sealed class ResilientIntegrationOptionsValidator : IValidateOptions<Re
         var fallback = options.Fallback;
         Check(fallback.MaxStaleness > TimeSpan.Zero, "Fallback:MaxStaleness", fallback.MaxStaleness, "must be positive");
         Check(fallback.RefreshInterval >= TimeSpan.Zero, "Fallback:RefreshInterval", fallback.RefreshInterval, "must not be negative");
+        Check(fallback.RefreshInterval < fallback.MaxStaleness, "Fallback:RefreshInterval", fallback.RefreshInterval, $"must be below {prefix}Fallback:MaxStaleness ({fallback.MaxStaleness}), or a copy could expire before it is refreshed");
         Check(fallback.MaxEntryBytes is >= 1 and <= 64 * 1024 * 1024, "Fallback:MaxEntryBytes", fallback.MaxEntryBytes, "must be between 1 and 67108864");
         Check(fallback.SizeLimitBytes >= fallback.MaxEntryBytes, "Fallback:SizeLimitBytes", fallback.SizeLimitBytes, $"must not be below {prefix}Fallback:MaxEntryBytes ({fallback.MaxEntryBytes})");
         Check(!fallback.ServeOn.Contains(FailureKind.Rejected), "Fallback:ServeOn", "Rejected", "must not contain Rejected: a wrong request is never answered from a copy");
