@@ -13,7 +13,7 @@ public sealed class DeferralPolicy
     /// <value>Defaults to <see langword="false"/>.</value>
     public bool DeferWrites { get; set; }
 
-    /// <summary>Gets the failure kinds that defer a write instead of failing it (an open circuit is Unavailable).</summary>
+    /// <summary>Gets the failure kinds that defer a write instead of failing it (an open circuit is Unavailable). A list in configuration replaces the defaults.</summary>
     /// <value>Defaults to Unavailable and Timeout.</value>
     public IList<FailureKind> DeferOn { get; } = [FailureKind.Unavailable, FailureKind.Timeout];
 

@@ -39,11 +39,17 @@ public sealed class FallbackPolicy
     /// <value>Defaults to <see langword="true"/>.</value>
     public bool PartitionByCredentials { get; set; } = true;
 
-    /// <summary>Gets the HTTP methods whose successful responses are kept. Other requests are kept only with an explicit cache key.</summary>
+    /// <summary>
+    /// Gets the HTTP methods whose successful responses are kept. Other requests are kept only with an explicit
+    /// cache key. A list in configuration replaces the defaults.
+    /// </summary>
     /// <value>Defaults to GET and HEAD.</value>
     public IList<string> CacheableMethods { get; } = ["GET", "HEAD"];
 
-    /// <summary>Gets the failure kinds a kept copy is served for. <see cref="FailureKind.Rejected"/> never is: the request itself is wrong.</summary>
+    /// <summary>
+    /// Gets the failure kinds a kept copy is served for. <see cref="FailureKind.Rejected"/> never is: the request
+    /// itself is wrong. A list in configuration replaces the defaults.
+    /// </summary>
     /// <value>Defaults to Auth, QuotaExhausted, Unavailable, Timeout, RateLimit and BadResponse.</value>
     public IList<FailureKind> ServeOn { get; } =
     [

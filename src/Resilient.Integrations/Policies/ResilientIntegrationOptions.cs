@@ -95,7 +95,10 @@ public sealed class ResilientIntegrationOptions
     /// <value>Defaults to <see langword="true"/>.</value>
     public bool ThrowOnFailure { get; set; } = true;
 
-    /// <summary>Gets headers whose values are credentials: never logged, alerted, cached or queued.</summary>
+    /// <summary>
+    /// Gets headers whose values are credentials: never logged, alerted, cached or queued. A list in configuration
+    /// adds to these; it never removes one.
+    /// </summary>
     /// <value>Defaults to Authorization, Proxy-Authorization, api-key, x-api-key, x-goog-api-key, Cookie, Set-Cookie, Ocp-Apim-Subscription-Key, x-functions-key.</value>
     public IList<string> SensitiveHeaders { get; } = [.. Redaction.Internal.SecretRedactor.DefaultSensitiveHeaders];
 

@@ -21,6 +21,29 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public void Configure_ListsInConfiguration_ReplaceTheDefaultsButSensitiveHeadersAdd()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ResilientIntegrations:crm:Fallback:ServeOn:0"] = "Timeout",
+            ["ResilientIntegrations:crm:Fallback:CacheableMethods:0"] = "GET",
+            ["ResilientIntegrations:crm:Deferral:DeferOn:0"] = "Unavailable",
+            ["ResilientIntegrations:crm:SensitiveHeaders:0"] = "X-Tenant-Secret",
+        }).Build());
+        services.AddResilientIntegration("crm");
+        using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptionsMonitor<ResilientIntegrationOptions>>().Get("crm");
+
+        Assert.Equal([FailureKind.Timeout], options.Fallback.ServeOn);
+        Assert.Equal(["GET"], options.Fallback.CacheableMethods);
+        Assert.Equal([FailureKind.Unavailable], options.Deferral.DeferOn);
+        Assert.Contains("X-Tenant-Secret", options.SensitiveHeaders);
+        Assert.Contains("Authorization", options.SensitiveHeaders);
+    }
+
+    [Fact]
     public void Validate_NegativeDelayInConfiguration_FailsAtStartupNamingTheKey()
     {
         var ex = StartupFailure(new Dictionary<string, string?> { ["ResilientIntegrations:crm:Unavailable:BaseDelay"] = "-00:00:01" });

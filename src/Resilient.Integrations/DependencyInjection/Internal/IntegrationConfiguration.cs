@@ -28,11 +28,25 @@ internal sealed class IntegrationConfiguration(string name, IServiceProvider ser
             services.GetService<IConfiguration>()?.GetSection($"{ResilientIntegrationOptionsValidator.SectionName}:{name}") is { } section &&
             section.Exists())
         {
+            // The binder adds to a list that already holds items; a list given in configuration replaces them
+            // instead, so "ServeOn": ["Timeout"] means Timeout alone. SensitiveHeaders keeps adding: configuration
+            // must never stop a secret from being redacted.
+            ReplaceIfGiven(section.GetSection("Fallback:ServeOn"), options.Fallback.ServeOn);
+            ReplaceIfGiven(section.GetSection("Fallback:CacheableMethods"), options.Fallback.CacheableMethods);
+            ReplaceIfGiven(section.GetSection("Deferral:DeferOn"), options.Deferral.DeferOn);
             section.Bind(options);
         }
     }
 
     public void Configure(ResilientIntegrationOptions options) => Configure(Options.DefaultName, options);
+
+    private static void ReplaceIfGiven<T>(IConfigurationSection section, IList<T> list)
+    {
+        if (section.Exists())
+        {
+            list.Clear();
+        }
+    }
 
     public IChangeToken GetChangeToken() => Watch(services, ref _watcher, $"{ResilientIntegrationOptionsValidator.SectionName}:{name}");
 
