@@ -28,11 +28,13 @@ internal static class ResponseBodyReader
         }
 
 #if NET9_0_OR_GREATER
-        if (declared is long known && known <= limit)
+        if (declared is long known && known <= limit && enough is null)
         {
-            // Small and of known size: buffer inside the content itself, so nothing has to be replaced.
-            // (net8's LoadIntoBufferAsync takes no token, so there the stream path below is used.)
+            // Small and of known size: buffer inside the content itself, so nothing has to be replaced, and take
+            // one copy of that buffer. (net8's LoadIntoBufferAsync takes no token: there the stream path is used.)
             await content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+            var whole = await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            return new BodyPrefix(whole, whole.Length, isComplete: true);
         }
 #endif
 
