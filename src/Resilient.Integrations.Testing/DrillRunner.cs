@@ -54,8 +54,7 @@ public static class DrillRunner
             _evidence.Clear();
             _failures.Clear();
             await PrimeAsync().ConfigureAwait(false);
-            _alerts?.Clear();
-            services.GetRequiredService<IAlertDispatcher>().ResetCooldown(integration); // each scenario is its own episode
+            await NewEpisodeAsync().ConfigureAwait(false);
             var injectedAt = _time.GetUtcNow();
 
             // Slow depends on the integration's attempt timeout, a refused connection on a server of the drill's own,
@@ -115,6 +114,18 @@ public static class DrillRunner
             return new DrillResult(scenario, [.. _evidence], [.. _failures]);
         }
 
+        /// <summary>
+        /// Each scenario is its own alert episode: the alerts of the last one (a late "is Red", a recovery) are
+        /// delivered or suppressed first, then forgotten, and the cooldowns start afresh.
+        /// </summary>
+        private async Task NewEpisodeAsync()
+        {
+            var dispatcher = services.GetRequiredService<IAlertDispatcher>();
+            await dispatcher.FlushAsync(ct).ConfigureAwait(false);
+            _alerts?.Clear();
+            dispatcher.ResetCooldown(integration);
+        }
+
         private async Task PrimeAsync()
         {
             upstream.ServeHealthy(options.ReadPath);
@@ -151,8 +162,7 @@ public static class DrillRunner
                     continue;
                 }
 
-                _alerts?.Clear();
-                services.GetRequiredService<IAlertDispatcher>().ResetCooldown(integration);
+                await NewEpisodeAsync().ConfigureAwait(false);
                 _evidence.Add($"connections to {address.Authority} refused");
                 await ExpectCopyAsync(FailureKind.Unavailable, AlertSeverity.Warning, address: address).ConfigureAwait(false);
                 return;

@@ -14,4 +14,12 @@ public interface IAlertDispatcher
     /// </summary>
     /// <param name="integration">The integration's name.</param>
     void ResetCooldown(string integration);
+
+    /// <summary>
+    /// Waits until every alert queued before this call has been delivered, suppressed as a repeat or given up on
+    /// after its sink timeout: for a drill or a test that must not see one episode's alerts in the next.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the wait; the alerts are delivered all the same.</param>
+    /// <returns>A task that completes when the alerts queued before it are done with.</returns>
+    Task FlushAsync(CancellationToken cancellationToken = default);
 }

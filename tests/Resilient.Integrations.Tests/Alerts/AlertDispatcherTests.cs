@@ -175,6 +175,64 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         public IDisposable? OnChange(Action<AlertOptions, string?> listener) => null;
     }
 
+    [Fact]
+    public async Task FlushAsync_AlertStillBeingDelivered_CompletesOnlyAfterIt()
+    {
+        var gate = new GatedSink();
+        var dispatcher = Create(new AlertOptions(), gate);
+        dispatcher.Publish(Make());
+        await gate.Started.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        var flush = dispatcher.FlushAsync(TestContext.Current.CancellationToken);
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.False(flush.IsCompleted);
+        gate.Release.TrySetResult();
+        await flush.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.Single(gate.Delivered);
+    }
+
+    [Fact]
+    public async Task FlushAsync_MarkerReachesNoSink()
+    {
+        var sink = new RecordingAlertSink();
+        var dispatcher = Create(new AlertOptions(), sink);
+        dispatcher.Publish(Make());
+
+        await dispatcher.FlushAsync(TestContext.Current.CancellationToken);
+        await dispatcher.FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.Single(sink.Alerts);
+    }
+
+    [Fact]
+    public async Task FlushAsync_DispatcherDisposedMeanwhile_DoesNotWaitForever()
+    {
+        var dispatcher = Create(new AlertOptions(), new HangingSink());
+        dispatcher.Publish(Make());
+        var flush = dispatcher.FlushAsync(TestContext.Current.CancellationToken);
+
+        dispatcher.Dispose();
+
+        await flush.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+    }
+
+    private sealed class GatedSink : IAlertSink
+    {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public System.Collections.Concurrent.ConcurrentQueue<Alert> Delivered { get; } = new();
+
+        public async ValueTask SendAsync(Alert alert, CancellationToken cancellationToken)
+        {
+            Started.TrySetResult();
+            await Release.Task;
+            Delivered.Enqueue(alert);
+        }
+    }
+
     private sealed class ThrowingSink : IAlertSink
     {
         public ValueTask SendAsync(Alert alert, CancellationToken cancellationToken) => throw new InvalidOperationException("sink down");

@@ -22,6 +22,7 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
     private readonly Channel<Alert> _queue;
     private readonly ConcurrentDictionary<(int Sink, string Integration, FailureKind Kind), DedupeState> _state = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<Alert, TaskCompletionSource> _flushes = new(ReferenceEqualityComparer.Instance);
     private readonly Task _loop;
     private int _disposed;
 
@@ -48,6 +49,30 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
         }
     }
 
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        // A marker that no sink sees: the single reader reaches it only after everything queued before it.
+        var marker = new Alert { Integration = string.Empty, Severity = AlertSeverity.Info, Message = "flush" };
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _flushes[marker] = done;
+        try
+        {
+            await _queue.Writer.WriteAsync(marker, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            _flushes.TryRemove(marker, out _);
+            return; // disposed: nothing more will be delivered
+        }
+        catch (OperationCanceledException)
+        {
+            _flushes.TryRemove(marker, out _);
+            throw;
+        }
+
+        await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public bool Publish(Alert alert)
     {
         ArgumentNullException.ThrowIfNull(alert);
@@ -72,6 +97,7 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
         _queue.Writer.TryComplete();
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
+        ReleaseFlushes();
         _stopping.Dispose();
     }
 
@@ -85,6 +111,19 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
 
         _queue.Writer.TryComplete();
         _stopping.Cancel();
+        ReleaseFlushes();
+    }
+
+    // Nothing queued will be delivered any more: a caller waiting for it must not wait forever.
+    private void ReleaseFlushes()
+    {
+        foreach (var marker in _flushes.Keys)
+        {
+            if (_flushes.TryRemove(marker, out var waiting))
+            {
+                waiting.TrySetResult();
+            }
+        }
     }
 
     private async Task DrainAsync()
@@ -93,6 +132,12 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
         {
             await foreach (var alert in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
             {
+                if (_flushes.TryRemove(alert, out var flushed))
+                {
+                    flushed.TrySetResult();
+                    continue;
+                }
+
                 if (alert.ResetsCooldown)
                 {
                     ResetCooldown(alert.Integration);

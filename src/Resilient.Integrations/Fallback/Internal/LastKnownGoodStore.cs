@@ -40,10 +40,14 @@ internal sealed class LastKnownGoodStore : IDisposable
 
         string? partition = request.Options.TryGetValue(FallbackRequestExtensions.PartitionKey, out string? p) ? p : policy.PartitionSelector?.Invoke(request);
         string material = string.Concat(
-            hasKey ? "key:" + cacheKey : request.Method.Method + " " + request.RequestUri?.OriginalString,
+        [
+            hasKey ? "key:" : request.Method.Method,
+            hasKey ? cacheKey : " ",
+            hasKey ? null : request.RequestUri?.OriginalString,
             "\n",
             partition,
-            policy.PartitionByCredentials ? Credentials(request, redactor) : null);
+            policy.PartitionByCredentials ? Credentials(request, redactor) : null,
+        ]);
 
         return new LastKnownGoodKey(material);
     }
