@@ -21,5 +21,6 @@ public interface IAlertDispatcher
     /// </summary>
     /// <param name="cancellationToken">Stops the wait; the alerts are delivered all the same.</param>
     /// <returns>A task that completes when the alerts queued before it are done with.</returns>
-    Task FlushAsync(CancellationToken cancellationToken = default);
+    /// <remarks>This default body, for a dispatcher that delivers as it is called and so has no queue, completes at once.</remarks>
+    Task FlushAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 }

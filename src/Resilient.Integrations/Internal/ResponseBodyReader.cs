@@ -34,7 +34,9 @@ internal static class ResponseBodyReader
             // one copy of that buffer. (net8's LoadIntoBufferAsync takes no token: there the stream path is used.)
             await content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
             var whole = await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            return new BodyPrefix(whole, whole.Length, isComplete: true);
+
+            // An in-memory content can hold more than it declares: never hand on more than the limit.
+            return whole.Length <= limit ? new BodyPrefix(whole, whole.Length, isComplete: true) : new BodyPrefix(whole, limit, isComplete: false);
         }
 #endif
 

@@ -217,6 +217,35 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         await flush.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
     }
 
+    [Fact]
+    public async Task Publish_AlertOptionsReloadedInvalid_KeepsDeliveringWithTheLastValidOnes()
+    {
+        var sink = new RecordingAlertSink();
+        var options = new ReloadingOptions(new AlertOptions());
+        var dispatcher = new AlertDispatcher([sink], options, _clock, new IntegrationMetrics(_meters), NullLoggerFactory.Instance);
+        _disposables.Add(dispatcher);
+        dispatcher.Publish(Make(FailureKind.Auth));
+        await sink.WaitForAsync(1);
+
+        options.Invalid = true;
+        dispatcher.Publish(Make(FailureKind.Unavailable));
+
+        Assert.Equal(2, (await sink.WaitForAsync(2)).Count);
+    }
+
+    private sealed class ReloadingOptions(AlertOptions value) : IOptionsMonitor<AlertOptions>
+    {
+        public volatile bool Invalid;
+
+        public AlertOptions CurrentValue => Invalid
+            ? throw new OptionsValidationException(Options.DefaultName, typeof(AlertOptions), ["ResilientIntegrations:Alerts:Cooldown must not be negative"])
+            : value;
+
+        public AlertOptions Get(string? name) => CurrentValue;
+
+        public IDisposable? OnChange(Action<AlertOptions, string?> listener) => null;
+    }
+
     private sealed class GatedSink : IAlertSink
     {
         public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

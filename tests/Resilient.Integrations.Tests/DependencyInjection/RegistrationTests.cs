@@ -43,6 +43,32 @@ public sealed class RegistrationTests
         Assert.Contains("Authorization", options.SensitiveHeaders);
     }
 
+    [Theory]
+    [InlineData("Timeout, unavailable", new[] { FailureKind.Timeout, FailureKind.Unavailable })]
+    [InlineData("", new FailureKind[0])] // an empty value empties the list
+    public void Configure_ListAsOnePlainValue_ReadAsCommaSeparated(string value, FailureKind[] expected)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ResilientIntegrations:crm:Fallback:ServeOn"] = value, // as Fallback__ServeOn in the environment
+        }).Build());
+        services.AddResilientIntegration("crm");
+        using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptionsMonitor<ResilientIntegrationOptions>>().Get("crm");
+
+        Assert.Equal(expected, options.Fallback.ServeOn);
+    }
+
+    [Fact]
+    public void Validate_UnknownKindInAPlainList_FailsAtStartupNamingTheKey()
+    {
+        var ex = StartupFailure(new Dictionary<string, string?> { ["ResilientIntegrations:crm:Deferral:DeferOn"] = "Timeout,Sometimes" });
+
+        Assert.Contains("ResilientIntegrations:crm:Deferral:DeferOn has 'Sometimes', which is not a FailureKind.", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Validate_NegativeDelayInConfiguration_FailsAtStartupNamingTheKey()
     {

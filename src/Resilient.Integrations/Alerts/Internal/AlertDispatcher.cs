@@ -22,7 +22,11 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
     private readonly Channel<Alert> _queue;
     private readonly ConcurrentDictionary<(int Sink, string Integration, FailureKind Kind), DedupeState> _state = new();
     private readonly CancellationTokenSource _stopping = new();
+    // A string instance of its own, compared by reference: no alert anybody publishes can carry it.
+    private static readonly string FlushMarker = new('\0', 1);
+
     private readonly ConcurrentDictionary<Alert, TaskCompletionSource> _flushes = new(ReferenceEqualityComparer.Instance);
+    private AlertOptions _lastValidOptions;
     private readonly Task _loop;
     private int _disposed;
 
@@ -31,6 +35,7 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
     {
         _sinks = [.. sinks];
         _options = options;
+        _lastValidOptions = options.CurrentValue;
         _time = time;
         _metrics = metrics;
         _logger = loggerFactory.CreateLogger("Resilient.Integrations.Alerts");
@@ -52,7 +57,7 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
         // A marker that no sink sees: the single reader reaches it only after everything queued before it.
-        var marker = new Alert { Integration = string.Empty, Severity = AlertSeverity.Info, Message = "flush" };
+        var marker = new Alert { Integration = string.Empty, Severity = AlertSeverity.Info, Message = FlushMarker };
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _flushes[marker] = done;
         try
@@ -70,7 +75,9 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
             throw;
         }
 
-        await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // A loop that has ended (disposed) will never reach the marker.
+        await Task.WhenAny(done.Task, _loop).WaitAsync(cancellationToken).ConfigureAwait(false);
+        _flushes.TryRemove(marker, out _);
     }
 
     public bool Publish(Alert alert)
@@ -132,9 +139,14 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
         {
             await foreach (var alert in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
             {
-                if (_flushes.TryRemove(alert, out var flushed))
+                // Known by its text's identity, not by its entry: one released at disposal must not reach a sink either.
+                if (ReferenceEquals(alert.Message, FlushMarker))
                 {
-                    flushed.TrySetResult();
+                    if (_flushes.TryRemove(alert, out var flushed))
+                    {
+                        flushed.TrySetResult();
+                    }
+
                     continue;
                 }
 
@@ -160,7 +172,7 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
 
     private async Task DeliverAsync(int sinkIndex, Alert alert)
     {
-        var options = _options.CurrentValue;
+        var options = CurrentOptions();
         var state = _state.GetOrAdd((sinkIndex, alert.Integration, alert.Kind), _ => new DedupeState());
         var now = _time.GetUtcNow();
         int suppressed;
@@ -208,6 +220,19 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
         {
             Log.AlertSinkFailed(_logger, sink.GetType().Name, alert.Integration, ex.GetType().Name, SecretRedactor.RedactExceptionMessage(ex));
             _metrics.AlertSinkFailed(alert.Integration);
+        }
+    }
+
+    /// <summary>The current options, or the last valid ones while a reload is invalid: alerting must not stop.</summary>
+    private AlertOptions CurrentOptions()
+    {
+        try
+        {
+            return _lastValidOptions = _options.CurrentValue;
+        }
+        catch (OptionsValidationException)
+        {
+            return _lastValidOptions;
         }
     }
 

@@ -31,22 +31,39 @@ internal sealed class IntegrationConfiguration(string name, IServiceProvider ser
             // The binder adds to a list that already holds items; a list given in configuration replaces them
             // instead, so "ServeOn": ["Timeout"] means Timeout alone. SensitiveHeaders keeps adding: configuration
             // must never stop a secret from being redacted.
-            ReplaceIfGiven(section.GetSection("Fallback:ServeOn"), options.Fallback.ServeOn);
-            ReplaceIfGiven(section.GetSection("Fallback:CacheableMethods"), options.Fallback.CacheableMethods);
-            ReplaceIfGiven(section.GetSection("Deferral:DeferOn"), options.Deferral.DeferOn);
+            ReplaceIfGiven(section.GetSection("Fallback:ServeOn"), options.Fallback.ServeOn, ParseKind);
+            ReplaceIfGiven(section.GetSection("Fallback:CacheableMethods"), options.Fallback.CacheableMethods, (_, method) => method.ToUpperInvariant());
+            ReplaceIfGiven(section.GetSection("Deferral:DeferOn"), options.Deferral.DeferOn, ParseKind);
             section.Bind(options);
         }
     }
 
     public void Configure(ResilientIntegrationOptions options) => Configure(Options.DefaultName, options);
 
-    private static void ReplaceIfGiven<T>(IConfigurationSection section, IList<T> list)
+    /// <summary>
+    /// Items (<c>ServeOn:0</c>, <c>ServeOn:1</c>) replace the list and are bound as usual; a plain value, as an
+    /// environment variable gives it, is read as a comma-separated list, and an empty one empties the list.
+    /// </summary>
+    private static void ReplaceIfGiven<T>(IConfigurationSection section, IList<T> list, Func<string, string, T> parse)
     {
-        if (section.Exists())
+        if (section.GetChildren().Any())
         {
             list.Clear();
         }
+        else if (section.Value is { } value)
+        {
+            list.Clear();
+            foreach (var item in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                list.Add(parse(section.Path, item));
+            }
+        }
     }
+
+    private static Classification.FailureKind ParseKind(string path, string item) =>
+        Enum.TryParse<Classification.FailureKind>(item, ignoreCase: true, out var kind) && Enum.IsDefined(kind)
+            ? kind
+            : throw new OptionsValidationException(path, typeof(ResilientIntegrationOptions), [$"{path} has '{item}', which is not a FailureKind."]);
 
     public IChangeToken GetChangeToken() => Watch(services, ref _watcher, $"{ResilientIntegrationOptionsValidator.SectionName}:{name}");
 
