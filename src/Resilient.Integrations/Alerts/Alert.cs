@@ -45,6 +45,9 @@ public sealed class Alert
     /// <summary>Gets a value indicating whether this alert ends an episode: earlier alerts of the integration no longer hold back new ones.</summary>
     internal bool ResetsCooldown { get; init; }
 
+    /// <summary>Gets what a flush waits on, when this is no alert but a dispatcher's flush marker, which no sink sees.</summary>
+    internal TaskCompletionSource? Flushed { get; init; }
+
     internal Alert WithSuppressedCount(int count) => new()
     {
         ResetsCooldown = ResetsCooldown,

@@ -102,7 +102,7 @@ public sealed class FailureClassifier : IFailureClassifier
         bool readBody = _maxErrorBodyBytes > 0 && (isError || _rulesNeedBody) && response.Content.Headers.ContentLength != 0;
         if (!readBody && (_validator is null || status is < 200 or > 299))
         {
-            return new(Classify(response, status, body: null, text: null, MatchRule(response, status, body: null)));
+            return new(Classify(response, status, body: null, text: null, MatchRule(new ResponseHeaderSource(response), status, body: null)));
         }
 
         return ClassifyWithBodyAsync(response, status, readBody, cancellationToken);
@@ -120,19 +120,7 @@ public sealed class FailureClassifier : IFailureClassifier
         var prefix = complete ? body : body[.._maxErrorBodyBytes];
         string? text = prefix.IsEmpty ? null : System.Text.Encoding.UTF8.GetString(prefix);
 
-        FailureRule? rule = null;
-        foreach (var candidate in _responseRules)
-        {
-            if ((candidate.StatusCode is null || candidate.StatusCode == status) &&
-                (candidate.HeaderName is null || (hasHeaders && headers.Get(candidate.HeaderName) is string value && candidate.HeaderPredicate!(value))) &&
-                (candidate.BodyPredicate is null || (text is not null && candidate.BodyPredicate(text))))
-            {
-                rule = candidate;
-                break;
-            }
-        }
-
-        return ClassifyAnswer(status, headers, hasHeaders, prefix, complete, text, rule, exception);
+        return ClassifyAnswer(status, headers, hasHeaders, prefix, complete, text, MatchRule(headers, status, text), exception);
     }
 
     private FailureClassification ClassifySdkAnswer(ClientResultException exception)
@@ -164,25 +152,6 @@ public sealed class FailureClassifier : IFailureClassifier
         return rule.RetryMayHelp is bool retry ? classification with { RetryMayHelp = retry } : classification;
     }
 
-    private static bool HeaderMatches(HttpResponseMessage response, FailureRule rule)
-    {
-        if (!response.Headers.NonValidated.TryGetValues(rule.HeaderName!, out var values) &&
-            !response.Content.Headers.NonValidated.TryGetValues(rule.HeaderName!, out values))
-        {
-            return false;
-        }
-
-        foreach (var value in values)
-        {
-            if (rule.HeaderPredicate!(value))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     private async ValueTask<FailureClassification> ClassifyWithBodyAsync(
         HttpResponseMessage response, int status, bool readBody, CancellationToken cancellationToken)
     {
@@ -200,7 +169,7 @@ public sealed class FailureClassifier : IFailureClassifier
         }
 
         string? text = body?.ToText();
-        var rule = MatchRule(response, status, text);
+        var rule = MatchRule(new ResponseHeaderSource(response), status, text);
         var classification = Classify(response, status, body, text, rule);
         if (rule is not null || classification.IsFailure || status is < 200 or > 299 || _validator is null)
         {
@@ -275,12 +244,13 @@ public sealed class FailureClassifier : IFailureClassifier
         return rule is null ? classification : Apply(rule, classification);
     }
 
-    private FailureRule? MatchRule(HttpResponseMessage response, int status, string? body)
+    private FailureRule? MatchRule<THeaders>(THeaders headers, int status, string? body)
+        where THeaders : struct, IHeaderSource
     {
         foreach (var rule in _responseRules)
         {
             if ((rule.StatusCode is null || rule.StatusCode == status) &&
-                (rule.HeaderName is null || HeaderMatches(response, rule)) &&
+                (rule.HeaderName is null || headers.Any(rule.HeaderName, rule.HeaderPredicate!)) &&
                 (rule.BodyPredicate is null || (body is not null && rule.BodyPredicate(body))))
             {
                 return rule;

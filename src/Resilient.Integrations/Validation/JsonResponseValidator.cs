@@ -70,7 +70,7 @@ public sealed class JsonResponseValidator : IResponseValidator
         return ValidateBodyAsync(response, cancellationToken);
     }
 
-    private static bool IsJson(string mediaType) =>
+    internal static bool IsJson(string mediaType) =>
         mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
         mediaType.Equals("text/json", StringComparison.OrdinalIgnoreCase) ||
         mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);

@@ -13,26 +13,27 @@ public sealed class ProviderProfileTests
 {
     private const string Key = "sk-profile-test-secret";
 
-    public static TheoryData<string, int, string, string, FailureKind, int> ErrorShapes => new()
+    public static TheoryData<string, int, string, string, FailureKind, int, bool> ErrorShapes => new()
     {
-        // provider, status, content type, body, expected kind, upstream attempts (defaults: RateLimit 3 retries, Unavailable 2)
-        { "openai", 429, "application/json", """{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}""", FailureKind.QuotaExhausted, 1 },
-        { "openai", 400, "application/json", """{"error":{"message":"This model's maximum context length is 128000 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}""", FailureKind.Rejected, 1 },
-        { "openai", 401, "application/json", """{"error":{"message":"Incorrect API key provided: sk-****.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}""", FailureKind.Auth, 1 },
-        { "openai", 403, "application/json", """{"error":{"message":"Country, region, or territory not supported","type":"request_forbidden","param":null,"code":"unsupported_country_region_territory"}}""", FailureKind.Rejected, 1 },
-        { "openai", 200, "text/event-stream", "data: {\"error\":{\"message\":\"The server had an error while processing your request.\",\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n", FailureKind.Unavailable, 3 },
-        { "openai", 200, "application/json", """{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":""},"finish_reason":"content_filter"}]}""", FailureKind.Rejected, 1 },
-        { "azure", 400, "application/json", """{"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy.","type":null,"param":"prompt","code":"content_filter","status":400,"innererror":{"code":"ResponsibleAIPolicyViolation"}}}""", FailureKind.Rejected, 1 },
-        { "azure", 200, "application/json", """{"id":"chatcmpl-2","object":"chat.completion","choices":[{"index":0,"finish_reason":"content_filter","message":{"role":"assistant","content":"Once upon"},"content_filter_results":{"violence":{"filtered":true,"severity":"medium"}}}]}""", FailureKind.Rejected, 1 },
-        { "anthropic", 529, "application/json", """{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_1"}""", FailureKind.Unavailable, 3 },
-        { "anthropic", 402, "application/json", """{"type":"error","error":{"type":"billing_error","message":"Your credit balance is too low."},"request_id":"req_2"}""", FailureKind.QuotaExhausted, 1 },
-        { "anthropic", 400, "application/json", """{"type":"error","error":{"type":"invalid_request_error","message":"You have reached your specified workspace API usage limits.","details":{"error_code":"enforced_spend_limit_reached"}},"request_id":"req_3"}""", FailureKind.QuotaExhausted, 1 },
-        { "anthropic", 403, "application/json", """{"type":"error","error":{"type":"permission_error","message":"Your API key does not have permission to use the specified resource."},"request_id":"req_4"}""", FailureKind.Auth, 1 },
-        { "anthropic", 200, "text/event-stream", "event: ping\ndata: {\"type\": \"ping\"}\n\nevent: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n", FailureKind.Unavailable, 3 },
-        { "anthropic", 200, "text/event-stream", "event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"invalid_request_error\", \"message\": \"prompt is too long\"}}\n\n", FailureKind.Rejected, 1 },
-        { "gemini", 400, "application/json", """{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}""", FailureKind.Auth, 1 },
-        { "gemini", 429, "application/json", """{"error":{"code":429,"message":"Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 50","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]}]}}""", FailureKind.QuotaExhausted, 1 },
-        { "gemini", 503, "application/json", """{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}""", FailureKind.Unavailable, 3 },
+        // provider, status, content type, body, expected kind, upstream attempts (defaults: RateLimit 3 retries, Unavailable 2),
+        // and whether only the profile gets it right (the others the classifier already reads without one)
+        { "openai", 429, "application/json", """{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}""", FailureKind.QuotaExhausted, 1, false },
+        { "openai", 400, "application/json", """{"error":{"message":"This model's maximum context length is 128000 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}""", FailureKind.Rejected, 1, false },
+        { "openai", 401, "application/json", """{"error":{"message":"Incorrect API key provided: sk-****.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}""", FailureKind.Auth, 1, false },
+        { "openai", 403, "application/json", """{"error":{"message":"Country, region, or territory not supported","type":"request_forbidden","param":null,"code":"unsupported_country_region_territory"}}""", FailureKind.Rejected, 1, true },
+        { "openai", 200, "text/event-stream", "data: {\"error\":{\"message\":\"The server had an error while processing your request.\",\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n", FailureKind.Unavailable, 3, true },
+        { "openai", 200, "application/json", """{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":""},"finish_reason":"content_filter"}]}""", FailureKind.Rejected, 1, true },
+        { "azure", 400, "application/json", """{"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy.","type":null,"param":"prompt","code":"content_filter","status":400,"innererror":{"code":"ResponsibleAIPolicyViolation"}}}""", FailureKind.Rejected, 1, false },
+        { "azure", 200, "application/json", """{"id":"chatcmpl-2","object":"chat.completion","choices":[{"index":0,"finish_reason":"content_filter","message":{"role":"assistant","content":"Once upon"},"content_filter_results":{"violence":{"filtered":true,"severity":"medium"}}}]}""", FailureKind.Rejected, 1, true },
+        { "anthropic", 529, "application/json", """{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_1"}""", FailureKind.Unavailable, 3, false },
+        { "anthropic", 402, "application/json", """{"type":"error","error":{"type":"billing_error","message":"Your credit balance is too low."},"request_id":"req_2"}""", FailureKind.QuotaExhausted, 1, true },
+        { "anthropic", 400, "application/json", """{"type":"error","error":{"type":"invalid_request_error","message":"You have reached your specified workspace API usage limits.","details":{"error_code":"enforced_spend_limit_reached"}},"request_id":"req_3"}""", FailureKind.QuotaExhausted, 1, true },
+        { "anthropic", 403, "application/json", """{"type":"error","error":{"type":"permission_error","message":"Your API key does not have permission to use the specified resource."},"request_id":"req_4"}""", FailureKind.Auth, 1, false },
+        { "anthropic", 200, "text/event-stream", "event: ping\ndata: {\"type\": \"ping\"}\n\nevent: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n", FailureKind.Unavailable, 3, true },
+        { "anthropic", 200, "text/event-stream", "event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"invalid_request_error\", \"message\": \"prompt is too long\"}}\n\n", FailureKind.Rejected, 1, true },
+        { "gemini", 400, "application/json", """{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}""", FailureKind.Auth, 1, true },
+        { "gemini", 429, "application/json", """{"error":{"code":429,"message":"Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 50","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]}]}}""", FailureKind.QuotaExhausted, 1, false },
+        { "gemini", 503, "application/json", """{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}""", FailureKind.Unavailable, 3, false },
     };
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -58,18 +59,28 @@ public sealed class ProviderProfileTests
 
     [Theory]
     [MemberData(nameof(ErrorShapes))]
-    public async Task Send_ProviderErrorShape_ClassifiedAsTheProviderDocumentsIt(string provider, int status, string contentType, string body, FailureKind kind, int attempts)
+    public async Task Send_ProviderErrorShape_ClassifiedAsTheProviderDocumentsIt(string provider, int status, string contentType, string body, FailureKind kind, int attempts, bool profileDecides)
     {
         const string completions = "/v1/chat/completions";
-        await using var h = IntegrationHarness.Create(build: b => Apply(b, provider));
-        h.Server.Given(Request.Create().WithPath(completions)).RespondWith(
-            Response.Create().WithStatusCode(status).WithHeader("Content-Type", contentType).WithBody(body));
+        async Task<(IntegrationFailureException? Failure, int Attempts)> SendAsync(bool withProfile)
+        {
+            await using var h = IntegrationHarness.Create(build: withProfile ? b => Apply(b, provider) : null);
+            h.Server.Given(Request.Create().WithPath(completions)).RespondWith(
+                Response.Create().WithStatusCode(status).WithHeader("Content-Type", contentType).WithBody(body));
+            var (_, error) = await h.GetAsync(completions);
+            return (error as IntegrationFailureException, h.UpstreamAttempts(completions));
+        }
 
-        var (_, error) = await h.GetAsync(completions);
+        var (failure, sent) = await SendAsync(withProfile: true);
+        var (without, _) = await SendAsync(withProfile: false);
 
-        var failure = Assert.IsType<IntegrationFailureException>(error);
+        Assert.NotNull(failure);
         Assert.Equal(kind, failure.Kind);
-        Assert.Equal(attempts, h.UpstreamAttempts(completions));
+        Assert.Equal(attempts, sent);
+
+        // Where the profile decides, the bare classifier reads it otherwise (a kind or the provider's code): its rule
+        // or check is needed. Elsewhere the profile adds nothing and carries no rule for it.
+        Assert.Equal(profileDecides, (without?.Kind, without?.Classification.ProviderCode) != (failure.Kind, failure.Classification.ProviderCode));
     }
 
     [Theory]

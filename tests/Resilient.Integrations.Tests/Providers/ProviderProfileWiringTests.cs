@@ -80,6 +80,19 @@ public sealed class ProviderProfileWiringTests
         Assert.Equal("Bearer sk-sdk-own-key", h.Server.LogEntries.Single().RequestMessage!.Headers!["Authorization"].Single());
     }
 
+    [Theory]
+    [InlineData("/call?key=caller-own-key", false)]   // Gemini's own way of passing a key
+    [InlineData("/call?sortkey=name", true)]          // a parameter that only ends in "key" is no credential
+    public async Task Send_GeminiKeyInTheQuery_ProfileKeyAddedOnlyWithoutOne(string path, bool added)
+    {
+        await using var h = IntegrationHarness.Create(build: b => b.ForGemini(o => { o.ApiKey = Key; o.HealthProbe = false; }));
+        h.Server.Given(Request.Create().WithPath("/call")).RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}"));
+
+        using var response = await h.Client.GetAsync(path, Ct);
+
+        Assert.Equal(added, h.Server.LogEntries.Single().RequestMessage!.Headers!.ContainsKey("x-goog-api-key"));
+    }
+
     [Fact]
     public async Task Send_ToAnotherHost_ProfileKeyIsNeverAdded()
     {

@@ -22,10 +22,6 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
     private readonly Channel<Alert> _queue;
     private readonly ConcurrentDictionary<(int Sink, string Integration, FailureKind Kind), DedupeState> _state = new();
     private readonly CancellationTokenSource _stopping = new();
-    // A string instance of its own, compared by reference: no alert anybody publishes can carry it.
-    private static readonly string FlushMarker = new('\0', 1);
-
-    private readonly ConcurrentDictionary<Alert, TaskCompletionSource> _flushes = new(ReferenceEqualityComparer.Instance);
     private AlertOptions _lastValidOptions;
     private readonly Task _loop;
     private int _disposed;
@@ -57,27 +53,18 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
         // A marker that no sink sees: the single reader reaches it only after everything queued before it.
-        var marker = new Alert { Integration = string.Empty, Severity = AlertSeverity.Info, Message = FlushMarker };
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _flushes[marker] = done;
+        var marker = new Alert { Integration = string.Empty, Severity = AlertSeverity.Info, Message = string.Empty, Flushed = new(TaskCreationOptions.RunContinuationsAsynchronously) };
         try
         {
             await _queue.Writer.WriteAsync(marker, cancellationToken).ConfigureAwait(false);
         }
         catch (ChannelClosedException)
         {
-            _flushes.TryRemove(marker, out _);
             return; // disposed: nothing more will be delivered
-        }
-        catch (OperationCanceledException)
-        {
-            _flushes.TryRemove(marker, out _);
-            throw;
         }
 
         // A loop that has ended (disposed) will never reach the marker.
-        await Task.WhenAny(done.Task, _loop).WaitAsync(cancellationToken).ConfigureAwait(false);
-        _flushes.TryRemove(marker, out _);
+        await Task.WhenAny(marker.Flushed!.Task, _loop).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public bool Publish(Alert alert)
@@ -104,7 +91,6 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
         _queue.Writer.TryComplete();
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
-        ReleaseFlushes();
         _stopping.Dispose();
     }
 
@@ -118,19 +104,6 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
 
         _queue.Writer.TryComplete();
         _stopping.Cancel();
-        ReleaseFlushes();
-    }
-
-    // Nothing queued will be delivered any more: a caller waiting for it must not wait forever.
-    private void ReleaseFlushes()
-    {
-        foreach (var marker in _flushes.Keys)
-        {
-            if (_flushes.TryRemove(marker, out var waiting))
-            {
-                waiting.TrySetResult();
-            }
-        }
     }
 
     private async Task DrainAsync()
@@ -139,14 +112,9 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
         {
             await foreach (var alert in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
             {
-                // Known by its text's identity, not by its entry: one released at disposal must not reach a sink either.
-                if (ReferenceEquals(alert.Message, FlushMarker))
+                if (alert.Flushed is { } flushed)
                 {
-                    if (_flushes.TryRemove(alert, out var flushed))
-                    {
-                        flushed.TrySetResult();
-                    }
-
+                    flushed.TrySetResult();
                     continue;
                 }
 
@@ -155,10 +123,11 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
                     ResetCooldown(alert.Integration);
                 }
 
+                var options = CurrentOptions();
                 var deliveries = new Task[_sinks.Length];
                 for (int i = 0; i < _sinks.Length; i++)
                 {
-                    deliveries[i] = DeliverAsync(i, alert);
+                    deliveries[i] = DeliverAsync(i, alert, options);
                 }
 
                 await Task.WhenAll(deliveries).ConfigureAwait(false);
@@ -170,9 +139,8 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
         }
     }
 
-    private async Task DeliverAsync(int sinkIndex, Alert alert)
+    private async Task DeliverAsync(int sinkIndex, Alert alert, AlertOptions options)
     {
-        var options = CurrentOptions();
         var state = _state.GetOrAdd((sinkIndex, alert.Integration, alert.Kind), _ => new DedupeState());
         var now = _time.GetUtcNow();
         int suppressed;

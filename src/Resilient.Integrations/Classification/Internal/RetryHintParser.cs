@@ -26,11 +26,8 @@ internal static class RetryHintParser
         ("anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset"),
     ];
 
-    public static TimeSpan? FromHeaders(HttpResponseHeaders headers, TimeProvider timeProvider, bool rateLimited) =>
-        headers.NonValidated.Count == 0 ? null : FromHeaders(new HttpHeaderSource(headers), timeProvider, rateLimited);
-
     /// <summary>
-    /// The same for any header source, e.g. an SDK's raw response. Rate-limit reset headers describe the
+    /// Reads the server's wait hint from any header source (a response's headers, an SDK's raw response). Rate-limit reset headers describe the
     /// rate limit only, so they count as a hint only when the failure is a rate limit: a 529 or 503 that
     /// happens to carry them must not wait for the next rate window.
     /// </summary>
@@ -62,9 +59,6 @@ internal static class RetryHintParser
     }
 
     /// <summary>Reads <c>x-should-retry</c>: the server's own word on whether a retry is allowed.</summary>
-    public static bool? ShouldRetry(HttpResponseHeaders headers) =>
-        headers.NonValidated.Count == 0 ? null : ShouldRetry(First(headers, "x-should-retry"));
-
     public static bool? ShouldRetry(string? header) =>
         header switch
         {
@@ -244,26 +238,58 @@ internal static class RetryHintParser
     }
 }
 
-/// <summary>Where retry hints are read from; a struct so that reading a response's headers allocates nothing.</summary>
+/// <summary>Where retry hints and rule headers are read from; a struct so that reading a response's headers allocates nothing.</summary>
 internal interface IHeaderSource
 {
     string? Get(string name);
+
+    /// <summary>Whether any value of the header satisfies <paramref name="predicate"/>.</summary>
+    bool Any(string name, Func<string, bool> predicate);
 }
 
-/// <summary>The headers of an <see cref="HttpResponseMessage"/>.</summary>
+/// <summary>One collection of headers of an <see cref="HttpResponseMessage"/>.</summary>
 internal readonly struct HttpHeaderSource(HttpHeaders headers) : IHeaderSource
 {
     public string? Get(string name) => RetryHintParser.First(headers, name);
+
+    public bool Any(string name, Func<string, bool> predicate)
+    {
+        if (headers.NonValidated.TryGetValues(name, out var values))
+        {
+            foreach (var value in values)
+            {
+                if (predicate(value))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+}
+
+/// <summary>A response's headers, where a rule's header may also be one of the content's (Content-Type).</summary>
+internal readonly struct ResponseHeaderSource(HttpResponseMessage response) : IHeaderSource
+{
+    public string? Get(string name) => RetryHintParser.First(response.Headers, name);
+
+    public bool Any(string name, Func<string, bool> predicate) =>
+        new HttpHeaderSource(response.Headers).Any(name, predicate) || new HttpHeaderSource(response.Content.Headers).Any(name, predicate);
 }
 
 /// <summary>The headers of an SDK's raw response (System.ClientModel), if it has one.</summary>
 internal readonly struct RawResponseHeaderSource(System.ClientModel.Primitives.PipelineResponse? raw) : IHeaderSource
 {
     public string? Get(string name) => raw is not null && raw.Headers.TryGetValue(name, out string? value) ? value : null;
+
+    public bool Any(string name, Func<string, bool> predicate) => Get(name) is { } value && predicate(value);
 }
 
 /// <summary>An answer whose headers were not kept.</summary>
 internal readonly struct NoHeaderSource : IHeaderSource
 {
     public string? Get(string name) => null;
+
+    public bool Any(string name, Func<string, bool> predicate) => false;
 }

@@ -224,49 +224,49 @@ internal sealed class DeferredWriteReplayer(
     private async Task<Verdict> SettleAsync(
         IntegrationRuntime runtime, IDeferredWriteStore store, DeferralPolicy policy, DeferredWrite write, FailureClassification failure, CancellationToken stoppingToken)
     {
-        string outcome;
-        Verdict verdict;
-        string reason = runtime.Redactor.Redact(failure.ToString());
-        if (!failure.IsFailure)
-        {
-            await store.CompleteAsync(write.Id, stoppingToken).ConfigureAwait(false);
-            (outcome, verdict) = ("delivered", Verdict.Delivered);
-        }
-        else if (failure.Kind is FailureKind.Rejected or FailureKind.Unknown)
-        {
-            // The same write will fail the same way: waiting cannot help.
-            await store.DeadLetterAsync(write.Id, reason, stoppingToken).ConfigureAwait(false);
-            runtime.RaiseAlert(AlertSeverity.Warning, FailureKind.Rejected, $"deferred write {write.Id} was rejected and dead-lettered: {failure}", NoDetails, always: true);
-            (outcome, verdict) = ("dead_lettered", Verdict.DeadLettered);
-        }
-        else if (failure.Kind is FailureKind.Auth or FailureKind.QuotaExhausted)
-        {
-            runtime.RaiseAlert(AlertSeverity.Critical, failure.Kind, $"replay of deferred writes paused: {failure}", NoDetails, always: true);
-            (outcome, verdict) = ("paused", Verdict.Paused);
-        }
-        else if (CountsAsAttempt(runtime.Name, failure) && write.Attempts + 1 >= policy.MaxAttempts)
-        {
-            await store.DeadLetterAsync(write.Id, reason, stoppingToken).ConfigureAwait(false);
-            runtime.RaiseAlert(AlertSeverity.Critical, failure.Kind, $"deferred write {write.Id} dead-lettered after {policy.MaxAttempts} attempts: {failure}", NoDetails, always: true);
-            (outcome, verdict) = ("dead_lettered", Verdict.DeadLettered);
-        }
-        else
-        {
-            int attempts = CountsAsAttempt(runtime.Name, failure) ? write.Attempts + 1 : write.Attempts;
-            var wait = TimeSpan.FromTicks(Math.Min(policy.MaxRetryDelay.Ticks, policy.RetryDelay.Ticks * (1L << Math.Min(Math.Max(attempts, 1) - 1, 20))));
-            await store.RescheduleAsync(write.Id, attempts, time.GetUtcNow() + wait, reason, stoppingToken).ConfigureAwait(false);
-            (outcome, verdict) = ("rescheduled", Verdict.Rescheduled);
-        }
-
+        var (outcome, verdict) = await DecideAsync(runtime, store, policy, write, failure, stoppingToken).ConfigureAwait(false);
         runtime.Metrics.WriteReplayed(runtime.Name, outcome);
         Log.DeferredWriteReplayed(runtime.Logger, runtime.Name, write.Id, outcome);
         return verdict;
     }
 
-    /// <summary>
-    /// A trial that finds the service still down says nothing against the write: only failures while the
-    /// integration is not Red count toward <see cref="DeferralPolicy.MaxAttempts"/>, so a long outage dead-letters nothing.
-    /// </summary>
+    private async Task<(string Outcome, Verdict Verdict)> DecideAsync(
+        IntegrationRuntime runtime, IDeferredWriteStore store, DeferralPolicy policy, DeferredWrite write, FailureClassification failure, CancellationToken stoppingToken)
+    {
+        if (!failure.IsFailure)
+        {
+            await store.CompleteAsync(write.Id, stoppingToken).ConfigureAwait(false);
+            return ("delivered", Verdict.Delivered);
+        }
+
+        string reason = SecretRedactor.Default.Redact(failure.ToString());
+        if (failure.Kind is FailureKind.Rejected or FailureKind.Unknown)
+        {
+            // The same write will fail the same way: waiting cannot help.
+            await store.DeadLetterAsync(write.Id, reason, stoppingToken).ConfigureAwait(false);
+            runtime.RaiseAlert(AlertSeverity.Warning, FailureKind.Rejected, $"deferred write {write.Id} was rejected and dead-lettered: {failure}", NoDetails, always: true);
+            return ("dead_lettered", Verdict.DeadLettered);
+        }
+
+        if (failure.Kind is FailureKind.Auth or FailureKind.QuotaExhausted)
+        {
+            runtime.RaiseAlert(AlertSeverity.Critical, failure.Kind, $"replay of deferred writes paused: {failure}", NoDetails, always: true);
+            return ("paused", Verdict.Paused);
+        }
+
+        int attempts = CountsAsAttempt(runtime.Name, failure) ? write.Attempts + 1 : write.Attempts;
+        if (attempts > write.Attempts && attempts >= policy.MaxAttempts)
+        {
+            await store.DeadLetterAsync(write.Id, reason, stoppingToken).ConfigureAwait(false);
+            runtime.RaiseAlert(AlertSeverity.Critical, failure.Kind, $"deferred write {write.Id} dead-lettered after {policy.MaxAttempts} attempts: {failure}", NoDetails, always: true);
+            return ("dead_lettered", Verdict.DeadLettered);
+        }
+
+        var wait = TimeSpan.FromTicks(Math.Min(policy.MaxRetryDelay.Ticks, policy.RetryDelay.Ticks * (1L << Math.Min(Math.Max(attempts, 1) - 1, 20))));
+        await store.RescheduleAsync(write.Id, attempts, time.GetUtcNow() + wait, reason, stoppingToken).ConfigureAwait(false);
+        return ("rescheduled", Verdict.Rescheduled);
+    }
+
     private bool CountsAsAttempt(string name, FailureClassification failure) =>
         !(failure.Kind is FailureKind.Unavailable or FailureKind.Timeout && health.Get(name).State == HealthState.Red);
 

@@ -32,7 +32,7 @@ internal sealed class IntegrationConfiguration(string name, IServiceProvider ser
             // instead, so "ServeOn": ["Timeout"] means Timeout alone. SensitiveHeaders keeps adding: configuration
             // must never stop a secret from being redacted.
             ReplaceIfGiven(section.GetSection("Fallback:ServeOn"), options.Fallback.ServeOn, ParseKind);
-            ReplaceIfGiven(section.GetSection("Fallback:CacheableMethods"), options.Fallback.CacheableMethods, (_, method) => method.ToUpperInvariant());
+            ReplaceIfGiven(section.GetSection("Fallback:CacheableMethods"), options.Fallback.CacheableMethods, (_, method) => method);
             ReplaceIfGiven(section.GetSection("Deferral:DeferOn"), options.Deferral.DeferOn, ParseKind);
             section.Bind(options);
         }

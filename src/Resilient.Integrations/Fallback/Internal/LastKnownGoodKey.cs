@@ -18,18 +18,5 @@ internal sealed class LastKnownGoodKey(string material)
     /// <summary>The cache key: a hex SHA-256, because the material may carry credentials or a key in the query.</summary>
     public string Value => _hash ??= Hash(material);
 
-    private static string Hash(string material)
-    {
-        int length = Encoding.UTF8.GetMaxByteCount(material.Length);
-        byte[]? rented = length > 1024 ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
-        Span<byte> bytes = rented ?? stackalloc byte[1024];
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(bytes[..Encoding.UTF8.GetBytes(material, bytes)], hash);
-        if (rented is not null)
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
-        }
-
-        return Convert.ToHexString(hash);
-    }
+    private static string Hash(string material) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(material)));
 }

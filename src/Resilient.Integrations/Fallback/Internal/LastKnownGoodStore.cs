@@ -56,7 +56,7 @@ internal sealed class LastKnownGoodStore : IDisposable
     {
         var stored = StoredResponse.From(response, body, _time.GetUtcNow(), redactor.IsSensitiveHeader);
         _cache.Set(key.Value, stored, new MemoryCacheEntryOptions { Size = stored.Size, AbsoluteExpirationRelativeToNow = policy.MaxStaleness });
-        Volatile.Write(ref _refreshed[key.Tag & (_refreshed.Length - 1)], new RefreshMark(key.Tag, _time.GetTimestamp()));
+        Volatile.Write(ref SlotOf(key), new RefreshMark(key.Tag, stored.FetchedAt));
     }
 
     public HttpResponseMessage? TryServe(string key, HttpRequestMessage request, FailureClassification failure, FallbackPolicy policy)
@@ -149,31 +149,22 @@ internal sealed class LastKnownGoodStore : IDisposable
     /// </summary>
     public bool IsFresh(LastKnownGoodKey key, FallbackPolicy policy)
     {
-        if (policy.RefreshInterval <= TimeSpan.Zero)
+        ref var slot = ref SlotOf(key);
+        if (Volatile.Read(ref slot) is not { } mark || mark.Tag != key.Tag)
         {
-            return false;
+            if (!_cache.TryGetValue(key.Value, out StoredResponse? stored) || stored is null)
+            {
+                return false;
+            }
+
+            mark = new RefreshMark(key.Tag, stored.FetchedAt);
+            Volatile.Write(ref slot, mark);
         }
 
-        ref var slot = ref _refreshed[key.Tag & (_refreshed.Length - 1)];
-        if (Volatile.Read(ref slot) is { } mark && mark.Tag == key.Tag)
-        {
-            return _time.GetElapsedTime(mark.Timestamp) < policy.RefreshInterval;
-        }
-
-        if (!_cache.TryGetValue(key.Value, out StoredResponse? stored) || stored is null)
-        {
-            return false;
-        }
-
-        var age = _time.GetUtcNow() - stored.FetchedAt;
-        if (age >= policy.RefreshInterval)
-        {
-            return false;
-        }
-
-        Volatile.Write(ref slot, new RefreshMark(key.Tag, _time.GetTimestamp() - (long)(age.TotalSeconds * _time.TimestampFrequency)));
-        return true;
+        return _time.GetUtcNow() - mark.FetchedAt < policy.RefreshInterval;
     }
 
-    private sealed record RefreshMark(int Tag, long Timestamp);
+    private ref RefreshMark? SlotOf(LastKnownGoodKey key) => ref _refreshed[key.Tag & (_refreshed.Length - 1)];
+
+    private sealed record RefreshMark(int Tag, DateTimeOffset FetchedAt);
 }

@@ -57,9 +57,6 @@ internal sealed class IntegrationRuntime : IDisposable
     /// <summary>Gets the store for deferred writes, when one is registered.</summary>
     public Deferral.IDeferredWriteStore? DeferredWrites { get; }
 
-    /// <summary>Gets a redactor with the default sensitive headers, for texts that do not come with a request.</summary>
-    public SecretRedactor Redactor { get; } = SecretRedactor.Default;
-
     /// <summary>Gets or sets the state of the current pipeline's circuit breaker.</summary>
     public CircuitBreakerStateProvider? Circuit { get; set; }
 

@@ -39,49 +39,42 @@ internal sealed class PacingGate
 
     /// <summary>
     /// Takes a slot of the learned request budget unless the wait for it (or for a spent limit's reset, if
-    /// longer) would exceed <paramref name="maxWait"/> or reach <paramref name="timeLeft"/>; then nothing is taken,
+    /// longer) would exceed <paramref name="maxWait"/> or reach the call's time left; then nothing is taken,
     /// so the schedule of the requests already waiting stays exact. Spacing requests at the provider's own
     /// refill rate is what keeps them from being answered 429. Without a learned budget only the reset counts.
     /// </summary>
-    public bool TryReserve(TimeSpan maxWait, TimeSpan timeLeft, out TimeSpan hold)
+    public bool TryReserve(TimeSpan maxWait, CallState? call, out TimeSpan hold)
     {
-        var spent = HoldTime();
+        hold = HoldTime();
         if (Volatile.Read(ref _slotsPerSecond) <= 0)
         {
             // Most APIs report no budget: no slots to keep, so no lock on the request's path.
-            hold = spent;
-            if (hold > TimeSpan.Zero && (hold > maxWait || hold >= timeLeft))
-            {
-                return false;
-            }
-
-            Interlocked.Increment(ref _reserved);
-            return true;
+            return Admit(hold, maxWait, call);
         }
 
         lock (_budgetGate)
         {
-            double slots = double.PositiveInfinity;
-            var slotWait = TimeSpan.Zero;
-            if (_slotsPerSecond > 0)
+            double slots = double.NaN;
+            if (_slotsPerSecond > 0) // a new limit may have reset the rate since the read above
             {
                 Refill();
                 slots = _slots - 1;
-                slotWait = slots >= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(-slots / _slotsPerSecond);
+                if (slots < 0 && TimeSpan.FromSeconds(-slots / _slotsPerSecond) is var slotWait && slotWait > hold)
+                {
+                    hold = slotWait;
+                }
             }
 
-            hold = slotWait > spent ? slotWait : spent;
-            if (hold > TimeSpan.Zero && (hold > maxWait || hold >= timeLeft))
+            if (!Admit(hold, maxWait, call))
             {
                 return false;
             }
 
-            if (!double.IsPositiveInfinity(slots))
+            if (!double.IsNaN(slots))
             {
                 _slots = slots;
             }
 
-            Interlocked.Increment(ref _reserved);
             return true;
         }
     }
@@ -127,6 +120,18 @@ internal sealed class PacingGate
                 _slotsPerSecond *= 0.9;
             }
         }
+    }
+
+    private bool Admit(TimeSpan hold, TimeSpan maxWait, CallState? call)
+    {
+        // The call's time left is read only when there is a hold to weigh it against.
+        if (hold > TimeSpan.Zero && (hold > maxWait || hold >= (call?.Remaining(_time) ?? TimeSpan.MaxValue)))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _reserved);
+        return true;
     }
 
     private void LearnBudget(int limit, int remaining, TimeSpan untilFull, PacingMark sent)

@@ -13,8 +13,8 @@ internal sealed class PacingStrategy(IntegrationRuntime runtime, PacingPolicy po
     protected override async ValueTask<Outcome<HttpResponseMessage>> ExecuteCore<TState>(
         Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
     {
-        var left = CallState.Of(context)?.Remaining(runtime.Time) ?? TimeSpan.MaxValue;
-        if (!runtime.Pacing.TryReserve(policy.MaxWait, left, out var hold))
+        var call = CallState.Of(context);
+        if (!runtime.Pacing.TryReserve(policy.MaxWait, call, out var hold))
         {
             return Outcome.FromException<HttpResponseMessage>(new PacingRejectedException(hold));
         }
@@ -38,7 +38,7 @@ internal sealed class PacingStrategy(IntegrationRuntime runtime, PacingPolicy po
         var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
         if (outcome.Result is { } response)
         {
-            var classification = CallState.Of(context)?.ClassificationOf(response) ?? FailureClassification.Success;
+            var classification = call?.ClassificationOf(response) ?? FailureClassification.Success;
             runtime.Pacing.Observe(response.Headers, classification, policy.MaxWait, sent);
         }
 

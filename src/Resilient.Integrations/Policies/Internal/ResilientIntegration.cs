@@ -68,18 +68,26 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(key);
         var runtime = _registry.Get(Name);
-        var options = Current(runtime).Options;
-        if (options.Fallback.Enabled)
-        {
-            runtime.LastKnownGood.RememberValue(FallbackKey(key), value, options.Fallback, approximateBytes);
-        }
+        Remember(runtime, Current(runtime).Options, key, value, approximateBytes);
     }
 
     public bool TryServeLastGood<T>(string key, FailureClassification failure, [NotNullWhen(true)] out IntegrationResult<T>? result)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(key);
         var runtime = _registry.Get(Name);
-        var options = Current(runtime).Options;
+        return TryServe(runtime, Current(runtime).Options, key, failure, out result);
+    }
+
+    private static void Remember<T>(IntegrationRuntime runtime, ResilientIntegrationOptions options, string key, T value, long? approximateBytes)
+    {
+        if (options.Fallback.Enabled)
+        {
+            runtime.LastKnownGood.RememberValue(FallbackKey(key), value, options.Fallback, approximateBytes);
+        }
+    }
+
+    private bool TryServe<T>(IntegrationRuntime runtime, ResilientIntegrationOptions options, string key, FailureClassification failure, [NotNullWhen(true)] out IntegrationResult<T>? result)
+    {
         if (options.Fallback.Enabled && options.Fallback.ServeOn.Contains(failure.Kind) &&
             runtime.LastKnownGood.TryServeValue(FallbackKey(key), failure, options.Fallback, out T? kept, out var degradation))
         {
@@ -99,7 +107,6 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
         ArgumentNullException.ThrowIfNull(call);
         var runtime = _registry.Get(Name);
         var (options, pipeline, redactor) = Current(runtime);
-        string fallbackKey = FallbackKey(key);
 
         var context = ResilienceContextPool.Shared.Get(key, cancellationToken);
         long started = runtime.Time.GetTimestamp();
@@ -126,11 +133,10 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
             {
                 var value = (T)outcome.Result!;
                 runtime.Health.Report(Name, HealthProbeResult.Healthy(TimeSpan.Zero)); // latency is judged on probes only
-                if (useFallback && options.Fallback.Enabled)
+                if (useFallback)
                 {
-                    runtime.LastKnownGood.RememberValue(fallbackKey, value, options.Fallback);
+                    Remember(runtime, options, key, value, approximateBytes: null);
                 }
-
 
                 return new IntegrationResult<T>(value, null);
             }
@@ -143,11 +149,9 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
 
             Report(runtime, classification, key, options, redactor);
 
-            if (useFallback && options.Fallback.Enabled && options.Fallback.ServeOn.Contains(classification.Kind) &&
-                runtime.LastKnownGood.TryServeValue(fallbackKey, classification, options.Fallback, out T? kept, out var degradation))
+            if (useFallback && TryServe(runtime, options, key, classification, out IntegrationResult<T>? kept))
             {
-                runtime.Metrics.FallbackServed(Name, classification.Kind);
-                return new IntegrationResult<T>(kept!, degradation);
+                return kept;
             }
 
             throw new IntegrationFailureException(Name, classification, outcome.Exception);

@@ -34,7 +34,21 @@ internal sealed class ProviderKeyHandler(
     private static bool HasCredentials(HttpRequestMessage request) =>
         request.Headers.Authorization is not null ||
         request.Headers.Contains("api-key") || request.Headers.Contains("x-api-key") || request.Headers.Contains("x-goog-api-key") ||
-        (request.RequestUri?.Query.Contains("key=", StringComparison.Ordinal) ?? false);
+        HasKeyParameter(request.RequestUri);
+
+    // Gemini takes its key as ?key=; a parameter that merely ends in "key" (sortkey=) is not one.
+    private static bool HasKeyParameter(Uri? address)
+    {
+        foreach (var parameter in (address?.Query ?? "").TrimStart('?').Split('&'))
+        {
+            if (parameter.StartsWith("key=", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private bool IsProviderHost(Uri address) =>
         SameOrigin(address, endpoint) || (options.Get(integration).BaseAddress is { } configured && SameOrigin(address, configured));

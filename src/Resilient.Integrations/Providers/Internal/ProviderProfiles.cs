@@ -39,9 +39,9 @@ internal static class ProviderProfiles
         VersionHeader = "anthropic-version",
         Rules =
         [
-            // 529 is the overloaded model, not a rate limit: waiting for a quota window would be wrong.
-            FailureRule.ForStatus(529, FailureKind.Unavailable).WithProviderCode("overloaded_error"),
             FailureRule.ForStatus(402, FailureKind.QuotaExhausted).WhenBody(b => b.Contains("billing_error", StringComparison.Ordinal)).WithProviderCode("billing_error"),
+
+            // The envelope's type says only invalid_request_error or rate_limit_error; the detail names the spent limit.
             FailureRule.ForStatus(400, FailureKind.QuotaExhausted).WhenBody(b => b.Contains("enforced_spend_limit_reached", StringComparison.Ordinal)).WithProviderCode("enforced_spend_limit_reached"),
             FailureRule.ForStatus(429, FailureKind.QuotaExhausted).WhenBody(b => b.Contains("enforced_spend_limit_reached", StringComparison.Ordinal)).WithProviderCode("enforced_spend_limit_reached"),
         ],
@@ -57,20 +57,14 @@ internal static class ProviderProfiles
         [
             // A bad key is a 400 INVALID_ARGUMENT whose details say API_KEY_INVALID: an Auth failure, not a bad request.
             FailureRule.ForStatus(400, FailureKind.Auth).WhenBody(b => b.Contains("API_KEY_INVALID", StringComparison.Ordinal)).WithProviderCode("API_KEY_INVALID"),
-            FailureRule.ForStatus(429, FailureKind.QuotaExhausted).WhenBody(IsPerDayOrZeroQuota).WithProviderCode("RESOURCE_EXHAUSTED"),
-            FailureRule.ForStatus(503, FailureKind.Unavailable).WithProviderCode("UNAVAILABLE"),
         ],
     };
 
+    // insufficient_quota, context_length_exceeded, content_filter, 529 and Gemini's per-day RESOURCE_EXHAUSTED need
+    // no rule: the classifier's own status mapping and well-known codes already get them right (tested).
     private static FailureRule[] OpenAIRules() =>
     [
-        FailureRule.ForStatus(429, FailureKind.QuotaExhausted).WhenBody(b => b.Contains("insufficient_quota", StringComparison.Ordinal)).WithProviderCode("insufficient_quota"),
-        FailureRule.ForStatus(400, FailureKind.Rejected).WhenBody(b => b.Contains("context_length_exceeded", StringComparison.Ordinal)).WithProviderCode("context_length_exceeded"),
-        FailureRule.ForStatus(400, FailureKind.Rejected).WhenBody(b => b.Contains("content_filter", StringComparison.Ordinal)).WithProviderCode("content_filter"),
         // A region OpenAI does not serve: the same request fails again, and it is not a bad key.
         FailureRule.ForStatus(403, FailureKind.Rejected).WhenBody(b => b.Contains("unsupported_country_region_territory", StringComparison.Ordinal)).WithProviderCode("unsupported_country_region_territory"),
     ];
-
-    private static bool IsPerDayOrZeroQuota(string body) =>
-        body.Contains("PerDay", StringComparison.Ordinal) || body.Contains("limit: 0", StringComparison.Ordinal);
 }
