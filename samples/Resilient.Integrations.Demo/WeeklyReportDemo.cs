@@ -63,45 +63,46 @@ internal static class WeeklyReportDemo
         Console.WriteLine($"Simulated AI provider (OpenAI API) on {ai.Url}, simulated CRM on {crm.Url}");
         Console.WriteLine("Each report: GET /deals from the CRM -> chat completion through the OpenAI SDK -> POST /reports to the CRM.");
 
+        void Phase(int number, string title, string? later = null, TimeSpan skip = default)
+        {
+            if (later is not null)
+            {
+                clock.Offset += skip;
+                Console.WriteLine();
+                Console.WriteLine($"   ... {later} ...");
+            }
+
+            Console.WriteLine();
+            Console.WriteLine($"[{number}] {title}");
+            Healthy(ai, crm);
+        }
+
         Phase(1, "healthy");
-        Healthy(ai, crm);
         await run.GenerateAsync();
 
         Phase(2, "rate limited: the AI provider answers 429 with retry-after-ms: 400, then recovers");
-        Healthy(ai, crm);
-        ai.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost()).AtPriority(1).InScenario("rl").WillSetStateTo("served")
+        ChatCompletions(ai).InScenario("rl").WillSetStateTo("served")
             .RespondWith(Json(429, """{"error":{"message":"Rate limit reached for gpt-4o-mini","type":"requests","code":"rate_limit_exceeded"}}""").WithHeader("retry-after-ms", "400"));
         await run.GenerateAsync();
 
-        clock.Offset += TimeSpan.FromHours(6);
-        Console.WriteLine();
-        Console.WriteLine("   ... 6 hours later ...");
-        Phase(3, "token expired: the AI provider answers 401 invalid_api_key");
-        Healthy(ai, crm);
-        ai.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost()).AtPriority(1)
-            .RespondWith(Json(401, """{"error":{"message":"Incorrect API key provided: sk-demo****.","type":"invalid_request_error","code":"invalid_api_key"}}"""));
+        Phase(3, "token expired: the AI provider answers 401 invalid_api_key", "6 hours later", TimeSpan.FromHours(6));
+        ChatCompletions(ai).RespondWith(Json(401, """{"error":{"message":"Incorrect API key provided: sk-demo****.","type":"invalid_request_error","code":"invalid_api_key"}}"""));
         await run.GenerateAsync();
 
-        clock.Offset += TimeSpan.FromHours(2);
-        Console.WriteLine();
-        Console.WriteLine("   ... 2 hours later, the key is rotated ...");
-        Phase(4, "down: the CRM answers 503 to everything");
-        Healthy(ai, crm);
+        Phase(4, "down: the CRM answers 503 to everything", "2 hours later, the key is rotated", TimeSpan.FromHours(2));
         crm.Given(Request.Create().UsingAnyMethod()).AtPriority(1).RespondWith(Json(503, """{"error":"service unavailable"}"""));
         await run.GenerateAsync();
         Console.WriteLine("   a second run a moment later:");
         await run.GenerateAsync();
 
-        Phase(5, "malformed data: the CRM's /deals is truncated JSON, one deal's details are an HTML page");
         await Task.Delay(TimeSpan.FromSeconds(1.1)); // the circuit's break passes
-        Healthy(ai, crm);
+        Phase(5, "malformed data: the CRM's /deals is truncated JSON, one deal's details are an HTML page");
         crm.Given(Request.Create().WithPath("/deals").UsingGet()).AtPriority(1).RespondWith(Json(200, """{"deals":[{"id":1,"name":"Acme renewal","amo"""));
         crm.Given(Request.Create().WithPath("/deals/2").UsingGet()).AtPriority(1).RespondWith(
             Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/html").WithBody("<html><body>Scheduled maintenance</body></html>"));
         await run.GenerateAsync(details: true);
 
         Phase(6, "recovered");
-        Healthy(ai, crm);
         await run.WaitForReplayAsync();
         await run.GenerateAsync(details: true);
 
@@ -118,19 +119,22 @@ internal static class WeeklyReportDemo
         Directory.Delete(queueFolder, recursive: true);
     }
 
-    private static void Phase(int number, string title)
-    {
-        Console.WriteLine();
-        Console.WriteLine($"[{number}] {title}");
-    }
+    /// <summary>The chat completions endpoint, above the healthy answer: for a fault of the AI provider.</summary>
+    private static IRespondWithAProvider ChatCompletions(WireMockServer ai) =>
+        ai.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost()).AtPriority(1);
 
     private static IResponseBuilder Json(int status, string body) =>
         Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json").WithBody(body);
 
     private static void Healthy(WireMockServer ai, WireMockServer crm)
     {
-        ai.Reset();
-        crm.Reset();
+        // Mappings and scenarios only: the request log stays, it is where the replayed reports are read from.
+        foreach (var server in new[] { ai, crm })
+        {
+            server.ResetMappings();
+            server.ResetScenarios();
+        }
+
         ai.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost()).AtPriority(10).RespondWith(Json(200,
             $$$"""{"id":"chatcmpl-1","object":"chat.completion","created":1764050000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"{{{Summary}}}"},"finish_reason":"stop"}],"usage":{"prompt_tokens":120,"completion_tokens":20,"total_tokens":140}}"""));
         crm.Given(Request.Create().WithPath("/deals").UsingGet()).AtPriority(10).RespondWith(Json(200, Deals));
@@ -149,20 +153,16 @@ internal static class WeeklyReportDemo
         private readonly IResilientIntegration _ai = provider.GetRequiredKeyedService<IResilientIntegration>("ai");
         private readonly IIntegrationHealthMonitor _health = provider.GetRequiredService<IIntegrationHealthMonitor>();
         private readonly IDeferredWriteStore _queue = provider.GetRequiredService<IDeferredWriteStore>();
+        private readonly IAlertDispatcher _alerts = provider.GetRequiredService<IAlertDispatcher>();
         private readonly List<string> _queued = [];
-        private readonly List<string> _delivered = [];
 
-        /// <summary>Keys of the queued reports the CRM has accepted, gathered before each reset of the fake.</summary>
-        private List<string> CollectReplayed()
-        {
-            _delivered.AddRange(crm.LogEntries
+        /// <summary>Keys of the queued reports the CRM has accepted, in the order it accepted them.</summary>
+        private List<string> Replayed() =>
+            [.. crm.LogEntries
                 .Where(e => e.RequestMessage?.Path == "/reports" && e.ResponseMessage?.StatusCode is 201 && e.RequestMessage.Headers?.ContainsKey("Idempotency-Key") == true)
                 .Select(e => e.RequestMessage!.Headers!["Idempotency-Key"].First())
-                .Where(k => _queued.Contains(k) && !_delivered.Contains(k))
-                .Distinct()
-                .ToList());
-            return _delivered;
-        }
+                .Where(_queued.Contains)
+                .Distinct()];
 
         // The official SDK on the integration's HttpClient, its own retries off: exactly one retry layer acts.
         private readonly ChatClient _chat = new("gpt-4o-mini", new ApiKeyCredential("sk-demo-not-a-real-key"), new OpenAIClientOptions
@@ -180,8 +180,9 @@ internal static class WeeklyReportDemo
             {
                 using var answer = await _crm.GetAsync("/deals");
                 dealsJson = await answer.Content.ReadAsStringAsync();
-                stale ??= answer.GetDegradation();
-                return answer.GetDegradation() is { } d ? $"last good copy ({d.Kind}; data as of {d.HumanAge})" : "live";
+                var copy = answer.GetDegradation();
+                stale ??= copy;
+                return copy is { } d ? $"last good copy ({d.Kind}; data as of {d.HumanAge})" : "live";
             });
 
             if (details)
@@ -213,21 +214,19 @@ internal static class WeeklyReportDemo
                 using var filing = new HttpRequestMessage(HttpMethod.Post, "/reports") { Content = JsonContent.Create(new { summary }) };
                 filing.DeferOnFailure();
                 using var answer = await _crm.SendAsync(filing);
-                if (answer.GetDeferral() is { } queued)
+                if (answer.GetDeferral() is not { } deferral)
                 {
-                    _queued.Add(queued.IdempotencyKey);
+                    return $"{(int)answer.StatusCode} filed";
                 }
 
-                return answer.GetDeferral() is { } deferral
-                    ? $"{(int)answer.StatusCode} queued durably in SQLite (write #{deferral.Id}, Idempotency-Key {deferral.IdempotencyKey[..8]}…)"
-                    : $"{(int)answer.StatusCode} filed";
+                _queued.Add(deferral.IdempotencyKey);
+                return $"{(int)answer.StatusCode} queued durably in SQLite (write #{deferral.Id}, Idempotency-Key {deferral.IdempotencyKey[..8]}…)";
             });
 
             Console.WriteLine(stale is null
                 ? $"   => Report generated with live data: \"{summary}\""
                 : $"   => {stale.NoticeFor("Report generated with data")}: \"{summary}\"");
-            await Task.Delay(150); // the alert dispatcher prints in the background
-            CollectReplayed();
+            await _alerts.FlushAsync(); // the dispatcher prints alerts in the background: let them out before the summary line
             Console.WriteLine($"   health: ai {_health.Get("ai").State}, crm {_health.Get("crm").State}; queued writes: {(await _queue.GetStatsAsync("crm", CancellationToken.None)).Depth}");
         }
 
@@ -235,12 +234,12 @@ internal static class WeeklyReportDemo
 
         public async Task WaitForReplayAsync()
         {
-            for (int i = 0; i < 100 && ((await _queue.GetStatsAsync("crm", CancellationToken.None)).Depth > 0 || CollectReplayed().Count < _queued.Count); i++)
+            for (int i = 0; i < 100 && ((await _queue.GetStatsAsync("crm", CancellationToken.None)).Depth > 0 || Replayed().Count < _queued.Count); i++)
             {
                 await Task.Delay(100);
             }
 
-            var keys = CollectReplayed();
+            var keys = Replayed();
             Console.WriteLine($"   the queued reports were replayed in order once the CRM recovered: {keys.Count} delivered, each with its own Idempotency-Key ({string.Join(", ", keys.Select(k => k[..8] + "…"))}); queue now {(await _queue.GetStatsAsync("crm", CancellationToken.None)).Depth}");
         }
 

@@ -22,7 +22,10 @@ public sealed class DrillOptions
     /// <value>Defaults to every <see cref="FaultScenario"/>.</value>
     public IList<FaultScenario> Scenarios { get; } = [.. Enum.GetValues<FaultScenario>()];
 
-    /// <summary>Gets or sets how long to wait for an alert to reach the <see cref="DrillAlertRecorder"/> (alerts are delivered in the background).</summary>
+    /// <summary>
+    /// Gets or sets how long to wait for the alerts queued so far to reach the <see cref="DrillAlertRecorder"/>
+    /// (they are delivered in the background); a sink slower than this is judged by what has arrived.
+    /// </summary>
     /// <value>Defaults to 3 seconds.</value>
     public TimeSpan AlertWait { get; set; } = TimeSpan.FromSeconds(3);
 }

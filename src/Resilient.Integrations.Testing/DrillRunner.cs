@@ -37,13 +37,15 @@ public static class DrillRunner
             results.Add(await drill.RunAsync(scenario).ConfigureAwait(false));
         }
 
+        await drill.PrimeAsync().ConfigureAwait(false); // each scenario primes first; leave the integration healthy too
+
         return new DrillReport(integration, results);
     }
 
     private sealed class Drill(IServiceProvider services, string integration, WireMockServer upstream, DrillOptions options, CancellationToken ct)
     {
         private readonly HttpClient _client = services.GetRequiredService<IHttpClientFactory>().CreateClient(integration);
-        private readonly DrillAlertRecorder? _alerts = services.GetServices<IAlertSink>().OfType<DrillAlertRecorder>().FirstOrDefault();
+        private readonly DrillAlertRecorder? _alerts = services.GetService<DrillAlertRecorder>();
         private readonly IIntegrationHealthMonitor _health = services.GetRequiredService<IIntegrationHealthMonitor>();
         private readonly TimeProvider _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         private readonly List<string> _evidence = [];
@@ -110,7 +112,6 @@ public static class DrillRunner
                     break;
             }
 
-            await PrimeAsync().ConfigureAwait(false); // leave the integration healthy for the next scenario
             return new DrillResult(scenario, [.. _evidence], [.. _failures]);
         }
 
@@ -120,18 +121,35 @@ public static class DrillRunner
         /// </summary>
         private async Task NewEpisodeAsync()
         {
-            var dispatcher = services.GetRequiredService<IAlertDispatcher>();
-            await dispatcher.FlushAsync(ct).ConfigureAwait(false);
+            await FlushAlertsAsync().ConfigureAwait(false);
             _alerts?.Clear();
-            dispatcher.ResetCooldown(integration);
+            services.GetRequiredService<IAlertDispatcher>().ResetCooldown(integration);
         }
 
-        private async Task PrimeAsync()
+        /// <summary>Alerts are queued on the call's path and delivered in the background: wait for those queued so far.</summary>
+        private async Task FlushAlertsAsync()
         {
-            upstream.ServeHealthy(options.ReadPath);
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            bounded.CancelAfter(options.AlertWait);
+            try
+            {
+                await services.GetRequiredService<IAlertDispatcher>().FlushAsync(bounded.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // A sink slower than AlertWait: judge what has arrived.
+            }
+        }
+
+        /// <summary>Serves the read path healthily and reads it through the integration: a copy to fall back on, health Green.</summary>
+        public Task PrimeAsync() => PrimeAsync(upstream, new Uri(options.ReadPath, UriKind.Relative));
+
+        private async Task PrimeAsync(WireMockServer server, Uri address)
+        {
+            server.ServeHealthy(options.ReadPath);
             for (int i = 0; i < 3; i++)
             {
-                using var response = await _client.GetAsync(options.ReadPath, ct).ConfigureAwait(false);
+                using var response = await _client.GetAsync(address, ct).ConfigureAwait(false);
             }
         }
 
@@ -147,12 +165,7 @@ public static class DrillRunner
                 {
                     address = new Uri(new Uri(spare.Url!), options.ReadPath);
                     port = address.Port;
-                    spare.ServeHealthy(options.ReadPath);
-                    for (int i = 0; i < 3; i++)
-                    {
-                        using var response = await _client.GetAsync(address, ct).ConfigureAwait(false);
-                    }
-
+                    await PrimeAsync(spare, address).ConfigureAwait(false);
                     spare.Stop();
                 }
 
@@ -202,7 +215,8 @@ public static class DrillRunner
                 return;
             }
 
-            var alert = await WaitForAsync(() => _alerts.Alerts.FirstOrDefault(a => a.Integration == integration && a.Kind == kind)).ConfigureAwait(false);
+            await FlushAlertsAsync().ConfigureAwait(false);
+            var alert = _alerts.Alerts.FirstOrDefault(a => a.Integration == integration && a.Kind == kind);
             if (alert is null)
             {
                 _failures.Add($"no {severity} alert for {kind}");
@@ -259,7 +273,7 @@ public static class DrillRunner
             int refused = upstream.LogEntries.Count(e => e.ResponseMessage?.StatusCode is 429);
             Expect(refused > 0, $"the quota answered {refused} request(s) 429 with retry-after-ms", "the quota never refused a request: the drill did not exercise a rate limit");
             Expect(answered == 4, $"all 4 calls answered live after waiting as the server asked", $"{4 - answered} of 4 calls failed against a quota that refills every 100 ms");
-            await Task.Delay(options.AlertWait / 3, ct).ConfigureAwait(false);
+            await FlushAlertsAsync().ConfigureAwait(false);
             Expect(_alerts is null || !_alerts.Alerts.Any(a => a.Severity == AlertSeverity.Critical), "no Critical alert for a rate limit", "a rate limit raised a Critical alert");
         }
 
@@ -278,7 +292,7 @@ public static class DrillRunner
                 }
             }
 
-            await Task.Delay(options.AlertWait / 3, ct).ConfigureAwait(false);
+            await FlushAlertsAsync().ConfigureAwait(false);
             int alerts = _alerts?.Alerts.Count(a => a.Integration == integration) ?? 0;
             Expect(alerts <= 1, $"6 calls to a flapping API ({live} live, {copies} from the copy) raised {alerts} alert(s)", $"a flapping API raised {alerts} alerts: an alert storm");
         }
@@ -318,18 +332,20 @@ public static class DrillRunner
             Expect(delivered is not null, $"replayed after recovery with the same Idempotency-Key {queued.IdempotencyKey}", $"the queued write was not replayed within {options.ReplayWait} (is the replay service running?)");
         }
 
-        private Task<T?> WaitForAsync<T>(Func<T?> find)
-            where T : class => WaitForAsync(find, options.AlertWait);
-
         private async Task<T?> WaitForAsync<T>(Func<T?> find, TimeSpan wait)
             where T : class
         {
             var until = DateTime.UtcNow + wait;
             while (true)
             {
-                if (find() is { } found || DateTime.UtcNow > until)
+                if (find() is { } found)
                 {
-                    return find();
+                    return found;
+                }
+
+                if (DateTime.UtcNow > until)
+                {
+                    return null;
                 }
 
                 await Task.Delay(20, ct).ConfigureAwait(false);

@@ -8,11 +8,14 @@ namespace Resilient.Integrations.Testing;
 /// <summary>Puts a WireMock.Net server into a healthy or a broken state for a path.</summary>
 public static class UpstreamFaults
 {
+    private const string HealthyBody = """{"data":[{"id":1}]}""";
+    private const string UnavailableBody = """{"error":{"code":"service_unavailable"}}""";
+
     /// <summary>Answers GET <paramref name="path"/> with 200 and a JSON body, replacing earlier mappings.</summary>
     /// <param name="server">The server standing in for the API.</param>
     /// <param name="path">The path.</param>
     /// <param name="json">The body.</param>
-    public static void ServeHealthy(this WireMockServer server, string path, string json = """{"data":[{"id":1}]}""")
+    public static void ServeHealthy(this WireMockServer server, string path, string json = HealthyBody)
     {
         ArgumentNullException.ThrowIfNull(server);
         server.Reset();
@@ -28,7 +31,7 @@ public static class UpstreamFaults
     {
         ArgumentNullException.ThrowIfNull(server);
         server.Reset();
-        server.Given(Request.Create().WithPath(path)).RespondWith(Json(200, """{"data":[{"id":1}]}""").WithDelay(delay));
+        server.Given(Request.Create().WithPath(path)).RespondWith(Json(200, HealthyBody).WithDelay(delay));
     }
 
     /// <summary>Makes every method on <paramref name="path"/> fail the way <paramref name="scenario"/> says.</summary>
@@ -47,7 +50,7 @@ public static class UpstreamFaults
                 server.InjectSlow(path, TimeSpan.FromSeconds(5));
                 break;
             case FaultScenario.Down:
-                server.Given(request).RespondWith(Json(503, """{"error":{"code":"service_unavailable"}}"""));
+                server.Given(request).RespondWith(Json(503, UnavailableBody));
                 break;
             case FaultScenario.TokenExpired:
                 server.InjectTokenExpiry(path, (timeProvider ?? TimeProvider.System).GetUtcNow(), timeProvider);
@@ -71,9 +74,9 @@ public static class UpstreamFaults
                 server.Given(request).RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/html").WithBody("<html><body>Service temporarily moved</body></html>"));
                 break;
             case FaultScenario.Flapping:
-                server.Given(request).InScenario("flapping").WillSetStateTo("up").RespondWith(Json(503, """{"error":{"code":"service_unavailable"}}"""));
-                server.Given(request).InScenario("flapping").WhenStateIs("up").WillSetStateTo("down").RespondWith(Json(200, """{"data":[{"id":1}]}"""));
-                server.Given(request).InScenario("flapping").WhenStateIs("down").WillSetStateTo("up").RespondWith(Json(503, """{"error":{"code":"service_unavailable"}}"""));
+                server.Given(request).InScenario("flapping").WillSetStateTo("up").RespondWith(Json(503, UnavailableBody));
+                server.Given(request).InScenario("flapping").WhenStateIs("up").WillSetStateTo("down").RespondWith(Json(200, HealthyBody));
+                server.Given(request).InScenario("flapping").WhenStateIs("down").WillSetStateTo("up").RespondWith(Json(503, UnavailableBody));
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(scenario), scenario, "Unknown fault scenario.");
@@ -95,7 +98,7 @@ public static class UpstreamFaults
         server.Reset();
         server.Given(Request.Create().WithPath(path)).RespondWith(Response.Create().WithCallback(_ => clock.GetUtcNow() >= expiresAt
             ? Message(401, """{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}""")
-            : Message(200, """{"data":[{"id":1}]}""")));
+            : Message(200, HealthyBody)));
     }
 
     /// <summary>
@@ -119,7 +122,7 @@ public static class UpstreamFaults
         {
             if (quota.TryTake(out var wait))
             {
-                var served = Message(200, """{"data":[{"id":1}]}""");
+                var served = Message(200, HealthyBody);
                 if (!reportBudget)
                 {
                     return served;

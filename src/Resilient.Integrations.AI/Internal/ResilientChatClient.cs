@@ -147,16 +147,16 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
         return copy;
     }
 
-    private static List<ChatResponseUpdate> StaleUpdates(ChatResponse kept, Degradation degradation)
+    private static ChatResponseUpdate[] StaleUpdates(ChatResponse kept, Degradation degradation)
     {
+        // Keepable made this copy's dictionaries for this answer alone: marking them in place touches nothing kept.
         var updates = Keepable(kept).ToChatResponseUpdates();
         foreach (var update in updates)
         {
-            update.AdditionalProperties = update.AdditionalProperties is { } properties ? new(properties) : [];
-            update.AdditionalProperties[ChatResponseDegradationExtensions.PropertyName] = degradation;
+            (update.AdditionalProperties ??= [])[ChatResponseDegradationExtensions.PropertyName] = degradation;
         }
 
-        return [.. updates];
+        return updates;
     }
 
     private string KeyFor(List<ChatMessage> messages, ChatOptions? chatOptions) =>
@@ -229,7 +229,7 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
         }
     }
 
-    private async Task<ChatResponseUpdate?> NextAsync(IAsyncEnumerator<ChatResponseUpdate> stream, IdleWatch idle, CancellationToken cancellationToken)
+    private async ValueTask<ChatResponseUpdate?> NextAsync(IAsyncEnumerator<ChatResponseUpdate> stream, IdleWatch idle, CancellationToken cancellationToken)
     {
         idle.Start();
         try
@@ -306,5 +306,5 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
     }
 
     private sealed record Opened(
-        IAsyncEnumerator<ChatResponseUpdate>? Stream, ChatResponseUpdate? First, CancellationTokenSource? Cancellation, List<ChatResponseUpdate>? Stale);
+        IAsyncEnumerator<ChatResponseUpdate>? Stream, ChatResponseUpdate? First, CancellationTokenSource? Cancellation, ChatResponseUpdate[]? Stale);
 }
