@@ -35,7 +35,7 @@ public class RateLimitBenchmarks
     {
         var clock = new VirtualClock();
         var quota = new TokenBucketQuota(Capacity, RefillEvery, clock);
-        var upstream = new QuotaUpstream(quota, clock);
+        var upstream = new QuotaUpstream(quota);
         var (provider, client) = ScenarioClients.Build(clock, upstream, register);
         await using var host = provider;
 
@@ -56,12 +56,6 @@ public class RateLimitBenchmarks
         });
 
         var elapsed = clock.GetUtcNow() - started;
-        if (Environment.GetEnvironmentVariable("SCENARIO_TRACE") is not null)
-        {
-            double t0 = started.TimeOfDay.TotalSeconds;
-            Console.WriteLine($"{method} 429s by 10 s: " + string.Join(" ", upstream.RefusedAt.GroupBy(t => (int)((t - t0) / 10)).OrderBy(g => g.Key).Select(g => $"{g.Key * 10}s:{g.Count()}")));
-        }
-
         double allowed = Capacity + (elapsed / RefillEvery);
         double upstreamRequests = quota.Accepted + quota.Refused;
         ScenarioColumn.Record(method, "Goodput % of quota", 100 * quota.Accepted / allowed, "0.0");

@@ -24,10 +24,8 @@ internal sealed class DownUpstream : HttpMessageHandler
 }
 
 /// <summary>An OpenAI-style upstream behind a token-bucket quota: 200 with x-ratelimit-* headers, or 429 with the exact retry-after-ms.</summary>
-internal sealed class QuotaUpstream(TokenBucketQuota quota, TimeProvider clock) : HttpMessageHandler
+internal sealed class QuotaUpstream(TokenBucketQuota quota) : HttpMessageHandler
 {
-    public System.Collections.Concurrent.ConcurrentBag<double> RefusedAt { get; } = [];
-
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
@@ -40,7 +38,6 @@ internal sealed class QuotaUpstream(TokenBucketQuota quota, TimeProvider clock) 
         }
         else
         {
-            RefusedAt.Add(clock.GetUtcNow().TimeOfDay.TotalSeconds);
             response = new HttpResponseMessage(HttpStatusCode.TooManyRequests)
             {
                 Content = new StringContent("""{"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}}""", Encoding.UTF8, "application/json"),

@@ -61,7 +61,7 @@ internal static class VirtualTimeDriver
         for (int i = 0; i < 100; i++)
         {
             long before = clock.Activity;
-            await Task.WhenAny(inflight.Count == 0 ? Task.Delay(1) : Task.WhenAny(Task.WhenAll(inflight), Task.Delay(1))).ConfigureAwait(false);
+            await (inflight.Count == 0 ? Task.Delay(1) : Task.WhenAny(Task.WhenAll(inflight), Task.Delay(1))).ConfigureAwait(false);
             await Task.Yield();
             if (clock.Activity == before && i > 0)
             {

@@ -23,6 +23,8 @@ public sealed class ResilientChatClientTests
     private const string FirstChunk = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1764050000,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Weekly\"},\"finish_reason\":null}]}\n\n";
     private const string LastChunk = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1764050000,\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" summary\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
 
+    private const string Overloaded = """{"error":{"message":"overloaded","type":"server_error"}}""";
+
     private static readonly HttpClient PlainHttp = new();
 
     public static TheoryData<int, string, FailureKind, int> FailureKinds => new()
@@ -49,16 +51,9 @@ public sealed class ResilientChatClientTests
         return new ChatClientBuilder(sdk.AsIChatClient()).UseResilience(IntegrationHarness.Name, configure).Build(h.Provider);
     }
 
-    private static void Respond(IntegrationHarness h, int status, string body, string contentType = "application/json", params (string, string)[] headers)
-    {
-        var response = Response.Create().WithStatusCode(status).WithHeader("Content-Type", contentType).WithBody(body);
-        foreach (var (name, value) in headers)
-        {
-            response = response.WithHeader(name, value);
-        }
-
-        h.Server.Given(Request.Create().WithPath(Path).UsingPost()).RespondWith(response);
-    }
+    private static void Respond(IntegrationHarness h, int status, string body, string contentType = "application/json") =>
+        h.Server.Given(Request.Create().WithPath(Path).UsingPost()).RespondWith(
+            Response.Create().WithStatusCode(status).WithHeader("Content-Type", contentType).WithBody(body));
 
     [Theory]
     [MemberData(nameof(FailureKinds))]
@@ -104,7 +99,7 @@ public sealed class ResilientChatClientTests
         await h.Clock.RunAsync(chat.GetResponseAsync("Summarise the week", cancellationToken: Ct));
 
         h.Server.Reset();
-        Respond(h, 503, """{"error":{"message":"overloaded","type":"server_error"}}""");
+        Respond(h, 503, Overloaded);
         h.Clock.Advance(TimeSpan.FromHours(6));
         var stale = await h.Clock.RunAsync(chat.GetResponseAsync("Summarise the week", cancellationToken: Ct));
         var other = await Record.ExceptionAsync(() => h.Clock.RunAsync(chat.GetResponseAsync("Summarise another week", cancellationToken: Ct)));
@@ -116,18 +111,23 @@ public sealed class ResilientChatClientTests
         Assert.Equal(FailureKind.Unavailable, Assert.IsType<IntegrationFailureException>(other).Kind); // another request never gets this answer
     }
 
+    /// <summary>Answers the request once with <paramref name="completion"/>, then asks it again of a provider that is down.</summary>
+    private static async Task<Exception?> AnsweredThenDownAsync(IntegrationHarness h, IChatClient chat, string completion)
+    {
+        Respond(h, 200, completion);
+        await h.Clock.RunAsync(chat.GetResponseAsync("Summarise the week", cancellationToken: Ct));
+        h.Server.Reset();
+        Respond(h, 503, Overloaded);
+        return await Record.ExceptionAsync(() => h.Clock.RunAsync(chat.GetResponseAsync("Summarise the week", cancellationToken: Ct)));
+    }
+
     [Fact]
     public async Task GetResponse_AnswerLargerThanMaxEntryBytes_NotKept()
     {
         // 20,000 characters are about 40 KB in memory: over the 16 KB an entry may take.
         await using var h = IntegrationHarness.Create(o => o.Fallback.MaxEntryBytes = 16 * 1024);
-        var chat = Chat(h, o => o.ServeLastGoodAnswer = true);
-        Respond(h, 200, Completion.Replace("Weekly summary", new string('x', 20_000), StringComparison.Ordinal));
-        await h.Clock.RunAsync(chat.GetResponseAsync("Summarise the week", cancellationToken: Ct));
-        h.Server.Reset();
-        Respond(h, 503, """{"error":{"message":"overloaded","type":"server_error"}}""");
 
-        var error = await Record.ExceptionAsync(() => h.Clock.RunAsync(chat.GetResponseAsync("Summarise the week", cancellationToken: Ct)));
+        var error = await AnsweredThenDownAsync(h, Chat(h, o => o.ServeLastGoodAnswer = true), Completion.Replace("Weekly summary", new string('x', 20_000), StringComparison.Ordinal));
 
         Assert.Equal(FailureKind.Unavailable, Assert.IsType<IntegrationFailureException>(error).Kind);
     }
@@ -136,13 +136,8 @@ public sealed class ResilientChatClientTests
     public async Task GetResponse_FallbackNotOptedIn_ThrowsTheTypedFailure()
     {
         await using var h = IntegrationHarness.Create();
-        var chat = Chat(h);
-        Respond(h, 200, Completion);
-        await h.Clock.RunAsync(chat.GetResponseAsync("Summarise the week", cancellationToken: Ct));
-        h.Server.Reset();
-        Respond(h, 503, """{"error":{"message":"overloaded","type":"server_error"}}""");
 
-        var error = await Record.ExceptionAsync(() => h.Clock.RunAsync(chat.GetResponseAsync("Summarise the week", cancellationToken: Ct)));
+        var error = await AnsweredThenDownAsync(h, Chat(h), Completion);
 
         Assert.Equal(FailureKind.Unavailable, Assert.IsType<IntegrationFailureException>(error).Kind);
     }
@@ -254,6 +249,7 @@ public sealed class ResilientChatClientTests
                 """{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"Weekly summary"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":2}}"""));
         var sdk = new Anthropic.AnthropicClient { HttpClient = PlainHttp, BaseUrl = h.Server.Url!, ApiKey = "sk-ant-test", MaxRetries = 0 };
         var chat = new ChatClientBuilder(sdk.AsIChatClient("claude-sonnet-4-5")).UseResilience(IntegrationHarness.Name).Build(h.Provider);
+        using var retries = h.Metric("resilient_integrations.retries");
 
         var error = await Record.ExceptionAsync(() => h.Clock.RunAsync(chat.GetResponseAsync("Summarise the week", cancellationToken: Ct)));
 
@@ -265,6 +261,7 @@ public sealed class ResilientChatClientTests
         else
         {
             Assert.Null(error);
+            Assert.Equal(kind.ToString(), Assert.Single(retries.GetMeasurementSnapshot()).Tags["kind"]); // retried as the kind it is
         }
     }
 

@@ -124,7 +124,7 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
     public async Task Publish_ThrowingAndHangingSinks_DoNotStopOtherSinks()
     {
         var good = new RecordingAlertSink();
-        var hanging = new HangingSink();
+        var hanging = new GatedSink();
         using var failed = Metric("resilient_integrations.alerts.sink_failures");
         var dispatcher = Create(new AlertOptions { SinkTimeout = TimeSpan.FromSeconds(7) }, new ThrowingSink(), hanging, good);
 
@@ -142,7 +142,7 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
     [Fact]
     public async Task Publish_QueueFull_DropsWithoutBlocking()
     {
-        var hanging = new HangingSink();
+        var hanging = new GatedSink();
         using var dropped = Metric("resilient_integrations.alerts.dropped");
         var dispatcher = Create(new AlertOptions { QueueCapacity = 1 }, hanging);
 
@@ -208,7 +208,7 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
     [Fact]
     public async Task FlushAsync_DispatcherDisposedMeanwhile_DoesNotWaitForever()
     {
-        var dispatcher = Create(new AlertOptions(), new HangingSink());
+        var dispatcher = Create(new AlertOptions(), new GatedSink());
         dispatcher.Publish(Make());
         var flush = dispatcher.FlushAsync(TestContext.Current.CancellationToken);
 
@@ -246,6 +246,7 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         public IDisposable? OnChange(Action<AlertOptions, string?> listener) => null;
     }
 
+    /// <summary>A sink that blocks, ignoring its token, until released; never released, it hangs.</summary>
     private sealed class GatedSink : IAlertSink
     {
         public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -265,19 +266,6 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
     private sealed class ThrowingSink : IAlertSink
     {
         public ValueTask SendAsync(Alert alert, CancellationToken cancellationToken) => throw new InvalidOperationException("sink down");
-    }
-
-    private sealed class HangingSink : IAlertSink
-    {
-        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public async ValueTask SendAsync(Alert alert, CancellationToken cancellationToken)
-        {
-            Started.TrySetResult();
-
-            // Ignores its token on purpose: the dispatcher must abandon it on its own.
-            await new TaskCompletionSource().Task;
-        }
     }
 
     private sealed class FlakySink(int failures) : IAlertSink

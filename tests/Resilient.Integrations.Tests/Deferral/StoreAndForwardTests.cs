@@ -58,16 +58,8 @@ public sealed class StoreAndForwardTests
         Contacts(h, 503);
         var deferral = (await PostAsync(h)).GetDeferral()!;
         Contacts(h, thenAnswer);
-        await StartReplayAsync(h);
+        await h.StartHostedServicesAsync();
         return deferral;
-    }
-
-    private static async Task StartReplayAsync(IntegrationHarness h)
-    {
-        foreach (var service in h.Provider.GetServices<IHostedService>())
-        {
-            await service.StartAsync(Ct);
-        }
     }
 
     /// <summary>Waits for the replay loop to set its next turn, then moves the clock to it.</summary>
@@ -121,7 +113,7 @@ public sealed class StoreAndForwardTests
         var firstAttempts = h.Server.LogEntries.Select(e => e.RequestMessage!.Headers!["Idempotency-Key"].Single()).ToList();
         h.Server.ResetLogEntries();
         h.Server.Given(Request.Create().WithPath("/contacts").UsingPost()).AtPriority(1).RespondWith(Response.Create().WithStatusCode(201));
-        await StartReplayAsync(h);
+        await h.StartHostedServicesAsync();
 
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));
         await Eventually.WaitUntilAsync(() => h.Server.LogEntries.Any());
@@ -177,7 +169,7 @@ public sealed class StoreAndForwardTests
         });
         Contacts(h, 503);
         await PostAsync(h);
-        await StartReplayAsync(h);
+        await h.StartHostedServicesAsync();
 
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));   // attempt 1: rescheduled 10 s later
         await Eventually.WaitUntilAsync(() => store.GetDueAsync("crm", h.Clock.GetUtcNow().AddSeconds(10), 1, Ct).AsTask().Result.FirstOrDefault()?.Attempts == 1);
@@ -198,6 +190,7 @@ public sealed class StoreAndForwardTests
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));
         await Eventually.WaitUntilAsync(() => h.Server.LogEntries.Count() == 1);
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));   // paused: no new attempt
+        await Eventually.WaitUntilAsync(() => h.Clock.HasTimerDueAt(h.Clock.GetUtcNow() + TimeSpan.FromSeconds(30))); // that turn is over
 
         var alerts = await h.SettledAlertsAsync();
         Assert.Contains(alerts, a => a.Severity == AlertSeverity.Critical && a.Message.Contains("replay of deferred writes paused", StringComparison.Ordinal));
@@ -248,7 +241,7 @@ public sealed class StoreAndForwardTests
 
         Assert.NotNull(deferral);
         Assert.Equal(FailureKind.Unavailable, deferral.Failure.Kind);
-        await StartReplayAsync(h);
+        await h.StartHostedServicesAsync();
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));
         await Eventually.WaitUntilAsync(() => email.Delivered.Count == 1);
         Assert.Equal(("mail-1", "to=ada"), (email.Delivered[0].IdempotencyKey, Encoding.UTF8.GetString(email.Delivered[0].Body.Span)));
@@ -286,7 +279,7 @@ public sealed class StoreAndForwardTests
         h.Server.Given(Request.Create().WithPath("/contacts").UsingPost()).RespondWith(Response.Create().WithStatusCode(503));
         await PostAsync(h);
         await PostAsync(h);
-        await StartReplayAsync(h);
+        await h.StartHostedServicesAsync();
 
         await NextReplayAsync(h, TimeSpan.FromSeconds(30));
         await Eventually.WaitUntilAsync(() => Monitor(h).Get("crm").State == Resilient.Integrations.Health.HealthState.Yellow);

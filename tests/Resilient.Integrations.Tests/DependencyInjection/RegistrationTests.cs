@@ -11,30 +11,36 @@ namespace Resilient.Integrations.Tests.DependencyInjection;
 
 public sealed class RegistrationTests
 {
-    private static OptionsValidationException StartupFailure(IDictionary<string, string?> settings)
+    private static ServiceProvider WithConfiguration(IDictionary<string, string?> settings)
     {
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
         services.AddResilientIntegration("crm");
-        using var provider = services.BuildServiceProvider();
+        return services.BuildServiceProvider();
+    }
+
+    private static OptionsValidationException StartupFailure(IDictionary<string, string?> settings)
+    {
+        using var provider = WithConfiguration(settings);
         return Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+    }
+
+    private static ResilientIntegrationOptions OptionsFrom(IDictionary<string, string?> settings)
+    {
+        using var provider = WithConfiguration(settings);
+        return provider.GetRequiredService<IOptionsMonitor<ResilientIntegrationOptions>>().Get("crm");
     }
 
     [Fact]
     public void Configure_ListsInConfiguration_ReplaceTheDefaultsButSensitiveHeadersAdd()
     {
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var options = OptionsFrom(new Dictionary<string, string?>
         {
             ["ResilientIntegrations:crm:Fallback:ServeOn:0"] = "Timeout",
             ["ResilientIntegrations:crm:Fallback:CacheableMethods:0"] = "GET",
             ["ResilientIntegrations:crm:Deferral:DeferOn:0"] = "Unavailable",
             ["ResilientIntegrations:crm:SensitiveHeaders:0"] = "X-Tenant-Secret",
-        }).Build());
-        services.AddResilientIntegration("crm");
-        using var provider = services.BuildServiceProvider();
-
-        var options = provider.GetRequiredService<IOptionsMonitor<ResilientIntegrationOptions>>().Get("crm");
+        });
 
         Assert.Equal([FailureKind.Timeout], options.Fallback.ServeOn);
         Assert.Equal(["GET"], options.Fallback.CacheableMethods);
@@ -48,15 +54,10 @@ public sealed class RegistrationTests
     [InlineData("", new FailureKind[0])] // an empty value empties the list
     public void Configure_ListAsOnePlainValue_ReadAsCommaSeparated(string value, FailureKind[] expected)
     {
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var options = OptionsFrom(new Dictionary<string, string?>
         {
             ["ResilientIntegrations:crm:Fallback:ServeOn"] = value, // as Fallback__ServeOn in the environment
-        }).Build());
-        services.AddResilientIntegration("crm");
-        using var provider = services.BuildServiceProvider();
-
-        var options = provider.GetRequiredService<IOptionsMonitor<ResilientIntegrationOptions>>().Get("crm");
+        });
 
         Assert.Equal(expected, options.Fallback.ServeOn);
     }

@@ -50,6 +50,24 @@ public sealed class LastKnownGoodStoreTests
     }
 
     [Fact]
+    public void IsFresh_JudgedFromTheCache_CountsTheCopysAgeNotTheLookUp()
+    {
+        var clock = new FakeTimeProvider();
+        using var store = new LastKnownGoodStore(1024 * 1024, clock);
+        var (a, b) = SharingASlot();
+        var half = Policy.RefreshInterval / 2;
+        Remember(store, a);
+        clock.Advance(half);
+        Remember(store, b); // b holds the slot
+
+        Assert.True(store.IsFresh(a, Policy)); // half an interval old, read from the cache; a holds the slot again
+        clock.Advance(half);
+
+        Assert.False(store.IsFresh(a, Policy)); // a whole interval since a's copy was kept, though only half since the look-up
+        Assert.True(store.IsFresh(b, Policy));
+    }
+
+    [Fact]
     public void IsFresh_RefreshIntervalZero_NeverFresh()
     {
         using var store = new LastKnownGoodStore(1024 * 1024, new FakeTimeProvider());

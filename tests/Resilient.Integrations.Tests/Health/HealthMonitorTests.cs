@@ -43,10 +43,7 @@ public sealed class HealthMonitorTests
 
     private static async Task StartProbesAsync(IntegrationHarness h)
     {
-        foreach (var service in h.Provider.GetServices<IHostedService>())
-        {
-            await service.StartAsync(Ct);
-        }
+        await h.StartHostedServicesAsync();
 
         await ProbedAsync(h);
     }
@@ -377,10 +374,7 @@ public sealed class HealthMonitorTests
             o.Jitter = TimeSpan.Zero;
             o.Timeout = TimeSpan.FromSeconds(12);
         }));
-        foreach (var service in h.Provider.GetServices<IHostedService>())
-        {
-            await service.StartAsync(Ct);
-        }
+        await h.StartHostedServicesAsync();
 
         await Eventually.WaitUntilAsync(() => probe.Runs == 1);
         h.Clock.Advance(TimeSpan.FromSeconds(12));

@@ -59,6 +59,14 @@ public sealed class PacingTests
 
         Assert.Equal(8, quota.Accepted);
         Assert.InRange(quota.Refused, minimumRefused, reportBudget ? 0 : 8);
+        if (reportBudget)
+        {
+            // Once the budget is learned, requests are spaced at the refill rate: each waits less than the 3 s it
+            // takes the spent bucket to fill again, which is all a client without spacing could wait for.
+            var waits = h.Clock.Waits;
+            Assert.True(waits.Count > 1, string.Join(", ", waits));
+            Assert.All(waits.Skip(1), w => Assert.True(w < TimeSpan.FromSeconds(3), string.Join(", ", waits)));
+        }
     }
 
     [Fact]

@@ -55,23 +55,16 @@ public sealed class OfficialSdkTests
             Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(path == OpenAIPath ? OpenAICompletion : AnthropicMessage));
     }
 
-    private static IntegrationFailureException FailureIn(Exception? error)
-    {
-        for (var e = error; e is not null; e = e.InnerException)
-        {
-            if (e is IntegrationFailureException failure)
-            {
-                return failure;
-            }
-        }
+    private const string ProfileKey = "sk-profile-key-never-sent-with-an-sdk";
 
-        throw new Xunit.Sdk.XunitException($"No IntegrationFailureException in {error}");
-    }
+    private static IntegrationFailureException FailureIn(Exception? error) =>
+        (error is null ? null : IntegrationFailureException.Find(error, IntegrationHarness.Name))
+        ?? throw new Xunit.Sdk.XunitException($"No IntegrationFailureException in {error}");
 
     [Fact]
     public async Task OpenAISdk_RateLimitWithRetryAfterMsThenSuccess_OneRetryByUsOnly()
     {
-        await using var h = IntegrationHarness.Create(build: b => b.ForOpenAI(o => o.HealthProbe = false));
+        await using var h = IntegrationHarness.Create(build: b => b.ForOpenAI(o => { o.HealthProbe = false; o.ApiKey = ProfileKey; }));
         Then(h, OpenAIPath, 429, """{"error":{"message":"Rate limit reached for gpt-4o-mini","type":"requests","param":null,"code":"rate_limit_exceeded"}}""", ("retry-after-ms", "1500"));
 
         var completion = await h.Clock.RunAsync(OpenAIChat(h).CompleteChatAsync([new UserChatMessage("Summarise the week")], cancellationToken: Ct));
@@ -80,6 +73,7 @@ public sealed class OfficialSdkTests
         Assert.Equal(2, h.UpstreamAttempts(OpenAIPath));
         Assert.Equal([TimeSpan.FromMilliseconds(1500)], h.Clock.Waits);
         Assert.Equal("Bearer sk-sdk-own-key", h.Server.LogEntries.First().RequestMessage!.Headers!["Authorization"].Single());
+        Assert.DoesNotContain(h.Server.LogEntries, e => e.RequestMessage!.Headers!.Values.Any(v => v.Any(x => x.Contains(ProfileKey, StringComparison.Ordinal))));
     }
 
     [Fact]
@@ -114,7 +108,7 @@ public sealed class OfficialSdkTests
     [Fact]
     public async Task AnthropicSdk_RateLimitWithRetryAfterThenSuccess_OneRetryByUsOnly()
     {
-        await using var h = IntegrationHarness.Create(build: b => b.ForAnthropic(o => o.HealthProbe = false));
+        await using var h = IntegrationHarness.Create(build: b => b.ForAnthropic(o => { o.HealthProbe = false; o.ApiKey = ProfileKey; }));
         Then(h, AnthropicPath, 429, """{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"},"request_id":"req_1"}""", ("retry-after", "2"));
 
         var response = await h.Clock.RunAsync(AnthropicChat(h).GetResponseAsync("Summarise the week", cancellationToken: Ct));
@@ -125,6 +119,7 @@ public sealed class OfficialSdkTests
         // The SDK's own key travels (this SDK version sends it in Authorization); the profile adds none.
         var headers = h.Server.LogEntries.First().RequestMessage!.Headers!;
         Assert.Single(headers, kv => kv.Value.Any(v => v.Contains("sk-ant-sdk-own-key", StringComparison.Ordinal)));
+        Assert.DoesNotContain(h.Server.LogEntries, e => e.RequestMessage!.Headers!.Values.Any(v => v.Any(x => x.Contains(ProfileKey, StringComparison.Ordinal))));
     }
 
     [Fact]
@@ -170,9 +165,11 @@ public sealed class OfficialSdkTests
     }
 
     [Theory]
-    [InlineData("openai")]
-    [InlineData("anthropic")]
-    public async Task Sdk_OnTheIntegrationClientInsideExecuteAsync_ReportedOnceAndLastGoodServed(string provider)
+    [InlineData("openai", 401, FailureKind.Auth, 1)]
+    [InlineData("anthropic", 401, FailureKind.Auth, 1)]
+    [InlineData("openai", 503, FailureKind.Unavailable, 3)]    // retried by the client's pipeline alone: 3, not 3 x 3
+    [InlineData("anthropic", 503, FailureKind.Unavailable, 3)]
+    public async Task Sdk_OnTheIntegrationClientInsideExecuteAsync_ReportedOnceAndLastGoodServed(string provider, int status, FailureKind kind, int attempts)
     {
         await using var h = IntegrationHarness.Create(build: b => _ = provider == "openai" ? b.ForOpenAI(o => o.HealthProbe = false) : b.ForAnthropic(o => o.HealthProbe = false));
         string path = provider == "openai" ? OpenAIPath : AnthropicPath;
@@ -185,15 +182,15 @@ public sealed class OfficialSdkTests
         await h.Clock.RunAsync(ai.ExecuteAsync("weekly-summary:acme", Summarise, Ct));
         h.Server.Reset();
         h.Server.Given(Request.Create().WithPath(path).UsingPost()).RespondWith(
-            Response.Create().WithStatusCode(401).WithHeader("Content-Type", "application/json").WithBody("""{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"""));
+            Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json").WithBody("""{"type":"error","error":{"type":"api_error","message":"refused"}}"""));
         using var failures = h.Metric("resilient_integrations.failures");
 
         var result = await h.Clock.RunAsync(ai.ExecuteAsync("weekly-summary:acme", Summarise, Ct));
 
         Assert.False(result.IsLive);
         Assert.Equal("Weekly summary", result.Value);
-        Assert.Equal(FailureKind.Auth, result.Failure?.Kind);
-        Assert.Equal(1, h.UpstreamAttempts(path));
+        Assert.Equal(kind, result.Failure?.Kind);
+        Assert.Equal(attempts, h.UpstreamAttempts(path));
         Assert.Single(failures.GetMeasurementSnapshot());
         Assert.Single(await h.SettledAlertsAsync());
     }

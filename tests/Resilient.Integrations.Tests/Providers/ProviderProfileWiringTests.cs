@@ -47,10 +47,7 @@ public sealed class ProviderProfileWiringTests
         h.Server.Given(Request.Create().WithPath(path).UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""{"data":[]}"""));
 
-        foreach (var service in h.Provider.GetServices<IHostedService>())
-        {
-            await service.StartAsync(Ct);
-        }
+        await h.StartHostedServicesAsync();
 
         var monitor = h.Provider.GetRequiredService<IIntegrationHealthMonitor>();
         await Eventually.WaitUntilAsync(() => monitor.Get(IntegrationHarness.Name).LastResultAt is not null);
@@ -124,7 +121,8 @@ public sealed class ProviderProfileWiringTests
     public void Options_ConfigurationAndConfigure_WinOverTheProfile()
     {
         var configuration = new Dictionary<string, string?> { ["ResilientIntegrations:llm:AttemptTimeout"] = "00:01:30" };
-        using var provider = Build(configuration, b => b.ForOpenAI(o => o.HealthProbe = false).Configure(o => o.TotalTimeout = TimeSpan.FromMinutes(20)));
+        // Configure comes first on purpose: the profile's defaults must still not overwrite it.
+        using var provider = Build(configuration, b => b.Configure(o => o.TotalTimeout = TimeSpan.FromMinutes(20)).ForOpenAI(o => o.HealthProbe = false));
 
         var options = provider.GetRequiredService<IOptionsMonitor<ResilientIntegrationOptions>>().Get("llm");
 

@@ -80,6 +80,15 @@ public sealed class IntegrationHarness : IAsyncDisposable
     }
 
     /// <summary>Every alert delivered so far, after the dispatcher has drained what was published before.</summary>
+    /// <summary>Starts the hosted services (health probes, the replay of deferred writes): tests start them by hand.</summary>
+    public async Task StartHostedServicesAsync()
+    {
+        foreach (var service in Provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>())
+        {
+            await service.StartAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
     public Task<IReadOnlyList<Resilient.Integrations.Alerts.Alert>> SettledAlertsAsync() =>
         Alerts.SettleAsync(Provider.GetRequiredService<Resilient.Integrations.Alerts.IAlertDispatcher>());
 
