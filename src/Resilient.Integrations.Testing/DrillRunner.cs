@@ -55,6 +55,21 @@ public static class DrillRunner
         {
             _evidence.Clear();
             _failures.Clear();
+            try
+            {
+                await RunScenarioAsync(scenario).ConfigureAwait(false);
+            }
+            catch (IntegrationFailureException ex)
+            {
+                // A scenario that cannot even be set up is a finding of its own, not the end of the drill.
+                _failures.Add($"the scenario could not be set up: a healthy read failed with {ex.Classification} (an earlier scenario may have left the circuit open)");
+            }
+
+            return new DrillResult(scenario, [.. _evidence], [.. _failures]);
+        }
+
+        private async Task RunScenarioAsync(FaultScenario scenario)
+        {
             await PrimeAsync().ConfigureAwait(false);
             await NewEpisodeAsync().ConfigureAwait(false);
             var injectedAt = _time.GetUtcNow();
@@ -111,8 +126,6 @@ public static class DrillRunner
                     await ExpectQueuedThenReplayedAsync().ConfigureAwait(false);
                     break;
             }
-
-            return new DrillResult(scenario, [.. _evidence], [.. _failures]);
         }
 
         /// <summary>

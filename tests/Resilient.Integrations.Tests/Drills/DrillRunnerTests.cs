@@ -11,7 +11,7 @@ namespace Resilient.Integrations.Tests.Drills;
 /// <summary>The drill runs on real time against a loopback WireMock server, as a host's own test would.</summary>
 public sealed class DrillRunnerTests
 {
-    private static async Task<DrillReport> DrillAsync(Action<ResilientIntegrationOptions>? configure = null, bool validateFields = true)
+    private static async Task<DrillReport> DrillAsync(Action<ResilientIntegrationOptions>? configure = null, bool validateFields = true, FaultScenario[]? scenarios = null)
     {
         using var upstream = LoopbackServer.Start();
         var services = new ServiceCollection();
@@ -24,7 +24,7 @@ public sealed class DrillRunnerTests
                 o.RateLimit.BaseDelay = TimeSpan.FromMilliseconds(20);
                 o.RateLimit.MaxRetries = 1;
                 o.Deferral.ReplayInterval = TimeSpan.FromSeconds(1);
-                o.AttemptTimeout = TimeSpan.FromMilliseconds(400);
+                o.AttemptTimeout = TimeSpan.FromSeconds(1); // short for the Slow scenario, long enough for a loaded CI machine
                 configure?.Invoke(o);
             })
             .ValidateResponsesWith(validateFields ? new JsonResponseValidator(new JsonResponseValidatorOptions { RequiredProperties = { "data" } }) : JsonResponseValidator.Default)
@@ -37,8 +37,14 @@ public sealed class DrillRunnerTests
 
         try
         {
-            return await DrillRunner.RunAsync(
-                provider, "crm", upstream, new DrillOptions { ReadPath = "/v1/deals", WritePath = "/v1/leads", ReplayWait = TimeSpan.FromSeconds(10) }, TestContext.Current.CancellationToken);
+            var options = new DrillOptions { ReadPath = "/v1/deals", WritePath = "/v1/leads", ReplayWait = TimeSpan.FromSeconds(10) };
+            if (scenarios is not null)
+            {
+                options.Scenarios.Clear();
+                scenarios.ToList().ForEach(options.Scenarios.Add);
+            }
+
+            return await DrillRunner.RunAsync(provider, "crm", upstream, options, TestContext.Current.CancellationToken);
         }
         finally
         {
@@ -89,5 +95,23 @@ public sealed class DrillRunnerTests
         Assert.Contains(report.Failed, r => r.Scenario == FaultScenario.ConnectionRefused);
         Assert.Contains(report.Failed, r => r.Scenario == FaultScenario.MalformedJson);
         Assert.DoesNotContain(report.Failed, r => r.Scenario == FaultScenario.Flapping);
+    }
+
+    [Fact]
+    public async Task RunAsync_CircuitLeftOpenByAnEarlierScenario_ReportsTheScenarioInsteadOfThrowing()
+    {
+        var report = await DrillAsync(
+            o =>
+            {
+                o.CircuitBreaker.MinimumThroughput = 2;
+                o.CircuitBreaker.FailureRatio = 0.1;
+                o.CircuitBreaker.BreakDuration = TimeSpan.FromMinutes(5);
+            },
+            scenarios: [FaultScenario.Down, FaultScenario.ConnectionRefused]);
+
+        // The drill returned a report for both scenarios, though the second could not even prime its spare server.
+        Assert.Equal([FaultScenario.Down, FaultScenario.ConnectionRefused], report.Results.Select(r => r.Scenario));
+        var refused = report.Results.Single(r => r.Scenario == FaultScenario.ConnectionRefused);
+        Assert.Contains(refused.Failures, f => f.StartsWith("the scenario could not be set up", StringComparison.Ordinal));
     }
 }
