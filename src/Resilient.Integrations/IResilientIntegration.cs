@@ -34,7 +34,30 @@ public interface IResilientIntegration
     /// <param name="cancellationToken">The caller's token; cancelling it is never a failure.</param>
     /// <returns>The live value.</returns>
     /// <exception cref="IntegrationFailureException">The call failed.</exception>
+    /// <remarks>
+    /// The call counts as a write: it is run again only when the integration's <c>Writes:SafeToRepeat</c> is on or the
+    /// failure proves it was not acted on (no connection was made, a 429). Use the overload with <c>safeToRepeat</c> to say otherwise.
+    /// </remarks>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027", Justification = "The short form stays the common call; the overload with safeToRepeat takes its token explicitly.")]
     Task<T> ExecuteLiveAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs <paramref name="call"/> like <see cref="ExecuteLiveAsync{T}(Func{CancellationToken, Task{T}}, CancellationToken)"/>,
+    /// saying whether running it more than once is harmless (a chat completion, a read through an SDK) or could
+    /// duplicate something (a sent email, a created contact).
+    /// </summary>
+    /// <remarks>
+    /// The library's own implementation honours <paramref name="safeToRepeat"/>. This default body, for other
+    /// implementations of the interface such as a decorator, ignores it.
+    /// </remarks>
+    /// <typeparam name="T">The value type.</typeparam>
+    /// <param name="call">The call; it must honour the token it is given, which carries the attempt and total timeouts.</param>
+    /// <param name="safeToRepeat">Whether the call may be run again after a failure that does not prove it was not acted on.</param>
+    /// <param name="cancellationToken">The caller's token; cancelling it is never a failure.</param>
+    /// <returns>The live value.</returns>
+    /// <exception cref="IntegrationFailureException">The call failed.</exception>
+    Task<T> ExecuteLiveAsync<T>(Func<CancellationToken, Task<T>> call, bool safeToRepeat, CancellationToken cancellationToken) =>
+        ExecuteLiveAsync(call, cancellationToken);
 
     /// <summary>
     /// Classifies a failure that happened outside the policies and reports it to health, alerts and metrics, without

@@ -19,7 +19,7 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
         string? key = settings.ServeLastGoodAnswer ? KeyFor(list, options) : null;
         try
         {
-            var live = await integration.ExecuteLiveAsync(ct => base.GetResponseAsync(list, options, ct), cancellationToken).ConfigureAwait(false);
+            var live = await integration.ExecuteLiveAsync(ct => base.GetResponseAsync(list, options, ct), safeToRepeat: true, cancellationToken).ConfigureAwait(false);
             if (key is not null)
             {
                 Remember(key, live);
@@ -168,7 +168,7 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
     {
         try
         {
-            return await integration.ExecuteLiveAsync(ct => OpenAttemptAsync(messages, chatOptions, ct, cancellationToken), cancellationToken).ConfigureAwait(false);
+            return await integration.ExecuteLiveAsync(ct => OpenAttemptAsync(messages, chatOptions, ct, cancellationToken), safeToRepeat: true, cancellationToken).ConfigureAwait(false);
         }
         catch (IntegrationFailureException failure) when (key is not null && integration.TryServeLastGood<ChatResponse>(key, failure.Classification, out var kept))
         {

@@ -52,6 +52,7 @@ public static class ResilientIntegrationHttpClientBuilderExtensions
             client.Timeout = System.Threading.Timeout.InfiniteTimeSpan;
         });
         builder.AddResilienceHandler("resilient", (pipeline, context) => PipelineComposer.Compose(pipeline, context, name));
+        SingleResilienceLayer.MarkOwnHandler(builder);
         services.AddKeyedSingleton<IResilientIntegration>(name, (sp, _) => new ResilientIntegration(
             name, sp.GetRequiredService<IntegrationRegistry>(), sp.GetRequiredService<IOptionsMonitor<ResilientIntegrationOptions>>()));
         return new ResilientIntegrationBuilder(builder);

@@ -79,6 +79,10 @@ public sealed class ResilientIntegrationOptions
     /// <value>Defaults to off: only requests marked with <see cref="Deferral.DeferralRequestExtensions.DeferOnFailure"/> are queued, and only when a store is registered.</value>
     public Deferral.DeferralPolicy Deferral { get; set; } = new();
 
+    /// <summary>Gets or sets how writes (every method but GET, HEAD, OPTIONS and TRACE) are repeated.</summary>
+    /// <value>Defaults to repeating a write only when it carries an idempotency key or the failure proves it was not acted on.</value>
+    public WritePolicy Writes { get; set; } = new();
+
     /// <summary>Gets or sets how results turn into Green, Yellow and Red.</summary>
     /// <value>Defaults to 2 consistent results per change, Red after 3 timeouts in a row, Yellow above 10 s latency.</value>
     public Health.HealthPolicy Health { get; set; } = new();

@@ -69,6 +69,10 @@ public static class AiProviderExtensions
             o.BaseAddress ??= endpoint;
             o.AttemptTimeout = options.AttemptTimeout;
             o.TotalTimeout = options.TotalTimeout;
+            foreach (var path in profile.SafeToRepeatPaths)
+            {
+                o.Writes.SafeToRepeatPaths.Add(path);
+            }
         }));
 
         // After every Configure, whatever the call order: the host's own rules run first, the profile's next, the

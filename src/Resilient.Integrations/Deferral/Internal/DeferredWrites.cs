@@ -48,7 +48,8 @@ internal sealed class DeferredWrites(
                         return true;
                     },
                     useFallback: false,
-                    cancellationToken).ConfigureAwait(false);
+                    cancellationToken,
+                    safeToRepeat: true).ConfigureAwait(false); // the handler gets the write's idempotency key
                 return null;
             }
             catch (IntegrationFailureException ex) when (policy.DeferOn.Contains(ex.Kind))

@@ -26,6 +26,7 @@ internal static class CoreServices
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IntegrationMetrics>();
         services.TryAddSingleton<IntegrationRegistry>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Http.IHttpMessageHandlerBuilderFilter, SingleResilienceLayer.Filter>());
         services.TryAddSingleton<AlertDispatcher>();
         services.TryAddSingleton<IAlertDispatcher>(sp => sp.GetRequiredService<AlertDispatcher>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertSink, LoggingAlertSink>());

@@ -35,6 +35,15 @@ internal sealed class CallState
     /// <summary>Whether the call is a health probe: one attempt, no fallback, judged by the health layer alone.</summary>
     public bool IsProbe { get; init; }
 
+    /// <summary>Whether the call may be sent more than once (see <see cref="RepeatSafety"/>); a write that is not is retried only when the failure proves it was not acted on.</summary>
+    public bool Repeatable { get; set; } = true;
+
+    /// <summary>The running attempt's deadline, for a delegate call; lifted when the delegate sends through the integration's own client.</summary>
+    public AttemptDeadline? Deadline { get; set; }
+
+    /// <summary>The token a delegate call's attempt runs with: the caller's, the total timeout's and the attempt deadline's.</summary>
+    public CancellationToken AttemptToken { get; set; }
+
     /// <summary>Whether a good response should be read for the last-known-good copy (the request is cacheable).</summary>
     public bool KeepBody { get; init; }
 

@@ -27,7 +27,11 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         var request = context.GetRequestMessage();
         bool isProbe = request is not null && request.Options.TryGetValue(HttpHealthProbe.ProbeKey, out bool probe) && probe;
         var fallbackKey = isProbe ? null : LastKnownGoodStore.KeyFor(request, options.Fallback, redactor);
-        var call = new CallState(runtime.Time.GetTimestamp(), options.TotalTimeout, callerToken)
+        // Inside a delegate call of this integration (an SDK on its own client), this pipeline alone times and
+        // retries the attempts, within the delegate call's budget: one layer, not two nested ones.
+        var around = isProbe ? null : NestedCall.Around(runtime.Name);
+        around?.Deadline?.Lift();
+        var call = new CallState(around?.StartTimestamp ?? runtime.Time.GetTimestamp(), options.TotalTimeout, callerToken)
         {
             KeepBody = fallbackKey is not null && !runtime.LastKnownGood.IsFresh(fallbackKey, options.Fallback),
             IsProbe = isProbe,
@@ -57,6 +61,9 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
             }
         }
 
+        // After the deferral's key: a write that carries one may be repeated.
+        call.Repeatable = isProbe || RepeatSafety.PrepareRequest(request, options.Writes);
+
         var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
         if (outcome.Exception is OperationCanceledException && callerToken.IsCancellationRequested)
         {
@@ -76,6 +83,7 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
             return outcome;
         }
 
+        classification = RepeatSafety.Annotate(classification, call.Repeatable);
         request ??= outcome.Result?.RequestMessage;
         if (!isProbe)
         {

@@ -53,6 +53,7 @@ internal static class PipelineComposer
     /// The pipeline for calls that are not plain HttpClient calls (SDK delegates): the same total timeout,
     /// retry, circuit breaker and attempt timeout, classifying what the delegate throws.
     /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "StrategyOptions carries no data-annotation attributes to validate.")]
     public static ResiliencePipeline<object?> ComposeForDelegates(IntegrationRuntime runtime, ResilientIntegrationOptions options)
     {
         ValueTask<FailureClassification> Classify(Outcome<object?> outcome, ResilienceContext context) =>
@@ -69,7 +70,7 @@ internal static class PipelineComposer
             .AddTimeout(new TimeoutStrategyOptions { Name = "TotalTimeout", Timeout = options.TotalTimeout })
             .AddRetry(new RetryPlanner(runtime, options).ToStrategyOptions<object?>(Classify))
             .AddCircuitBreaker(CircuitBreaker<object?>(runtime, options.CircuitBreaker, new CircuitBreakerStateProvider(), ClassifyForBreaker))
-            .AddTimeout(new TimeoutStrategyOptions { Name = "AttemptTimeout", Timeout = options.AttemptTimeout })
+            .AddStrategy(_ => new AttemptDeadlineStrategy(runtime.Time, options.AttemptTimeout), new StrategyOptions("AttemptTimeout"))
             .Build();
     }
 

@@ -37,10 +37,13 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
     public string Name { get; }
 
     public Task<IntegrationResult<T>> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default) =>
-        ExecuteAsync(key, call, useFallback: true, cancellationToken);
+        ExecuteAsync(key, call, useFallback: true, cancellationToken, safeToRepeat: true);
 
-    public async Task<T> ExecuteLiveAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default) =>
-        (await ExecuteAsync("call", call, useFallback: false, cancellationToken).ConfigureAwait(false)).Value;
+    public Task<T> ExecuteLiveAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default) =>
+        ExecuteLiveAsync(call, _options.Get(Name).Writes.SafeToRepeat, cancellationToken);
+
+    public async Task<T> ExecuteLiveAsync<T>(Func<CancellationToken, Task<T>> call, bool safeToRepeat, CancellationToken cancellationToken) =>
+        (await ExecuteAsync("call", call, useFallback: false, cancellationToken, safeToRepeat).ConfigureAwait(false)).Value;
 
     public FailureClassification ReportFailure(Exception exception, CancellationToken cancellationToken = default)
     {
@@ -101,7 +104,8 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
     }
 
     /// <summary>Runs a call whose result is not data to keep or serve later, such as a write.</summary>
-    internal async Task<IntegrationResult<T>> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> call, bool useFallback, CancellationToken cancellationToken)
+    // safeToRepeat: whether the call may run more than once; when not, only a failure that proves it was not acted on is retried.
+    internal async Task<IntegrationResult<T>> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> call, bool useFallback, CancellationToken cancellationToken, bool safeToRepeat)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(key);
         ArgumentNullException.ThrowIfNull(call);
@@ -112,14 +116,17 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
         long started = runtime.Time.GetTimestamp();
         try
         {
-            context.Properties.Set(CallState.Key, new CallState(started, options.TotalTimeout, cancellationToken));
+            var state = new CallState(started, options.TotalTimeout, cancellationToken) { Repeatable = safeToRepeat };
+            context.Properties.Set(CallState.Key, state);
             runtime.Budget.RecordRequest(options.RetryBudget);
+            using var nested = NestedCall.Enter(Name, state);
             var outcome = await pipeline.ExecuteOutcomeAsync(
                 static async (ctx, state) =>
                 {
                     try
                     {
-                        return Outcome.FromResult<object?>(await state(ctx.CancellationToken).ConfigureAwait(false));
+                        var token = CallState.Of(ctx) is { AttemptToken.CanBeCanceled: true } attempt ? attempt.AttemptToken : ctx.CancellationToken;
+                        return Outcome.FromResult<object?>(await state(token).ConfigureAwait(false));
                     }
                     catch (Exception ex)
                     {
@@ -147,6 +154,7 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
                 outcome.ThrowIfException();
             }
 
+            classification = RepeatSafety.Annotate(classification, safeToRepeat);
             Report(runtime, classification, key, options, redactor);
 
             if (useFallback && TryServe(runtime, options, key, classification, out IntegrationResult<T>? kept))

@@ -86,6 +86,14 @@ internal sealed class ResilientIntegrationOptionsValidator : IValidateOptions<Re
         Check(deferral.BacklogYellowThreshold >= 1, "Deferral:BacklogYellowThreshold", deferral.BacklogYellowThreshold, "must be at least 1");
         Check(deferral.ReplayConcurrency is >= 1 and <= 64, "Deferral:ReplayConcurrency", deferral.ReplayConcurrency, "must be between 1 and 64");
 
+        var writes = options.Writes;
+        Check(writes is not null, "Writes", null, "must be set");
+        if (writes is not null)
+        {
+            Check(IsHeaderName(writes.IdempotencyKeyHeader), "Writes:IdempotencyKeyHeader", writes.IdempotencyKeyHeader, "must be a valid header name");
+            Check(writes.SafeToRepeatPaths.All(p => !string.IsNullOrWhiteSpace(p)), "Writes:SafeToRepeatPaths", "(an empty entry)", "must not contain an empty path");
+        }
+
         var fallback = options.Fallback;
         Check(fallback.MaxStaleness > TimeSpan.Zero, "Fallback:MaxStaleness", fallback.MaxStaleness, "must be positive");
         Check(fallback.RefreshInterval >= TimeSpan.Zero, "Fallback:RefreshInterval", fallback.RefreshInterval, "must not be negative");
@@ -96,4 +104,8 @@ internal sealed class ResilientIntegrationOptionsValidator : IValidateOptions<Re
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+
+    /// <summary>An RFC 9110 token: what a header name may be made of.</summary>
+    private static bool IsHeaderName(string? name) =>
+        !string.IsNullOrEmpty(name) && name.All(c => c < 127 && (char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal)));
 }

@@ -55,6 +55,12 @@ internal sealed class RetryPlanner(IntegrationRuntime runtime, ResilientIntegrat
             return false;
         }
 
+        if (!call.Repeatable && !RepeatSafety.ProvesNotActedOn(classification))
+        {
+            Log.WriteNotRepeated(runtime.Logger, runtime.Name, kind);
+            return false;
+        }
+
         var delay = Backoff(policy, done);
         if (classification.RetryAfter is { } hint)
         {

@@ -26,6 +26,9 @@ internal sealed class ProviderProfile
 
     public IReadOnlyList<FailureRule> Rules { get; init; } = [];
 
+    /// <summary>Endings of the paths of POST endpoints that create nothing, so a repeat cannot duplicate anything.</summary>
+    public IReadOnlyList<string> SafeToRepeatPaths { get; init; } = [];
+
     public string ProbeAddress(AiProviderOptions options) =>
         options.ProbePath ?? string.Format(System.Globalization.CultureInfo.InvariantCulture, ProbePath, options.ApiVersion ?? DefaultApiVersion);
 }

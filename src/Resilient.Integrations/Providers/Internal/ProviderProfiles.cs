@@ -8,6 +8,10 @@ namespace Resilient.Integrations.Providers.Internal;
 /// </summary>
 internal static class ProviderProfiles
 {
+    // Endpoints that compute an answer and create nothing: a repeated POST costs tokens, never a duplicate.
+    // (The Responses API is left out: it stores responses and can run background jobs.)
+    private static readonly string[] OpenAIComputePaths = ["/chat/completions", "/completions", "/embeddings", "/moderations"];
+
     public static ProviderProfile OpenAI { get; } = new()
     {
         Name = "OpenAI",
@@ -16,6 +20,7 @@ internal static class ProviderProfiles
         KeyHeader = "Authorization",
         KeyValue = key => "Bearer " + key,
         ChecksFilteredCompletions = true,
+        SafeToRepeatPaths = OpenAIComputePaths,
         Rules = OpenAIRules(),
     };
 
@@ -26,6 +31,7 @@ internal static class ProviderProfiles
         DefaultApiVersion = "2024-10-21",
         KeyHeader = "api-key",
         ChecksFilteredCompletions = true,
+        SafeToRepeatPaths = OpenAIComputePaths,
         Rules = OpenAIRules(),
     };
 
@@ -37,6 +43,7 @@ internal static class ProviderProfiles
         DefaultApiVersion = "2023-06-01",
         KeyHeader = "x-api-key",
         VersionHeader = "anthropic-version",
+        SafeToRepeatPaths = ["/messages", "/messages/count_tokens"],
         Rules =
         [
             FailureRule.ForStatus(402, FailureKind.QuotaExhausted).WhenBody(b => b.Contains("billing_error", StringComparison.Ordinal)).WithProviderCode("billing_error"),
@@ -53,6 +60,7 @@ internal static class ProviderProfiles
         DefaultEndpoint = new Uri("https://generativelanguage.googleapis.com/"),
         ProbePath = "v1beta/models",
         KeyHeader = "x-goog-api-key",
+        SafeToRepeatPaths = [":generateContent", ":streamGenerateContent", ":embedContent", ":batchEmbedContents", ":countTokens"],
         Rules =
         [
             // A bad key is a 400 INVALID_ARGUMENT whose details say API_KEY_INVALID: an Auth failure, not a bad request.

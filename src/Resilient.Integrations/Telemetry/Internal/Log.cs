@@ -52,6 +52,12 @@ internal static partial class Log
     [LoggerMessage(16, LogLevel.Warning, "{Integration}: replay of deferred writes failed and will be tried again: {ExceptionType}: {ExceptionMessage}")]
     public static partial void ReplayFailed(ILogger logger, string integration, string exceptionType, string exceptionMessage);
 
+    [LoggerMessage(20, LogLevel.Warning, "{Integration}: a write that failed with {Kind} is not repeated: the server may have acted on it (send an idempotency key or declare it safe to repeat)")]
+    public static partial void WriteNotRepeated(ILogger logger, string integration, FailureKind kind);
+
+    [LoggerMessage(21, LogLevel.Warning, "{Integration}: removed a second resilience handler ({Handler}) from the integration's HttpClient, such as one ConfigureHttpClientDefaults adds to every client: the integration's pipeline is its only resilience layer")]
+    public static partial void ExtraResilienceHandlerRemoved(ILogger logger, string integration, string handler);
+
     [LoggerMessage(11, LogLevel.Warning, "{Integration}: retry hint {Hint} exceeds the cap or the time left; {Kind} surfaces without waiting")]
     public static partial void HintTooLong(ILogger logger, string integration, TimeSpan hint, FailureKind kind);
 }
