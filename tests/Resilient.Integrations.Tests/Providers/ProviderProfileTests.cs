@@ -8,7 +8,7 @@ using WireMock.ResponseBuilders;
 
 namespace Resilient.Integrations.Tests.Providers;
 
-/// <summary>Each provider's documented error shapes (shared/DESIGN.md section 6), sent over real HTTP to an integration with the profile applied.</summary>
+/// <summary>Each provider's documented error shapes (docs/architecture.md, "Provider facts"), sent over real HTTP to an integration with the profile applied.</summary>
 public sealed class ProviderProfileTests
 {
     private const string Key = "sk-profile-test-secret";

@@ -9,7 +9,7 @@ using Resilient.Integrations.Policies.Internal;
 
 namespace Resilient.Integrations.Classification.Internal;
 
-/// <summary>The built-in mapping of statuses and exceptions to failure kinds (DESIGN.md section 1).</summary>
+/// <summary>The built-in mapping of statuses and exceptions to failure kinds (docs/architecture.md, "Failure kinds").</summary>
 internal static class DefaultKinds
 {
     public static FailureKind ForStatus(int status) => status switch

@@ -4,8 +4,8 @@ using System.Net.Http.Headers;
 namespace Resilient.Integrations.Classification.Internal;
 
 /// <summary>
-/// Finds how long the server asked the client to wait, in the order of DESIGN.md section 5: the first
-/// source present with a usable value wins; garbage and negative values are skipped.
+/// Finds how long the server asked the client to wait, in the order docs/architecture.md gives ("Retry
+/// hints"): the first source present with a usable value wins; garbage and negative values are skipped.
 /// </summary>
 internal static class RetryHintParser
 {

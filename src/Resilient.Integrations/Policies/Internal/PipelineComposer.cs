@@ -12,8 +12,9 @@ using Resilient.Integrations.Telemetry.Internal;
 namespace Resilient.Integrations.Policies.Internal;
 
 /// <summary>
-/// Builds an integration's pipeline (DESIGN.md section 4), outer to inner: outcome → total timeout → retry →
-/// circuit breaker → pacing → attempt timeout → classify. Rebuilt by the resilience handler when options reload.
+/// Builds an integration's pipeline, outer to inner: outcome → total timeout → retry → circuit breaker → pacing →
+/// attempt timeout → classify (docs/architecture.md, "The pipeline", says why in this order). Rebuilt by the
+/// resilience handler when options reload.
 /// </summary>
 internal static class PipelineComposer
 {

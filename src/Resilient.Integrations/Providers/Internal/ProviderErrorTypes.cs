@@ -3,7 +3,7 @@ using Resilient.Integrations.Classification;
 namespace Resilient.Integrations.Providers.Internal;
 
 /// <summary>
-/// The error types and codes AI providers document (DESIGN.md section 6), with the kind each means. Used where the
+/// The error types and codes AI providers document (docs/architecture.md, "Provider facts"), with the kind each means. Used where the
 /// status says nothing: an <c>event: error</c> inside a 200 event stream, or a 400 that is really a bad key.
 /// </summary>
 internal static class ProviderErrorTypes

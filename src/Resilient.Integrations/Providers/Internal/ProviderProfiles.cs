@@ -4,7 +4,7 @@ namespace Resilient.Integrations.Providers.Internal;
 
 /// <summary>
 /// The four profiles. Their rules cover what the built-in mapping cannot know from the status alone
-/// (shared/DESIGN.md section 6); the envelope codes every provider shares are read by the classifier itself.
+/// (docs/architecture.md, "Provider facts"); the envelope codes every provider shares are read by the classifier itself.
 /// </summary>
 internal static class ProviderProfiles
 {
