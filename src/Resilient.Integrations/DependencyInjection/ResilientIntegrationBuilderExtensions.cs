@@ -53,7 +53,10 @@ public static class ResilientIntegrationBuilderExtensions
     public static IResilientIntegrationBuilder ValidateResponsesWith(this IResilientIntegrationBuilder builder, IResponseValidator? validator) =>
         builder.ConfigureClassifier(o => o.ResponseValidator = validator);
 
-    /// <summary>Adds an alert sink, resolved from the container. Sinks are shared by all integrations.</summary>
+    /// <summary>
+    /// Adds an alert sink, resolved from the container. Sinks are shared by all integrations: adding the same type
+    /// for several integrations registers it once, and it receives each alert once.
+    /// </summary>
     /// <typeparam name="TSink">The sink type.</typeparam>
     /// <param name="builder">The integration's builder.</param>
     /// <returns>The builder.</returns>
@@ -65,7 +68,10 @@ public static class ResilientIntegrationBuilderExtensions
         return builder;
     }
 
-    /// <summary>Adds an alert sink instance. Sinks are shared by all integrations.</summary>
+    /// <summary>
+    /// Adds an alert sink instance. Sinks are shared by all integrations: adding the same instance for several
+    /// integrations registers it once, and it receives each alert once.
+    /// </summary>
     /// <param name="builder">The integration's builder.</param>
     /// <param name="sink">The sink.</param>
     /// <returns>The builder.</returns>
@@ -73,7 +79,13 @@ public static class ResilientIntegrationBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(sink);
-        builder.Services.AddSingleton(sink);
+
+        // By reference, not by type (as TryAddEnumerable would): two instances of one type are two sinks.
+        if (!builder.Services.Any(d => d.ServiceType == typeof(IAlertSink) && !d.IsKeyedService && ReferenceEquals(d.ImplementationInstance, sink)))
+        {
+            builder.Services.AddSingleton(sink);
+        }
+
         return builder;
     }
 

@@ -91,6 +91,20 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Publish_SameSinkReachedThroughTwoRegistrations_DeliveredOnce()
+    {
+        var sink = new RecordingAlertSink();
+        var other = new RecordingAlertSink();
+        var dispatcher = Create(new AlertOptions(), sink, other, sink);
+
+        dispatcher.Publish(Make());
+        await dispatcher.FlushAsync(TestContext.Current.CancellationToken);
+
+        Assert.Single(sink.Alerts);
+        Assert.Single(other.Alerts);
+    }
+
+    [Fact]
     public async Task Publish_MoreSevereRepeatWithinCooldown_IsSent()
     {
         var sink = new RecordingAlertSink();

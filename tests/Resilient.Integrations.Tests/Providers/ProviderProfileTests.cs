@@ -170,16 +170,74 @@ public sealed class ProviderProfileTests
         Assert.Equal(stream, await response!.Content.ReadAsStringAsync(Ct));
     }
 
-    [Fact]
-    public async Task Send_EventStreamThatStaysOpen_ReturnsAfterTheFirstEventWithoutWaitingForMore()
+    public static TheoryData<string, string, FailureKind, int> ErrorsBeforeContent => new()
     {
-        using var peer = RawHttpPeer.OpenEventStream("event: message_start\ndata: {\"type\":\"message_start\"}\n\n");
+        // provider, event stream, expected kind, upstream attempts (defaults: RateLimit 3 retries, Unavailable 2)
+        { "anthropic", MessageStart + Error("overloaded_error"), FailureKind.Unavailable, 3 },
+        { "anthropic", Ping + MessageStart + Ping + Error("rate_limit_error"), FailureKind.RateLimit, 4 },
+        { "anthropic", MessageStart + Error("invalid_request_error"), FailureKind.Rejected, 1 },
+        { "azure", PromptFilterResults + "data: {\"error\":{\"message\":\"The server had an error.\",\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n", FailureKind.Unavailable, 3 },
+    };
+
+    public static TheoryData<string, string> ErrorsAfterContent => new()
+    {
+        { "anthropic", MessageStart + ContentBlockStart + Error("overloaded_error") },
+        { "anthropic", Ping + MessageStart + "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n" + Error("overloaded_error") },
+        { "azure", PromptFilterResults + OpenAiChunk + "data: {\"error\":{\"message\":\"The server had an error.\",\"type\":\"server_error\"}}\n\n" },
+        { "openai", OpenAiChunk + "data: {\"error\":{\"message\":\"The server had an error.\",\"type\":\"server_error\"}}\n\n" },
+    };
+
+    private const string Ping = "event: ping\ndata: {\"type\": \"ping\"}\n\n";
+    private const string MessageStart = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"content\":[],\"model\":\"claude-sonnet-4-5\",\"stop_reason\":null,\"usage\":{\"input_tokens\":25,\"output_tokens\":1}}}\n\n";
+    private const string ContentBlockStart = "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n";
+    private const string PromptFilterResults = "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\",\"prompt_filter_results\":[{\"prompt_index\":0,\"content_filter_results\":{\"hate\":{\"filtered\":false,\"severity\":\"safe\"}}}]}\n\n";
+    private const string OpenAiChunk = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n";
+
+    private static string Error(string type) =>
+        $"event: error\ndata: {{\"type\": \"error\", \"error\": {{\"type\": \"{type}\", \"message\": \"{type}\"}}}}\n\n";
+
+    [Theory]
+    [MemberData(nameof(ErrorsBeforeContent))]
+    public async Task Send_EventStreamWithErrorAfterPreambleBeforeContent_ClassifiedAsTheErrorAndRetriedLikeIt(string provider, string stream, FailureKind kind, int attempts)
+    {
+        const string path = "/v1/messages";
+        await using var h = IntegrationHarness.Create(build: b => Apply(b, provider));
+        h.Server.Given(Request.Create().WithPath(path)).RespondWith(
+            Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream").WithBody(stream));
+
+        var (response, error) = await h.GetAsync(path);
+
+        Assert.Null(response);
+        Assert.Equal(kind, Assert.IsType<IntegrationFailureException>(error).Kind);
+        Assert.Equal(attempts, h.UpstreamAttempts(path));
+    }
+
+    [Theory]
+    [MemberData(nameof(ErrorsAfterContent))]
+    public async Task Send_EventStreamWithErrorAfterContentStarted_PassesOnceAndUntouched(string provider, string stream)
+    {
+        const string path = "/v1/messages";
+        await using var h = IntegrationHarness.Create(build: b => Apply(b, provider));
+        h.Server.Given(Request.Create().WithPath(path)).RespondWith(
+            Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream").WithBody(stream));
+
+        var (response, error) = await h.GetAsync(path);
+
+        Assert.Null(error);
+        Assert.Equal(stream, await response!.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(1, h.UpstreamAttempts(path));
+    }
+
+    [Fact]
+    public async Task Send_EventStreamThatStaysOpen_ReturnsAfterTheFirstContentEventWithoutWaitingForMore()
+    {
+        using var peer = RawHttpPeer.OpenEventStream(Ping + MessageStart + ContentBlockStart);
         await using var h = IntegrationHarness.Create(configure: o => o.BaseAddress = new Uri(peer.Url), build: b => Apply(b, "anthropic"));
 
         // No fake time passes: a reader that waited for a fuller prefix would never return.
         using var response = await h.Client.GetAsync("/v1/messages", HttpCompletionOption.ResponseHeadersRead, Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
 
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct));
-        Assert.Equal("event: message_start", await reader.ReadLineAsync(Ct));
+        Assert.Equal("event: ping", await reader.ReadLineAsync(Ct));
     }
 }

@@ -29,7 +29,9 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
     public AlertDispatcher(
         IEnumerable<IAlertSink> sinks, IOptionsMonitor<AlertOptions> options, TimeProvider time, IntegrationMetrics metrics, ILoggerFactory loggerFactory)
     {
-        _sinks = [.. sinks];
+        // One sink reached through several registrations (an instance or a factory added for each integration)
+        // must get each alert once, not once per registration.
+        _sinks = [.. sinks.Distinct<IAlertSink>(ReferenceEqualityComparer.Instance)];
         _options = options;
         _lastValidOptions = options.CurrentValue;
         _time = time;

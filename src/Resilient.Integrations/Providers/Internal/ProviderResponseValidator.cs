@@ -8,13 +8,13 @@ using Resilient.Integrations.Validation;
 namespace Resilient.Integrations.Providers.Internal;
 
 /// <summary>
-/// Validates an AI provider's 2xx answers: an event stream whose first event is an error is classified by the
-/// error's type (an overloaded model is Unavailable, not a good answer), and a completion a content filter stopped
-/// is Rejected. Everything else goes to the validator the integration had.
+/// Validates an AI provider's 2xx answers: an event stream that carries an error event before its first content
+/// event is classified by the error's type (an overloaded model is Unavailable, not a good answer), and a completion
+/// a content filter stopped is Rejected. Everything else goes to the validator the integration had.
 /// </summary>
 internal sealed class ProviderResponseValidator(IResponseValidator? inner, bool filteredCompletionIsRejected) : IResponseValidator
 {
-    // An event stream's first event is small; one this large is content, and content is not an error.
+    // An event stream's head (preamble and first content event) is small; one this large is content, and content is not an error.
     private const int MaxHeadBytes = 16 * 1024;
     private const int MaxCompletionBytes = 1024 * 1024;
 
@@ -23,7 +23,7 @@ internal sealed class ProviderResponseValidator(IResponseValidator? inner, bool 
         if (string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
         {
             var head = await ResponseBodyReader.ReadPrefixAsync(response, MaxHeadBytes, EventStreamHead.Enough, cancellationToken).ConfigureAwait(false);
-            return CheckFirstEvent(head.ToText());
+            return CheckHead(head.ToText());
         }
 
         var verdict = inner is null ? ResponseValidationResult.Valid : await inner.ValidateAsync(response, cancellationToken).ConfigureAwait(false);
@@ -38,16 +38,9 @@ internal sealed class ProviderResponseValidator(IResponseValidator? inner, bool 
             : verdict;
     }
 
-    internal static ResponseValidationResult CheckFirstEvent(string head)
+    internal static ResponseValidationResult CheckHead(string head)
     {
-        if (!EventStreamHead.TryFirstEvent(head, out string? name, out string data))
-        {
-            return ResponseValidationResult.Valid;
-        }
-
-        var json = Encoding.UTF8.GetBytes(data);
-        bool hasError = ErrorEnvelope.TryRead(json, isComplete: true, out bool errorMember, out string? code) && errorMember;
-        if (name != "error" && !hasError)
+        if (!EventStreamHead.TryDecide(head, out bool isError, out string? code, out string data) || !isError)
         {
             return ResponseValidationResult.Valid;
         }
@@ -59,7 +52,7 @@ internal sealed class ProviderResponseValidator(IResponseValidator? inner, bool 
             kind = WellKnownErrorCodes.Refine(kind, kind == FailureKind.RateLimit ? 429 : 400, code, data);
         }
 
-        return ResponseValidationResult.Invalid($"the event stream opened with an error event ({code ?? "no type"})", code, kind);
+        return ResponseValidationResult.Invalid($"the event stream carried an error event before any content ({code ?? "no type"})", code, kind);
     }
 
     // Only completions carry finish_reason; an embeddings batch must not be read again for it.
