@@ -52,6 +52,9 @@ internal static partial class Log
     [LoggerMessage(16, LogLevel.Warning, "{Integration}: replay of deferred writes failed and will be tried again: {ExceptionType}: {ExceptionMessage}")]
     public static partial void ReplayFailed(ILogger logger, string integration, string exceptionType, string exceptionMessage);
 
+    [LoggerMessage(17, LogLevel.Error, "{Integration}: deferred write {Id} dead-lettered: {Reason}")]
+    public static partial void DeferredWriteUnreadable(ILogger logger, string integration, long id, string reason);
+
     [LoggerMessage(11, LogLevel.Warning, "{Integration}: retry hint {Hint} exceeds the cap or the time left; {Kind} surfaces without waiting")]
     public static partial void HintTooLong(ILogger logger, string integration, TimeSpan hint, FailureKind kind);
 
