@@ -4,6 +4,11 @@ namespace Resilient.Integrations.Deferral;
 /// Where deferred writes wait for delivery. <see cref="EnqueueAsync"/> returns only once the write is
 /// persisted, so a caller told "queued" can rely on it. Implement it for other databases.
 /// </summary>
+/// <remarks>
+/// When an <see cref="IDeferredWriteProtector"/> is registered, the writes a store receives are already sealed
+/// (body and headers in one protected <see cref="DeferredWrite.Body"/>) and are opened after <see cref="GetDueAsync"/>:
+/// a store keeps them as given and needs no key.
+/// </remarks>
 public interface IDeferredWriteStore
 {
     /// <summary>Gets a value indicating whether writes survive a process crash.</summary>

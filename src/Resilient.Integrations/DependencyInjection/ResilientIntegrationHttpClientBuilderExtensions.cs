@@ -4,6 +4,7 @@ using Resilient.Integrations.DependencyInjection;
 using Resilient.Integrations.DependencyInjection.Internal;
 using Resilient.Integrations.Policies;
 using Resilient.Integrations.Policies.Internal;
+using Resilient.Integrations.Redaction.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -13,7 +14,9 @@ public static class ResilientIntegrationHttpClientBuilderExtensions
     /// <summary>
     /// Adds the resilient-integration pipeline to the client; the integration takes the client's name. The
     /// client's own <see cref="System.Net.Http.HttpClient.Timeout"/> is switched off so it cannot fight the
-    /// pipeline's total and attempt timeouts.
+    /// pipeline's total and attempt timeouts. The client's loggers are replaced by ones that redact
+    /// <see cref="ResilientIntegrationOptions.SensitiveHeaders"/> in message and structured state alike; a logger
+    /// added to the client before this call is removed, one added after it is yours to keep free of secrets.
     /// </summary>
     /// <param name="builder">The client's builder.</param>
     /// <param name="configure">Sets options in code; configuration, when present, is applied after it.</param>
@@ -51,6 +54,13 @@ public static class ResilientIntegrationHttpClientBuilderExtensions
 
             client.Timeout = System.Threading.Timeout.InfiniteTimeSpan;
         });
+
+        // The default loggers mask header values in the message but keep them raw in the structured state that
+        // OpenTelemetry, Serilog or Application Insights record (RedactLoggedHeaders changes the message alone):
+        // loggers of our own take their place, around the pipeline (the logical call) and next to the wire (each attempt).
+        builder.RemoveAllLoggers()
+            .AddLogger(sp => RedactingHttpClientLogger.Create(sp, name, logical: true), wrapHandlersPipeline: true)
+            .AddLogger(sp => RedactingHttpClientLogger.Create(sp, name, logical: false));
         builder.AddResilienceHandler("resilient", (pipeline, context) => PipelineComposer.Compose(pipeline, context, name));
         SingleResilienceLayer.MarkOwnHandler(builder);
         services.AddKeyedSingleton<IResilientIntegration>(name, (sp, _) => new ResilientIntegration(

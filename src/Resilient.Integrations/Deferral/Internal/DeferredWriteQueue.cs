@@ -30,7 +30,7 @@ internal static class DeferredWriteQueue
         HttpRequestMessage request, FailureClassification failure, IntegrationRuntime runtime, ResilientIntegrationOptions options, CancellationToken cancellationToken)
     {
         var write = await DeferredWriteCapture.FromRequestAsync(runtime.Name, request, runtime.Time.GetUtcNow(), options.SensitiveHeaders, cancellationToken).ConfigureAwait(false);
-        long id = await runtime.DeferredWrites!.EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
+        long id = await runtime.DeferredWrites!.EnqueueAsync(DeferredWriteProtection.Protect(write, runtime.DeferredWriteProtector), cancellationToken).ConfigureAwait(false);
         var deferral = new Deferral(id, write.IdempotencyKey, runtime.Name, failure);
         request.Options.Set(DeferralRequestExtensions.DeferralKey, deferral);
         runtime.Metrics.WriteDeferred(runtime.Name);

@@ -140,7 +140,18 @@ internal sealed class DeferredWriteReplayer(
                         return;
                     }
 
-                    var failure = await DeliverAsync(name, write, stoppingToken).ConfigureAwait(false);
+                    DeferredWrite readable;
+                    try
+                    {
+                        readable = DeferredWriteProtection.Unprotect(write, runtime.DeferredWriteProtector);
+                    }
+                    catch (DeferredWriteProtectionException ex)
+                    {
+                        await DeadLetterUnreadableAsync(runtime, store, ex, stoppingToken).ConfigureAwait(false);
+                        return;
+                    }
+
+                    var failure = await DeliverAsync(name, readable, stoppingToken).ConfigureAwait(false);
                     var verdict = await SettleAsync(runtime, store, policy, write, failure, stoppingToken).ConfigureAwait(false);
                     if (verdict != Verdict.Delivered && verdict != Verdict.DeadLettered)
                     {
@@ -159,6 +170,18 @@ internal sealed class DeferredWriteReplayer(
                 return pause;
             }
         }
+    }
+
+    /// <summary>
+    /// A write that cannot be unprotected would fail every turn and hold back the ones behind it: it goes to the
+    /// dead letters as it is stored (still protected, so restoring the key makes it readable again), with a Critical alert.
+    /// </summary>
+    private static async Task DeadLetterUnreadableAsync(IntegrationRuntime runtime, IDeferredWriteStore store, DeferredWriteProtectionException error, CancellationToken stoppingToken)
+    {
+        await store.DeadLetterAsync(error.WriteId, error.Message, stoppingToken).ConfigureAwait(false);
+        runtime.Metrics.WriteReplayed(runtime.Name, "dead_lettered");
+        Log.DeferredWriteUnreadable(runtime.Logger, runtime.Name, error.WriteId, error.Message);
+        runtime.RaiseAlert(AlertSeverity.Critical, FailureKind.Unknown, $"{error.Message} It was dead-lettered, still protected.", NoDetails, always: true);
     }
 
     private async Task<FailureClassification> DeliverAsync(string name, DeferredWrite write, CancellationToken stoppingToken)

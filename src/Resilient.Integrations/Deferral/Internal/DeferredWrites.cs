@@ -58,7 +58,7 @@ internal sealed class DeferredWrites(
             }
         }
 
-        long id = await store.EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
+        long id = await store.EnqueueAsync(DeferredWriteProtection.Protect(write, runtime.DeferredWriteProtector), cancellationToken).ConfigureAwait(false);
         runtime.Metrics.WriteDeferred(integration);
         return new Deferral(id, write.IdempotencyKey, integration, failure);
     }

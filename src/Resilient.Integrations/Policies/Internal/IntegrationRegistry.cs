@@ -17,7 +17,8 @@ internal sealed class IntegrationRegistry(
     IAlertDispatcher alerts,
     ILoggerFactory loggerFactory,
     HealthMonitor health,
-    IEnumerable<Deferral.IDeferredWriteStore> deferredWriteStores) : IDisposable
+    IEnumerable<Deferral.IDeferredWriteStore> deferredWriteStores,
+    IEnumerable<Deferral.IDeferredWriteProtector> deferredWriteProtectors) : IDisposable
 {
     private readonly ConcurrentDictionary<string, IntegrationRuntime> _runtimes = new(StringComparer.Ordinal);
 
@@ -30,7 +31,8 @@ internal sealed class IntegrationRegistry(
         loggerFactory.CreateLogger("Resilient.Integrations." + n),
         integrationOptions.Get(n).Fallback.SizeLimitBytes,
         health,
-        deferredWriteStores.LastOrDefault()));
+        deferredWriteStores.LastOrDefault(),
+        deferredWriteProtectors.LastOrDefault()));
 
     public void Dispose()
     {

@@ -19,8 +19,9 @@ internal sealed class IntegrationRuntime : IDisposable
 {
     public IntegrationRuntime(
         string name, IFailureClassifier classifier, TimeProvider time, IntegrationMetrics metrics, IAlertDispatcher alerts, ILogger logger, long fallbackSizeLimit, HealthMonitor health,
-        Deferral.IDeferredWriteStore? deferredWrites)
+        Deferral.IDeferredWriteStore? deferredWrites, Deferral.IDeferredWriteProtector? deferredWriteProtector)
     {
+        DeferredWriteProtector = deferredWriteProtector;
         Health = health;
         DeferredWrites = deferredWrites;
         Name = name;
@@ -56,6 +57,9 @@ internal sealed class IntegrationRuntime : IDisposable
 
     /// <summary>Gets the store for deferred writes, when one is registered.</summary>
     public Deferral.IDeferredWriteStore? DeferredWrites { get; }
+
+    /// <summary>Gets what seals deferred writes before the store sees them, when one is registered.</summary>
+    public Deferral.IDeferredWriteProtector? DeferredWriteProtector { get; }
 
     /// <summary>Gets or sets the state of the current pipeline's circuit breaker.</summary>
     public CircuitBreakerStateProvider? Circuit { get; set; }

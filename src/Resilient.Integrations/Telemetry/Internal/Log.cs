@@ -58,6 +58,27 @@ internal static partial class Log
     [LoggerMessage(21, LogLevel.Warning, "{Integration}: removed a second resilience handler ({Handler}) from the integration's HttpClient, such as one ConfigureHttpClientDefaults adds to every client: the integration's pipeline is its only resilience layer")]
     public static partial void ExtraResilienceHandlerRemoved(ILogger logger, string integration, string handler);
 
+    [LoggerMessage(17, LogLevel.Error, "{Integration}: deferred write {Id} dead-lettered: {Reason}")]
+    public static partial void DeferredWriteUnreadable(ILogger logger, string integration, long id, string reason);
+
     [LoggerMessage(11, LogLevel.Warning, "{Integration}: retry hint {Hint} exceeds the cap or the time left; {Kind} surfaces without waiting")]
     public static partial void HintTooLong(ILogger logger, string integration, TimeSpan hint, FailureKind kind);
+
+    // The integration's HttpClient logs, in place of IHttpClientFactory's defaults (same categories and event ids;
+    // the category's LogicalHandler or ClientHandler tells a logical call from one attempt).
+    // Every argument is a redacted string: a structured sink records arguments, not only the message.
+    [LoggerMessage(100, LogLevel.Information, "Sending HTTP request {HttpMethod} {Uri}")]
+    public static partial void HttpRequestStart(ILogger logger, string httpMethod, string uri);
+
+    [LoggerMessage(101, LogLevel.Information, "Received HTTP response headers after {ElapsedMilliseconds}ms - {StatusCode}")]
+    public static partial void HttpRequestEnd(ILogger logger, double elapsedMilliseconds, int statusCode);
+
+    [LoggerMessage(102, LogLevel.Trace, "Request Headers:\r\n{Headers}")]
+    public static partial void HttpRequestHeaders(ILogger logger, string headers);
+
+    [LoggerMessage(103, LogLevel.Trace, "Response Headers:\r\n{Headers}")]
+    public static partial void HttpResponseHeaders(ILogger logger, string headers);
+
+    [LoggerMessage(104, LogLevel.Information, "HTTP request {HttpMethod} {Uri} failed after {ElapsedMilliseconds}ms")]
+    public static partial void HttpRequestFailed(ILogger logger, string httpMethod, string uri, double elapsedMilliseconds, Exception exception);
 }
