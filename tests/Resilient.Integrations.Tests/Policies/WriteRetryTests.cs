@@ -224,23 +224,9 @@ public sealed class WriteRetryTests
         await using var h = IntegrationHarness.Create(o => o.BaseAddress = new Uri(peer.Url));
         var call = h.Client.SendAsync(Write(method), Ct);
 
-        // Each attempt hangs: once it is on the wire, let its deadline pass; in between, jump over the backoff.
-        int timedOut = 0;
-        for (int i = 0; i < 20_000 && !call.IsCompleted; i++)
-        {
-            await Task.WhenAny(call, Task.Delay(5, Ct));
-            if (peer.Connections > timedOut)
-            {
-                timedOut++;
-                h.Clock.Advance(IntegrationHarness.AttemptTimeout);
-            }
-            else
-            {
-                h.Clock.AdvanceToNextWait();
-            }
-        }
+        var error = await HangingAttempts.RunAsync(call, h.Clock, () => peer.Connections, IntegrationHarness.AttemptTimeout);
 
-        var failure = Assert.IsType<IntegrationFailureException>(await Record.ExceptionAsync(() => call));
+        var failure = Assert.IsType<IntegrationFailureException>(error);
         Assert.Equal(FailureKind.Timeout, failure.Kind);
         Assert.Equal(attempts, peer.Connections);
         Assert.Equal(mayHaveActed, failure.Classification.Reason?.Contains("may have been acted on", StringComparison.Ordinal) ?? false);

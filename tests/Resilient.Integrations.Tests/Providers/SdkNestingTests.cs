@@ -70,23 +70,8 @@ public sealed class SdkNestingTests
         var ai = h.Provider.GetRequiredKeyedService<IResilientIntegration>(IntegrationHarness.Name);
         var call = ai.ExecuteAsync("weekly-summary", ct => Summarise(h, peer.Url, ct), Ct);
 
-        // Each attempt hangs: once it is on the wire, let its deadline pass; in between, jump over the backoff.
-        int timedOut = 0;
-        for (int i = 0; i < 20_000 && !call.IsCompleted; i++)
-        {
-            await Task.WhenAny(call, Task.Delay(5, Ct));
-            if (peer.Connections > timedOut)
-            {
-                timedOut++;
-                h.Clock.Advance(AttemptTimeout);
-            }
-            else
-            {
-                h.Clock.AdvanceToNextWait();
-            }
-        }
+        var error = await HangingAttempts.RunAsync(call, h.Clock, () => peer.Connections, AttemptTimeout);
 
-        var error = await Record.ExceptionAsync(() => call);
         Assert.Equal(FailureKind.Timeout, IntegrationFailureException.Find(error!, IntegrationHarness.Name)?.Kind);
         Assert.Equal(2, peer.Connections);
     }
@@ -104,22 +89,9 @@ public sealed class SdkNestingTests
             return "never";
         }, Ct);
 
-        int timedOut = 0;
-        for (int i = 0; i < 20_000 && !call.IsCompleted; i++)
-        {
-            await Task.WhenAny(call, Task.Delay(5, Ct));
-            if (Volatile.Read(ref started) > timedOut)
-            {
-                timedOut++;
-                h.Clock.Advance(AttemptTimeout);
-            }
-            else
-            {
-                h.Clock.AdvanceToNextWait();
-            }
-        }
+        var error = await HangingAttempts.RunAsync(call, h.Clock, () => Volatile.Read(ref started), AttemptTimeout);
 
-        var failure = Assert.IsType<IntegrationFailureException>(await Record.ExceptionAsync(() => call));
+        var failure = Assert.IsType<IntegrationFailureException>(error);
         Assert.Equal(FailureKind.Timeout, failure.Kind);
         Assert.Equal(2, started);
     }
