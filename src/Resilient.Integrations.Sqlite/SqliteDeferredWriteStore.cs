@@ -13,6 +13,8 @@ namespace Resilient.Integrations.Sqlite;
 /// </summary>
 public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDisposable, IDisposable
 {
+    private const string PathOption = "SqliteDeferredWriteStoreOptions.Path";
+
     private readonly string _connectionString;
     private readonly int _maxBatch;
     private readonly Channel<Operation> _operations = Channel.CreateUnbounded<Operation>(new UnboundedChannelOptions { SingleReader = true });
@@ -23,7 +25,12 @@ public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDispos
     /// <summary>Opens (or creates) the store.</summary>
     /// <param name="options">The options.</param>
     /// <param name="timeProvider">Stamps dead letters. Defaults to <see cref="TimeProvider.System"/>.</param>
-    /// <exception cref="ArgumentException"><see cref="SqliteDeferredWriteStoreOptions.Path"/> is missing, or <see cref="SqliteDeferredWriteStoreOptions.MaxBatch"/> is out of range.</exception>
+    /// <exception cref="ArgumentException">
+    /// <see cref="SqliteDeferredWriteStoreOptions.Path"/> is missing, names a directory or lies under a regular file,
+    /// or <see cref="SqliteDeferredWriteStoreOptions.MaxBatch"/> is out of range.
+    /// </exception>
+    /// <exception cref="UnauthorizedAccessException">The database file or its directory is not writable.</exception>
+    /// <exception cref="IOException">The database cannot be created or opened for another reason (the message names the path).</exception>
     public SqliteDeferredWriteStore(SqliteDeferredWriteStoreOptions options, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -38,16 +45,83 @@ public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDispos
             throw new ArgumentException("SqliteDeferredWriteStoreOptions.MaxBatch must be between 1 and 10000.", nameof(options));
         }
 
-        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(options.Path));
-        if (!string.IsNullOrEmpty(folder))
-        {
-            Directory.CreateDirectory(folder);
-        }
-
+        PrepareFile(options.Path, nameof(options));
         _maxBatch = options.MaxBatch;
         _connectionString = new SqliteConnectionStringBuilder { DataSource = options.Path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
-        _writer = Open();
-        Execute(_writer, """
+        _writer = OpenWriter(options.Path);
+        _writerLoop = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>
+    /// Checks the path before SQLite sees it (its own errors, "unable to open database file", name neither the
+    /// option nor what is wrong) and creates the missing directories.
+    /// </summary>
+    private static void PrepareFile(string path, string parameter)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (Directory.Exists(full))
+        {
+            throw new ArgumentException($"{PathOption} '{path}' is a directory; it must name the database file, e.g. '{System.IO.Path.Combine(path, "deferred-writes.db")}'.", parameter);
+        }
+
+        var folder = System.IO.Path.GetDirectoryName(full);
+        for (var ancestor = folder; !string.IsNullOrEmpty(ancestor) && !Directory.Exists(ancestor); ancestor = System.IO.Path.GetDirectoryName(ancestor))
+        {
+            if (File.Exists(ancestor))
+            {
+                throw new ArgumentException($"{PathOption} '{path}' lies under '{ancestor}', which is a file, not a directory.", parameter);
+            }
+        }
+
+        try
+        {
+            if (!string.IsNullOrEmpty(folder))
+            {
+                Directory.CreateDirectory(folder);
+
+                // SQLite writes its journal (-wal, -shm) next to the database: the directory must be writable too.
+                var probe = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.probe");
+                using (File.Create(probe, 1, FileOptions.DeleteOnClose))
+                {
+                }
+            }
+
+            if (File.Exists(full))
+            {
+                using (new FileStream(full, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete))
+                {
+                }
+            }
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new UnauthorizedAccessException($"{PathOption} '{path}' is not writable by this process: {ex.Message}", ex);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"{PathOption} '{path}' cannot be used as the deferred-write database: {ex.Message}", ex);
+        }
+    }
+
+    private SqliteConnection OpenWriter(string path)
+    {
+        SqliteConnection? connection = null;
+        try
+        {
+            connection = Open();
+            CreateSchema(connection);
+            return connection;
+        }
+        catch (SqliteException ex)
+        {
+            connection?.Dispose();
+            throw new IOException($"{PathOption} '{path}' cannot be used as the deferred-write database: {ex.Message}", ex);
+        }
+    }
+
+    private static void CreateSchema(SqliteConnection connection)
+    {
+        Execute(connection, """
             PRAGMA journal_mode=WAL;
             CREATE TABLE IF NOT EXISTS writes (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -58,7 +132,6 @@ public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDispos
                 id INTEGER PRIMARY KEY, integration TEXT NOT NULL, handler TEXT, method TEXT, uri TEXT, headers TEXT NOT NULL, body BLOB NOT NULL,
                 idempotency_key TEXT NOT NULL, attempts INTEGER NOT NULL, enqueued_at INTEGER NOT NULL, last_failure TEXT, reason TEXT NOT NULL, dead_at INTEGER NOT NULL);
             """);
-        _writerLoop = Task.Run(WriteLoopAsync);
     }
 
     /// <inheritdoc/>

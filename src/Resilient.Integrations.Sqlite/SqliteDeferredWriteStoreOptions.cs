@@ -4,7 +4,10 @@ namespace Resilient.Integrations.Sqlite;
 public sealed class SqliteDeferredWriteStoreOptions
 {
     /// <summary>Gets or sets the database file; created with its folder when missing.</summary>
-    /// <value>Required.</value>
+    /// <value>
+    /// Required. Must name a file (not a directory), not lie under a regular file, and be writable, in a writable
+    /// directory (SQLite keeps its journal next to it); the store fails when it is opened, at start-up, naming the path.
+    /// </value>
     public string? Path { get; set; }
 
     /// <summary>Gets or sets how many writes one transaction commits at most when callers enqueue at once (group commit).</summary>

@@ -7,12 +7,16 @@ namespace Resilient.Integrations.Policies;
 /// <summary>
 /// Options of one integration: timeouts, a policy per failure kind, circuit breaker, retry budget, pacing.
 /// Bound from the configuration section <c>ResilientIntegrations:&lt;name&gt;</c>, validated at start-up,
-/// reloaded without a restart.
+/// reloaded without a restart. A key there that names no option, or an empty value (except a list's), fails
+/// start-up naming the key; a reload that fails leaves the last valid options in force and is logged.
 /// </summary>
 public sealed class ResilientIntegrationOptions
 {
     /// <summary>Gets or sets the base address given to the integration's <see cref="HttpClient"/>.</summary>
-    /// <value>Defaults to <see langword="null"/> (keep the client's own).</value>
+    /// <value>
+    /// Defaults to <see langword="null"/> (keep the client's own). Must be absolute; an empty value in configuration
+    /// is an error, not <see langword="null"/>.
+    /// </value>
     public Uri? BaseAddress { get; set; }
 
     /// <summary>Gets or sets the time budget of one logical call, retries and waits included. Replaces <see cref="HttpClient.Timeout"/>.</summary>

@@ -108,6 +108,76 @@ public sealed class SqliteDeferredWriteStoreTests : DeferredWriteStoreContractTe
         Assert.Contains("Path", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Constructor_PathIsADirectory_ThrowsNamingTheOptionAndPath()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new SqliteDeferredWriteStore(new SqliteDeferredWriteStoreOptions { Path = _folder }));
+
+        Assert.Contains($"SqliteDeferredWriteStoreOptions.Path '{_folder}' is a directory", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("deferred.db")]
+    [InlineData("queue/deferred.db")]
+    public void Constructor_PathUnderARegularFile_ThrowsNamingTheOptionAndTheFile(string rest)
+    {
+        string file = Path.Combine(_folder, "not-a-folder");
+        File.WriteAllText(file, "");
+        string path = Path.Combine(file, rest);
+
+        var ex = Assert.Throws<ArgumentException>(() => new SqliteDeferredWriteStore(new SqliteDeferredWriteStoreOptions { Path = path }));
+
+        Assert.Contains($"SqliteDeferredWriteStoreOptions.Path '{path}' lies under '{file}', which is a file", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructor_FolderNotWritable_ThrowsNamingTheOptionAndPath()
+    {
+        string path = Path.Combine(NotWritableFolder(), "deferred.db");
+
+        var ex = Assert.Throws<UnauthorizedAccessException>(() => new SqliteDeferredWriteStore(new SqliteDeferredWriteStoreOptions { Path = path }));
+
+        Assert.Contains($"SqliteDeferredWriteStoreOptions.Path '{path}' is not writable", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A folder this process cannot create files in: read-only by permission, or sysfs when running as root.</summary>
+    private string NotWritableFolder()
+    {
+        string folder = Path.Combine(_folder, "read-only");
+        if (OperatingSystem.IsWindows())
+        {
+            Assert.Skip("the read-only folder is made with Unix permissions");
+        }
+        else
+        {
+            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        }
+
+        if (CanCreateFileIn(folder))
+        {
+            folder = "/sys/kernel"; // root ignores permissions; sysfs refuses new files to everyone
+            Assert.SkipUnless(Directory.Exists(folder) && !CanCreateFileIn(folder), "no folder this process cannot write to");
+        }
+
+        return folder;
+    }
+
+    private static bool CanCreateFileIn(string folder)
+    {
+        try
+        {
+            using (File.Create(Path.Combine(folder, Guid.NewGuid().ToString("N")), 1, FileOptions.DeleteOnClose))
+            {
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            return false;
+        }
+    }
+
     public override async ValueTask DisposeAsync()
     {
         await _store.DisposeAsync();
@@ -143,5 +213,27 @@ public sealed class SqliteDeferredWriteStoreRegistrationTests
 
         SqliteConnection.ClearAllPools();
         Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+    }
+
+    [Fact]
+    public async Task AddSqliteDeferredWriteStore_PathIsADirectory_FailsAtHostStartNamingTheOptionAndPath()
+    {
+        string folder = Directory.CreateTempSubdirectory("ri-sqlite-").FullName;
+        try
+        {
+            var services = new ServiceCollection();
+            services.AddResilientIntegration("crm");
+            services.AddSqliteDeferredWriteStore(o => o.Path = folder);
+            await using var provider = services.BuildServiceProvider();
+
+            // The host resolves its hosted services, the replay of deferred writes among them, as it starts.
+            var ex = Assert.Throws<ArgumentException>(() => provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().ToList());
+
+            Assert.Contains($"SqliteDeferredWriteStoreOptions.Path '{folder}' is a directory", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }

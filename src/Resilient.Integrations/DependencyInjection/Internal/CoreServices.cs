@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Alerts.Internal;
@@ -36,6 +37,13 @@ internal static class CoreServices
         services.AddSingleton<IConfigureOptions<AlertOptions>>(sp => sp.GetRequiredService<AlertConfiguration>());
         services.AddSingleton<IOptionsChangeTokenSource<AlertOptions>>(sp => sp.GetRequiredService<AlertConfiguration>());
         services.AddOptions<AlertOptions>().ValidateOnStart();
+
+        // A reload that fails validation keeps the last valid options instead of failing every reader.
+        services.TryAddSingleton(sp => new LastGoodOptions<ResilientIntegrationOptions>(
+            sp.GetService<ILoggerFactory>(), name => $"{ResilientIntegrationOptionsValidator.SectionName}:{name}"));
+        services.AddTransient<IOptionsFactory<ResilientIntegrationOptions>, LastGoodOptionsFactory<ResilientIntegrationOptions>>();
+        services.TryAddSingleton(sp => new LastGoodOptions<AlertOptions>(sp.GetService<ILoggerFactory>(), _ => AlertOptionsValidator.SectionName));
+        services.AddTransient<IOptionsFactory<AlertOptions>, LastGoodOptionsFactory<AlertOptions>>();
         services.TryAddSingleton<HealthMonitor>();
         services.TryAddSingleton<IIntegrationHealthMonitor>(sp => sp.GetRequiredService<HealthMonitor>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, Deferral.Internal.DeferredWriteReplayer>());

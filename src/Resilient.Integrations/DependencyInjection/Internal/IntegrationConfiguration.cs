@@ -28,13 +28,55 @@ internal sealed class IntegrationConfiguration(string name, IServiceProvider ser
             services.GetService<IConfiguration>()?.GetSection($"{ResilientIntegrationOptionsValidator.SectionName}:{name}") is { } section &&
             section.Exists())
         {
+            // A misspelt key or an empty value would otherwise be ignored and leave the default in force.
+            var errors = ConfigurationChecks.Find(section, BindsStrictly, Lists, foreign: []);
+            if (errors.Count > 0)
+            {
+                throw new OptionsValidationException(name, typeof(ResilientIntegrationOptions), errors);
+            }
+
             // The binder adds to a list that already holds items; a list given in configuration replaces them
             // instead, so "ServeOn": ["Timeout"] means Timeout alone. SensitiveHeaders keeps adding: configuration
             // must never stop a secret from being redacted.
             ReplaceIfGiven(section.GetSection("Fallback:ServeOn"), options.Fallback.ServeOn, ParseKind);
             ReplaceIfGiven(section.GetSection("Fallback:CacheableMethods"), options.Fallback.CacheableMethods, (_, method) => method);
             ReplaceIfGiven(section.GetSection("Deferral:DeferOn"), options.Deferral.DeferOn, ParseKind);
-            section.Bind(options);
+            Binding(optionsName, typeof(ResilientIntegrationOptions), () => section.Bind(options));
+        }
+    }
+
+    /// <summary>
+    /// The lists among the options: an empty value (as an empty JSON array or environment variable gives it) is an
+    /// empty list, not a mistake. A list added to the options must be added here (a test checks).
+    /// </summary>
+    private static readonly string[] Lists = ["SensitiveHeaders", "Writes:SafeToRepeatPaths", "Fallback:ServeOn", "Fallback:CacheableMethods", "Deferral:DeferOn"];
+
+    private static bool BindsStrictly(IConfiguration probe)
+    {
+        try
+        {
+            probe.Bind(new ResilientIntegrationOptions(), o => o.ErrorOnUnknownConfiguration = true);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Binds, turning the binder's error for a value it cannot convert (which names the full key) into the
+    /// same exception validation throws, so a bad reload keeps the last valid options like any other.
+    /// </summary>
+    internal static void Binding(string? optionsName, Type optionsType, Action bind)
+    {
+        try
+        {
+            bind();
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new OptionsValidationException(optionsName ?? Options.DefaultName, optionsType, [ex.Message]);
         }
     }
 
@@ -95,7 +137,27 @@ internal sealed class AlertConfiguration(IServiceProvider services) : IConfigure
     {
         if (services.GetService<IConfiguration>()?.GetSection(AlertOptionsValidator.SectionName) is { } section && section.Exists())
         {
-            section.Bind(options);
+            // Webhook is not an AlertOptions key: the webhook sink's options are named ResilientIntegrations:Alerts:Webhook.
+            var errors = ConfigurationChecks.Find(section, BindsStrictly, lists: [], foreign: ["Webhook"]);
+            if (errors.Count > 0)
+            {
+                throw new OptionsValidationException(Options.DefaultName, typeof(AlertOptions), errors);
+            }
+
+            IntegrationConfiguration.Binding(Options.DefaultName, typeof(AlertOptions), () => section.Bind(options));
+        }
+    }
+
+    private static bool BindsStrictly(IConfiguration probe)
+    {
+        try
+        {
+            probe.Bind(new AlertOptions(), o => o.ErrorOnUnknownConfiguration = true);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 

@@ -64,6 +64,9 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Warning, "{Integration}: retry hint {Hint} exceeds the cap or the time left; {Kind} surfaces without waiting")]
     public static partial void HintTooLong(ILogger logger, string integration, TimeSpan hint, FailureKind kind);
 
+    [LoggerMessage(40, LogLevel.Error, "{Section} was reloaded with errors and is ignored; the last valid options stay in force until it is fixed: {Errors}")]
+    public static partial void ReloadRejected(ILogger logger, string section, string errors);
+
     // The integration's HttpClient logs, in place of IHttpClientFactory's defaults (same categories and event ids;
     // the category's LogicalHandler or ClientHandler tells a logical call from one attempt).
     // Every argument is a redacted string: a structured sink records arguments, not only the message.
