@@ -4,7 +4,8 @@ namespace Resilient.Integrations.Internal;
 /// Reads a bounded prefix of a response body so it can be classified, validated or kept, and leaves the body
 /// readable from its start by the caller: buffered or seekable content is rewound, a network stream is
 /// replaced by content that replays the prefix and then continues the original stream. Every read honours
-/// the token, so an attempt timeout also bounds a body that stalls.
+/// the token, so an attempt timeout also bounds a body that stalls. A body that breaks off while it is read is
+/// replaced by an empty <see cref="DiscardedContent"/>.
 /// </summary>
 internal static class ResponseBodyReader
 {
@@ -26,6 +27,24 @@ internal static class ResponseBodyReader
         {
             return BodyPrefix.Empty;
         }
+
+        try
+        {
+            return await ReadPrefixCoreAsync(response, content, declared, limit, enough, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The failed read consumed the body: every later read would throw "already consumed" or "error while
+            // copying content". An empty body takes its place, so whoever reads next gets a readable response.
+            response.Content = new DiscardedContent(content, ex);
+            content.Dispose();
+            throw;
+        }
+    }
+
+    private static async ValueTask<BodyPrefix> ReadPrefixCoreAsync(
+        HttpResponseMessage response, HttpContent content, long? declared, int limit, Func<byte[], int, bool>? enough, CancellationToken cancellationToken)
+    {
 
 #if NET9_0_OR_GREATER
         if (declared is long known && known <= limit && enough is null)

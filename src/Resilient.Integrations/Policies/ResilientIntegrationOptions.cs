@@ -19,9 +19,22 @@ public sealed class ResilientIntegrationOptions
     /// </value>
     public Uri? BaseAddress { get; set; }
 
-    /// <summary>Gets or sets the time budget of one logical call, retries and waits included. Replaces <see cref="HttpClient.Timeout"/>.</summary>
+    /// <summary>
+    /// Gets or sets the time budget of one logical call, retries and waits included. Replaces <see cref="HttpClient.Timeout"/>:
+    /// counted from the call's start, it also bounds reading the response body, except an event stream's.
+    /// </summary>
     /// <value>Defaults to 2 minutes. Must be positive.</value>
     public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Gets or sets the largest response body the caller may read, counted in decoded bytes (after
+    /// <see cref="System.Net.DecompressionMethods">automatic decompression</see>), however it is read: buffered by
+    /// <c>GetAsync</c> or <c>SendAsync</c>, as a string or JSON, or as a stream. A longer body, or one that declares a
+    /// longer <c>Content-Length</c>, fails the read with an <see cref="IntegrationFailureException"/> of kind
+    /// <see cref="FailureKind.BadResponse"/>. Event streams (<c>text/event-stream</c>, NDJSON) are not counted.
+    /// </summary>
+    /// <value>Defaults to 32 MiB (33,554,432). Must be at least 1024.</value>
+    public long MaxResponseBodyBytes { get; set; } = 32 * 1024 * 1024;
 
     /// <summary>Gets or sets the time one attempt may take, reading and validating the response included.</summary>
     /// <value>Defaults to 30 seconds, long enough for LLM calls. Must be positive and not above <see cref="TotalTimeout"/>.</value>

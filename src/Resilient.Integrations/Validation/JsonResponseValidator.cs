@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Text.Json;
+using System.Text.Unicode;
 using Resilient.Integrations.Classification.Internal;
 using Resilient.Integrations.Internal;
 
@@ -6,7 +8,7 @@ namespace Resilient.Integrations.Validation;
 
 /// <summary>
 /// The default validator for JSON APIs. It fails a 2xx response whose content type is not JSON (an HTML error
-/// page from a proxy), whose body is malformed or truncated JSON, that wraps an <c>{"error": …}</c> envelope,
+/// page from a proxy), whose body is malformed or truncated JSON or holds text that is not valid UTF-8, that wraps an <c>{"error": …}</c> envelope,
 /// or that lacks a required property. The body stays readable by the caller.
 /// </summary>
 public sealed class JsonResponseValidator : IResponseValidator
@@ -100,6 +102,12 @@ public sealed class JsonResponseValidator : IResponseValidator
                     ErrorEnvelope.TryRead(json, body.IsComplete, out _, out string? code);
                     return ResponseValidationResult.Invalid("the 2xx response carries an error envelope", code);
                 }
+
+                // The reader checks the structure but not the text inside strings: a deserializer would throw on it.
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && !IsValidText(ref reader))
+                {
+                    return ResponseValidationResult.Invalid("a JSON string holds invalid UTF-8 or an unpaired surrogate escape");
+                }
             }
         }
         catch (JsonException ex)
@@ -108,6 +116,30 @@ public sealed class JsonResponseValidator : IResponseValidator
         }
 
         return body.IsComplete && _required.Length > 0 ? CheckRequired(body) : ResponseValidationResult.Valid;
+    }
+
+    private static bool IsValidText(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            return Utf8.IsValid(reader.ValueSpan);
+        }
+
+        // An escaped string is checked by decoding it, as a deserializer would (a lone \uD800 is invalid too).
+        char[] chars = ArrayPool<char>.Shared.Rent(reader.ValueSpan.Length);
+        try
+        {
+            reader.CopyString(chars);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+        }
     }
 
     private ResponseValidationResult CheckRequired(BodyPrefix body)

@@ -93,6 +93,34 @@ internal sealed class RawHttpPeer : IDisposable
         await Task.Delay(Timeout.Infinite, ct);
     });
 
+    /// <summary>
+    /// Answers 200 with the given header lines and body bytes. With <paramref name="thenStall"/> the connection then
+    /// stays open without another byte; otherwise it closes, which ends a body sent without a length.
+    /// </summary>
+    public static RawHttpPeer Answer(string headerLines, byte[] body, bool thenStall) => new(async (socket, ct) =>
+    {
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\n{headerLines}\r\n\r\n"), SocketFlags.None, ct);
+        await socket.SendAsync(body, SocketFlags.None, ct);
+        if (thenStall)
+        {
+            await Task.Delay(Timeout.Infinite, ct);
+        }
+
+        socket.Shutdown(SocketShutdown.Both);
+        socket.Close();
+    });
+
+    /// <summary>Answers 200 with a body that never ends: <paramref name="chunk"/> after <paramref name="first"/>, over and over, as fast as the client reads.</summary>
+    public static RawHttpPeer Endless(string headerLines, byte[] first, byte[] chunk) => new(async (socket, ct) =>
+    {
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\n{headerLines}\r\n\r\n"), SocketFlags.None, ct);
+        await socket.SendAsync(first, SocketFlags.None, ct);
+        while (true)
+        {
+            await socket.SendAsync(chunk, SocketFlags.None, ct);
+        }
+    });
+
     public void Dispose()
     {
         _stop.Cancel();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Resilient.Integrations.Policies.Internal;
 
 namespace Resilient.Integrations.Tests.Support;
 
@@ -16,7 +17,11 @@ public sealed class TestClock : FakeTimeProvider
     {
     }
 
-    /// <summary>Timer durations that are deadlines (timeouts) rather than waits; they are neither recorded nor jumped to.</summary>
+    /// <summary>
+    /// Timer durations that are deadlines (timeouts) rather than waits; they are neither recorded nor jumped to. The
+    /// library's own deadlines (<see cref="AttemptDeadline"/>: a delegate attempt's, what is left of a call's budget
+    /// for its body) are recognised whatever their duration.
+    /// </summary>
     public HashSet<TimeSpan> Deadlines { get; } = [];
 
     /// <summary>Every wait started, in order.</summary>
@@ -26,14 +31,14 @@ public sealed class TestClock : FakeTimeProvider
         {
             lock (_timers)
             {
-                return [.. _timers.Where(t => !Deadlines.Contains(t.Duration)).Select(t => t.Duration)];
+                return [.. _timers.Where(t => !IsDeadline(t)).Select(t => t.Duration)];
             }
         }
     }
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
-        var timer = new TrackedTimer(base.CreateTimer(callback, state, dueTime, period), GetUtcNow() + dueTime, dueTime);
+        var timer = new TrackedTimer(base.CreateTimer(callback, state, dueTime, period), GetUtcNow() + dueTime, dueTime) { IsDeadline = state is AttemptDeadline };
         lock (_timers)
         {
             (dueTime > TimeSpan.Zero && dueTime != Timeout.InfiniteTimeSpan ? _timers : _unarmed).Add(timer);
@@ -60,6 +65,15 @@ public sealed class TestClock : FakeTimeProvider
         }
     }
 
+    /// <summary>Whether a library deadline (<see cref="AttemptDeadline"/>) is live: a delegate attempt or a response body is being timed.</summary>
+    public bool HasLiveDeadline()
+    {
+        lock (_timers)
+        {
+            return _timers.Any(t => t.IsDeadline && !t.Disposed);
+        }
+    }
+
     /// <summary>Advances to the earliest pending wait, if there is one.</summary>
     public bool AdvanceToNextWait()
     {
@@ -67,7 +81,7 @@ public sealed class TestClock : FakeTimeProvider
         lock (_timers)
         {
             var now = GetUtcNow();
-            next = _timers.Where(t => !t.Disposed && t.Due > now && !Deadlines.Contains(t.Duration)).Select(t => (DateTimeOffset?)t.Due).Min();
+            next = _timers.Where(t => !t.Disposed && t.Due > now && !IsDeadline(t)).Select(t => (DateTimeOffset?)t.Due).Min();
         }
 
         if (next is { } due)
@@ -96,8 +110,12 @@ public sealed class TestClock : FakeTimeProvider
 
     public async Task RunAsync(Task task) => await RunAsync(task.ContinueWith(t => { t.GetAwaiter().GetResult(); return 0; }, TaskScheduler.Default));
 
+    private bool IsDeadline(TrackedTimer timer) => timer.IsDeadline || Deadlines.Contains(timer.Duration);
+
     private sealed class TrackedTimer(ITimer inner, DateTimeOffset due, TimeSpan duration) : ITimer
     {
+        public bool IsDeadline { get; init; }
+
         public DateTimeOffset Due { get; } = due;
 
         public TimeSpan Duration { get; } = duration;

@@ -69,6 +69,38 @@ public sealed class JsonResponseValidatorTests : ClassifierTestBase
         Assert.Equal(body.TrimStart('\uFEFF'), await response.Content.ReadAsStringAsync(Ct)); // the reader drops a BOM itself
     }
 
+    public static TheoryData<string, byte[]> InvalidText => new()
+    {
+        { "invalid UTF-8 in a value", [.. """{"name":"M"""u8, 0xC3, 0x28, .. "ller\"}"u8] },
+        { "invalid UTF-8 in a name", [.. "{\""u8, 0xFF, .. "\":1}"u8] },
+        { "invalid UTF-8 beside an escape", [.. """{"note":"a\n"""u8, 0xE2, 0x82, .. "\"}"u8] },
+        { "unpaired surrogate escape", """{"name":"\ud800"}"""u8.ToArray() },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidText))]
+    public async Task ClassifyAsync_JsonStringThatCannotBeDecoded_IsBadResponse(string name, byte[] body)
+    {
+        _ = name;
+        Server.Given(Request.Create().WithPath("/call").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(body));
+
+        var result = await CallAndClassifyAsync();
+
+        Assert.Equal(FailureKind.BadResponse, result.Kind);
+        Assert.Contains("invalid UTF-8", result.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClassifyAsync_EscapesAndMultiByteText_IsSuccess()
+    {
+        Respond(200, """{"name":"Müller \u00e9 \ud83d\ude00 😀","note":"line\nbreak \"quoted\""}""");
+
+        var result = await CallAndClassifyAsync();
+
+        Assert.False(result.IsFailure, result.ToString());
+    }
+
     [Fact]
     public async Task ClassifyAsync_BodyLargerThanLimit_ChecksPrefixAndKeepsWholeBody()
     {

@@ -57,7 +57,8 @@ internal sealed class ClassifyStrategy(IntegrationRuntime runtime, ResilientInte
         return outcome;
     }
 
-    private static bool IsStream(HttpResponseMessage response) =>
+    /// <summary>Whether the response is an open-ended stream of events (server-sent events, NDJSON).</summary>
+    internal static bool IsStream(HttpResponseMessage response) =>
         response.Content.Headers.ContentType?.MediaType is "text/event-stream" or "application/x-ndjson" or "application/jsonl";
 
     private async ValueTask LogRawResponseAsync(HttpResponseMessage response, FailureClassification classification, CancellationToken cancellationToken)

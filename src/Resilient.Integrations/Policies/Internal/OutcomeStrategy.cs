@@ -5,6 +5,7 @@ using Resilient.Integrations.Deferral.Internal;
 using Resilient.Integrations.Fallback;
 using Resilient.Integrations.Fallback.Internal;
 using Resilient.Integrations.Health;
+using Resilient.Integrations.Internal;
 using Resilient.Integrations.Redaction.Internal;
 using Resilient.Integrations.Telemetry.Internal;
 
@@ -15,7 +16,9 @@ namespace Resilient.Integrations.Policies.Internal;
 /// response as the last-known-good copy, or turns a final failure into its telemetry, its alert and either
 /// the kept copy (marked as degraded) or a typed <see cref="IntegrationFailureException"/>. It sits outside
 /// the total timeout so that a call which ran out of time can still be answered from the copy. The caller's
-/// own cancellation passes through untouched: it is never a failure.
+/// own cancellation passes through untouched: it is never a failure. The body of a response it returns is read
+/// under the rest of the call's time budget and <see cref="ResilientIntegrationOptions.MaxResponseBodyBytes"/>
+/// (<see cref="BoundedResponseContent"/>): HttpClient's own timeout, switched off, no longer bounds it.
 /// </summary>
 internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientIntegrationOptions options, SecretRedactor redactor)
     : ResilienceStrategy<HttpResponseMessage>
@@ -80,10 +83,20 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
                 runtime.LastKnownGood.Remember(fallbackKey, good, body.ToArray(), options.Fallback, redactor);
             }
 
+            if (outcome.Result is { } response)
+            {
+                BoundBody(response, classification, call, request ?? response.RequestMessage);
+            }
+
             return outcome;
         }
 
         classification = RepeatSafety.Annotate(classification, call.Repeatable);
+        if (outcome.Result?.Content is DiscardedContent)
+        {
+            classification = classification with { Reason = (classification.Reason is { } reason ? reason + "; " : null) + "the body broke off while it was read and was discarded" };
+        }
+
         request ??= outcome.Result?.RequestMessage;
         if (!isProbe)
         {
@@ -113,16 +126,54 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         {
             // Only the final outcome is labelled: an attempt that failed before a retry succeeded leaves no mark.
             outcome.Result!.RequestMessage?.Options.Set(IntegrationFailureHttpExtensions.ClassificationKey, classification);
+            BoundBody(outcome.Result, classification, call, request);
             return outcome;
         }
 
         outcome.Result?.Dispose();
+        return Outcome.FromException<HttpResponseMessage>(Failure(classification, request, outcome.Exception));
+    }
+
+    private IntegrationFailureException Failure(FailureClassification classification, HttpRequestMessage? request, Exception? inner)
+    {
         var redacted = classification with
         {
             Reason = classification.Reason is null ? null : redactor.Redact(classification.Reason, request),
             ProviderCode = classification.ProviderCode is null ? null : redactor.Redact(classification.ProviderCode, request),
         };
-        return Outcome.FromException<HttpResponseMessage>(new IntegrationFailureException(runtime.Name, redacted, outcome.Exception));
+        return new IntegrationFailureException(runtime.Name, redacted, inner);
+    }
+
+    /// <summary>
+    /// Puts the body of a returned response under the call's limits. A failure while it is read is the call's
+    /// failure (counted, logged, alerted and fed to health, once) when the pipeline had found the call good; a
+    /// failed response, returned because ThrowOnFailure is off, was reported already.
+    /// </summary>
+    private void BoundBody(HttpResponseMessage response, FailureClassification classification, CallState call, HttpRequestMessage? request)
+    {
+        var content = response.Content;
+        var failedSuccess = classification.IsFailure && response.IsSuccessStatusCode ? Failure(classification, request, classification.Exception) : null;
+        // An event stream is open-ended: the caller bounds it. A HEAD answer declares the length of a body it does not carry.
+        bool unbounded = ClassifyStrategy.IsStream(response) || request?.Method == HttpMethod.Head || content.Headers.ContentLength == 0;
+        if (content is BoundedResponseContent || (failedSuccess is null && unbounded))
+        {
+            return;
+        }
+
+        int reported = 0;
+        IntegrationFailureException BodyFailure(FailureClassification failure)
+        {
+            if (!classification.IsFailure && !call.IsProbe && Interlocked.Exchange(ref reported, 1) == 0)
+            {
+                Report(failure, request);
+                FeedHealth(call.IsProbe, failure, call);
+            }
+
+            return Failure(failure, request, failure.Exception);
+        }
+
+        var limits = unbounded ? null : new ResponseBodyLimits(runtime.Time, call, options.MaxResponseBodyBytes, runtime.Classifier, BodyFailure);
+        response.Content = new BoundedResponseContent(content, limits, failedSuccess);
     }
 
     private void FeedHealth(bool isProbe, FailureClassification classification, CallState call)

@@ -36,6 +36,7 @@ internal sealed class ResilientIntegrationOptionsValidator : IValidateOptions<Re
         Check(options.AttemptTimeout >= MinTimeout && options.AttemptTimeout <= MaxTimeout, "AttemptTimeout", options.AttemptTimeout, "must be between 10 milliseconds and 24 hours");
         Check(options.AttemptTimeout <= options.TotalTimeout, "AttemptTimeout", options.AttemptTimeout, $"must not exceed {prefix}TotalTimeout ({options.TotalTimeout})");
         Check(options.BaseAddress is null || options.BaseAddress.IsAbsoluteUri, "BaseAddress", options.BaseAddress, "must be an absolute address");
+        Check(options.MaxResponseBodyBytes >= 1024, "MaxResponseBodyBytes", options.MaxResponseBodyBytes, "must be at least 1024");
         Check(options.RawResponseLogBytes is >= 0 and <= 65536, "RawResponseLogBytes", options.RawResponseLogBytes, "must be between 0 and 65536");
 
         foreach (var kind in Kinds)
