@@ -33,7 +33,7 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
             dispatcher.Publish(Make());
         }
 
-        await suppressed.WaitForMeasurementsAsync(repeats, TimeSpan.FromSeconds(5));
+        await suppressed.WaitForMeasurementsAsync(repeats, Eventually.Deadline);
     }
 
     private AlertDispatcher Create(AlertOptions options, params IAlertSink[] sinks)
@@ -126,7 +126,7 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         var dispatcher = Create(new AlertOptions(), flaky);
 
         dispatcher.Publish(Make());
-        await failed.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(5));
+        await failed.WaitForMeasurementsAsync(1, Eventually.Deadline);
         dispatcher.Publish(Make());
 
         var delivered = await flaky.Recorder.WaitForAsync(1);
@@ -145,12 +145,12 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         Assert.True(dispatcher.Publish(Make(FailureKind.Auth)));
         Assert.True(dispatcher.Publish(Make(FailureKind.QuotaExhausted)));
         await good.WaitForAsync(1);
-        await hanging.Started.Task.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        await hanging.Started.Task.WaitAsync(Eventually.Deadline, TestContext.Current.CancellationToken);
         _clock.Advance(TimeSpan.FromSeconds(7));
 
         var alerts = await good.WaitForAsync(2);
         Assert.Equal([FailureKind.Auth, FailureKind.QuotaExhausted], alerts.Select(a => a.Kind));
-        await failed.WaitForMeasurementsAsync(3, TimeSpan.FromSeconds(5));
+        await failed.WaitForMeasurementsAsync(3, Eventually.Deadline);
     }
 
     [Fact]
@@ -161,7 +161,7 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         var dispatcher = Create(new AlertOptions { QueueCapacity = 1 }, hanging);
 
         dispatcher.Publish(Make(FailureKind.Auth));
-        await hanging.Started.Task.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        await hanging.Started.Task.WaitAsync(Eventually.Deadline, TestContext.Current.CancellationToken);
         bool second = dispatcher.Publish(Make(FailureKind.Timeout));
         bool third = dispatcher.Publish(Make(FailureKind.Unavailable));
 
@@ -195,13 +195,13 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         var gate = new GatedSink();
         var dispatcher = Create(new AlertOptions(), gate);
         dispatcher.Publish(Make());
-        await gate.Started.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        await gate.Started.Task.WaitAsync(Eventually.Deadline, TestContext.Current.CancellationToken);
 
         var flush = dispatcher.FlushAsync(TestContext.Current.CancellationToken);
-        await Task.Delay(50, TestContext.Current.CancellationToken);
+        await Task.Delay(50, TestContext.Current.CancellationToken); // a chance for a wrong early end to show: nothing below waits on it
         Assert.False(flush.IsCompleted);
         gate.Release.TrySetResult();
-        await flush.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        await flush.WaitAsync(Eventually.Deadline, TestContext.Current.CancellationToken);
 
         Assert.Single(gate.Delivered);
     }
@@ -228,7 +228,7 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
 
         dispatcher.Dispose();
 
-        await flush.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        await flush.WaitAsync(Eventually.Deadline, TestContext.Current.CancellationToken);
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public sealed class AlertSinkIsolationTests
         Assert.True(ok.IsSuccessStatusCode);
         Assert.Equal(start, h.Clock.GetUtcNow());
         Assert.Equal(AlertSeverity.Critical, Assert.Single(await h.Alerts.WaitForAsync(1)).Severity);
-        Assert.True(hanging.Entered.Wait(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken));
+        Assert.True(hanging.Entered.Wait(Eventually.Deadline, TestContext.Current.CancellationToken));
     }
 
     private sealed class ThrowingSink : IAlertSink

@@ -55,7 +55,7 @@ public sealed class WebhookAlertSinkTests
         h.Server.Given(Request.Create().WithPath("/call").UsingGet()).RespondWith(Response.Create().WithStatusCode(401));
 
         await h.GetAsync();
-        await failures.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(5));
+        await failures.WaitForMeasurementsAsync(1, Eventually.Deadline);
 
         Assert.DoesNotContain(h.Logs.GetSnapshot(), r => r.Message.Contains("SECRETPATH", StringComparison.Ordinal));
         Assert.Contains(h.Logs.GetSnapshot(), r => r.Message.Contains("WebhookAlertSink failed", StringComparison.Ordinal));

@@ -71,7 +71,7 @@ public sealed class FailureClassifierExceptionTests : ClassifierTestBase
         using var client = new HttpClient();
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var call = client.GetAsync(peer.Url, cts.Token);
-        await WaitUntilAsync(() => peer.Connections > 0);
+        await Eventually.WaitUntilAsync(() => peer.Connections > 0);
         await cts.CancelAsync();
 
         var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
@@ -107,10 +107,10 @@ public sealed class FailureClassifierExceptionTests : ClassifierTestBase
             .Build();
 
         var call = pipeline.ExecuteAsync(async ct => await client.GetAsync(peer.Url, ct), Ct).AsTask();
-        await WaitUntilAsync(() => peer.Connections > 0);
+        await Eventually.WaitUntilAsync(() => peer.Connections > 0);
         Time.Advance(TimeSpan.FromSeconds(10));
 
-        var ex = await Assert.ThrowsAsync<TimeoutRejectedException>(() => call);
+        var ex = await Assert.ThrowsAsync<TimeoutRejectedException>(() => call.WaitAsync(Eventually.Deadline, Ct));
         Assert.Equal(FailureKind.Timeout, CreateClassifier().Classify(ex, Ct).Kind);
     }
 
@@ -155,14 +155,6 @@ public sealed class FailureClassifierExceptionTests : ClassifierTestBase
 
         Assert.Equal(FailureKind.Unknown, result.Kind);
         Assert.False(result.RetryMayHelp);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (int i = 0; i < 500 && !condition(); i++)
-        {
-            await Task.Delay(10, Ct);
-        }
     }
 
     [Fact]

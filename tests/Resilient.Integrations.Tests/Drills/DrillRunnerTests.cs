@@ -24,7 +24,11 @@ public sealed class DrillRunnerTests
                 o.RateLimit.BaseDelay = TimeSpan.FromMilliseconds(20);
                 o.RateLimit.MaxRetries = 1;
                 o.Deferral.ReplayInterval = TimeSpan.FromSeconds(1);
-                o.AttemptTimeout = TimeSpan.FromSeconds(1); // short for the Slow scenario, long enough for a loaded CI machine
+                // Real time: every healthy read must finish within the attempt timeout. 5 s is the longest the Slow
+                // scenario accepts (a 1 s one timed out healthy reads on a loaded machine, opened the circuit and
+                // failed the scenarios after it); one attempt, so that Slow waits it out once, not twice.
+                o.AttemptTimeout = TimeSpan.FromSeconds(5);
+                o.Timeout.MaxRetries = 0;
                 configure?.Invoke(o);
             })
             .ValidateResponsesWith(validateFields ? new JsonResponseValidator(new JsonResponseValidatorOptions { RequiredProperties = { "data" } }) : JsonResponseValidator.Default)
@@ -37,7 +41,15 @@ public sealed class DrillRunnerTests
 
         try
         {
-            var options = new DrillOptions { ReadPath = "/v1/deals", WritePath = "/v1/leads", ReplayWait = TimeSpan.FromSeconds(10) };
+            // The drill's own waits (for queued alerts, for the replay) end as soon as what they wait for happens:
+            // bounded generously, they catch a hang but never a slow machine.
+            var options = new DrillOptions
+            {
+                ReadPath = "/v1/deals",
+                WritePath = "/v1/leads",
+                ReplayWait = Eventually.Deadline,
+                AlertWait = Eventually.Deadline,
+            };
             if (scenarios is not null)
             {
                 options.Scenarios.Clear();

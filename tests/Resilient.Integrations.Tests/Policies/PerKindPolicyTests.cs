@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Classification;
 using Resilient.Integrations.Testing;
@@ -243,11 +244,11 @@ public sealed class PerKindPolicyTests
         await using var h = IntegrationHarness.Create(o => o.BaseAddress = new Uri(peer.Url));
         var call = h.Client.GetAsync("/call", Ct);
 
-        // Each attempt hangs until the attempt timeout: advance past it once per attempt.
+        // Each attempt hangs until the attempt timeout: advance past it once the attempt is on the wire and its
+        // timeout (a pooled timer Polly arms per attempt) is set to fire that long from now, once per attempt.
         for (int attempt = 1; attempt <= 2; attempt++)
         {
-            await Eventually.WaitUntilAsync(() => peer.Connections >= attempt);
-            await Task.Delay(20, Ct);
+            await Eventually.WaitUntilAsync(() => peer.Connections >= attempt && h.Clock.HasWatchdogArmedFor(IntegrationHarness.AttemptTimeout));
             h.Clock.Advance(IntegrationHarness.AttemptTimeout);
             if (attempt == 1)
             {
@@ -255,7 +256,7 @@ public sealed class PerKindPolicyTests
             }
         }
 
-        var error = await Record.ExceptionAsync(() => call);
+        var error = await Record.ExceptionAsync(() => call.WaitAsync(Eventually.Deadline, Ct));
 
         AssertFailure(error, FailureKind.Timeout);
         Assert.Equal(2, peer.Connections);
@@ -266,19 +267,33 @@ public sealed class PerKindPolicyTests
     public async Task Send_BodyStallsAfterHeaders_AttemptTimeoutStillApplies()
     {
         using var peer = RawHttpPeer.StalledBody("""{"items":[1,""", declaredLength: 200);
-        await using var h = IntegrationHarness.Create(o =>
-        {
-            o.BaseAddress = new Uri(peer.Url);
-            o.Timeout.MaxRetries = 0;
-        });
+        var headersIn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var h = IntegrationHarness.Create(
+            o =>
+            {
+                o.BaseAddress = new Uri(peer.Url);
+                o.Timeout.MaxRetries = 0;
+            },
+            services: s => s.AddHttpClient(IntegrationHarness.Name).AddHttpMessageHandler(() => new HeadersSeen(headersIn)));
         var call = h.Client.GetAsync("/call", Ct);
-        await Eventually.WaitUntilAsync(() => peer.Connections >= 1);
-        await Task.Delay(50, Ct);
 
+        // Innermost, the handler sees the headers arrive: from then on only the body is outstanding.
+        await headersIn.Task.WaitAsync(Eventually.Deadline, Ct);
         h.Clock.Advance(IntegrationHarness.AttemptTimeout);
-        var error = await Record.ExceptionAsync(() => call);
+        var error = await Record.ExceptionAsync(() => call.WaitAsync(Eventually.Deadline, Ct));
 
         AssertFailure(error, FailureKind.Timeout);
+    }
+
+    /// <summary>Added after the integration's own handlers, so next to the socket: completes once an attempt has its headers.</summary>
+    private sealed class HeadersSeen(TaskCompletionSource seen) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            seen.TrySetResult();
+            return response;
+        }
     }
 
     [Fact]

@@ -235,7 +235,7 @@ public sealed class ProviderProfileTests
         await using var h = IntegrationHarness.Create(configure: o => o.BaseAddress = new Uri(peer.Url), build: b => Apply(b, "anthropic"));
 
         // No fake time passes: a reader that waited for a fuller prefix would never return.
-        using var response = await h.Client.GetAsync("/v1/messages", HttpCompletionOption.ResponseHeadersRead, Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        using var response = await h.Client.GetAsync("/v1/messages", HttpCompletionOption.ResponseHeadersRead, Ct).WaitAsync(Eventually.Deadline, Ct);
 
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct));
         Assert.Equal("event: ping", await reader.ReadLineAsync(Ct));

@@ -79,7 +79,6 @@ public sealed class IntegrationHarness : IAsyncDisposable
         return new IntegrationHarness(server, clock, collection.BuildServiceProvider(), alerts);
     }
 
-    /// <summary>Every alert delivered so far, after the dispatcher has drained what was published before.</summary>
     /// <summary>Starts the hosted services (health probes, the replay of deferred writes): tests start them by hand.</summary>
     public async Task StartHostedServicesAsync()
     {
@@ -89,6 +88,10 @@ public sealed class IntegrationHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Every alert delivered so far, after the dispatcher has dealt with every alert published before: for alerts of
+    /// an action known to be over. An alert raised in the background is waited for with <c>Alerts.WaitForAsync(match)</c>.
+    /// </summary>
     public Task<IReadOnlyList<Resilient.Integrations.Alerts.Alert>> SettledAlertsAsync() =>
         Alerts.SettleAsync(Provider.GetRequiredService<Resilient.Integrations.Alerts.IAlertDispatcher>());
 
@@ -113,8 +116,14 @@ public sealed class IntegrationHarness : IAsyncDisposable
     {
         // Polly's pipelines wait (on the injected clock) for in-flight calls before they dispose: keep time moving.
         var disposing = Provider.DisposeAsync().AsTask();
-        for (int i = 0; i < 500 && !disposing.IsCompleted; i++)
+        var elapsed = System.Diagnostics.Stopwatch.StartNew();
+        while (!disposing.IsCompleted)
         {
+            if (elapsed.Elapsed > Eventually.Deadline)
+            {
+                throw new TimeoutException($"The container did not dispose within {Eventually.Deadline.TotalSeconds:0} s of real time.");
+            }
+
             Clock.Advance(TimeSpan.FromSeconds(5));
             await Task.WhenAny(disposing, Task.Delay(5));
         }

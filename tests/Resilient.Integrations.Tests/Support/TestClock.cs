@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Time.Testing;
 using Resilient.Integrations.Policies.Internal;
 
@@ -38,7 +40,7 @@ public sealed class TestClock : FakeTimeProvider
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
-        var timer = new TrackedTimer(base.CreateTimer(callback, state, dueTime, period), GetUtcNow() + dueTime, dueTime) { IsDeadline = state is AttemptDeadline };
+        var timer = new TrackedTimer(this, base.CreateTimer(callback, state, dueTime, period), GetUtcNow() + dueTime, dueTime) { IsDeadline = state is AttemptDeadline };
         lock (_timers)
         {
             (dueTime > TimeSpan.Zero && dueTime != Timeout.InfiniteTimeSpan ? _timers : _unarmed).Add(timer);
@@ -47,12 +49,16 @@ public sealed class TestClock : FakeTimeProvider
         return timer;
     }
 
-    /// <summary>Whether a timer created unarmed (a watchdog) is now armed for <paramref name="dueTime"/>.</summary>
+    /// <summary>
+    /// Whether a timer created unarmed (a watchdog) is now armed to fire <paramref name="dueTime"/> from now: once this
+    /// is true, advancing the clock by <paramref name="dueTime"/> fires it.
+    /// </summary>
     public bool HasWatchdogArmedFor(TimeSpan dueTime)
     {
         lock (_timers)
         {
-            return _unarmed.Any(t => !t.Disposed && t.ArmedFor == dueTime);
+            var due = GetUtcNow() + dueTime;
+            return _unarmed.Any(t => !t.Disposed && t.ArmedDue == due);
         }
     }
 
@@ -93,11 +99,20 @@ public sealed class TestClock : FakeTimeProvider
         return false;
     }
 
-    /// <summary>Lets real I/O run and jumps over the library's waits until the task completes.</summary>
+    /// <summary>
+    /// Lets real I/O run and jumps over the library's waits until the task completes. Real time bounds only a
+    /// hang (<see cref="Eventually.Deadline"/>): on a loaded machine the I/O may take long, the waits never do.
+    /// </summary>
     public async Task<T> RunAsync<T>(Task<T> task)
     {
-        for (int i = 0; i < 5_000 && !task.IsCompleted; i++)
+        var elapsed = Stopwatch.StartNew();
+        while (!task.IsCompleted)
         {
+            if (elapsed.Elapsed > Eventually.Deadline)
+            {
+                throw new TimeoutException($"The call did not complete within {Eventually.Deadline.TotalSeconds:0} s of real time, though the test clock jumped over every wait.");
+            }
+
             await Task.WhenAny(task, Task.Delay(2));
             if (!task.IsCompleted)
             {
@@ -112,23 +127,33 @@ public sealed class TestClock : FakeTimeProvider
 
     private bool IsDeadline(TrackedTimer timer) => timer.IsDeadline || Deadlines.Contains(timer.Duration);
 
-    private sealed class TrackedTimer(ITimer inner, DateTimeOffset due, TimeSpan duration) : ITimer
+    private sealed class TrackedTimer(TestClock clock, ITimer inner, DateTimeOffset due, TimeSpan duration) : ITimer
     {
+        private volatile bool _disposed;
+        private volatile StrongBox<DateTimeOffset>? _armedDue;
+
         public bool IsDeadline { get; init; }
 
         public DateTimeOffset Due { get; } = due;
 
         public TimeSpan Duration { get; } = duration;
 
-        public bool Disposed { get; private set; }
+        public bool Disposed
+        {
+            get => _disposed;
+            private set => _disposed = value;
+        }
 
-        /// <summary>The due time of the last <see cref="Change"/>, for a timer armed and disarmed over and over.</summary>
-        public TimeSpan? ArmedFor { get; private set; }
+        /// <summary>When the last <see cref="Change"/> set it to fire, for a timer armed and disarmed over and over; null while disarmed.</summary>
+        public DateTimeOffset? ArmedDue => _armedDue?.Value;
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
-            ArmedFor = dueTime;
-            return inner.Change(dueTime, period);
+            // Published only once the inner timer is armed: a test that sees it may advance the clock at once,
+            // and an advance that came before the inner Change would push the timer's due time along with it.
+            bool changed = inner.Change(dueTime, period);
+            _armedDue = dueTime == Timeout.InfiniteTimeSpan ? null : new(clock.GetUtcNow() + dueTime);
+            return changed;
         }
 
         public void Dispose()

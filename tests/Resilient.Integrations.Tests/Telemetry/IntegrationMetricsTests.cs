@@ -16,7 +16,7 @@ public sealed class IntegrationMetricsTests
         h.Server.Given(Request.Create().WithPath("/call").UsingGet()).RespondWith(Response.Create().WithStatusCode(503));
 
         await h.GetAsync();
-        await sent.WaitForMeasurementsAsync(2, TimeSpan.FromSeconds(5)); // the logging sink and the recording sink
+        await sent.WaitForMeasurementsAsync(2, Eventually.Deadline); // the logging sink and the recording sink
 
         var failure = Assert.Single(failures.GetMeasurementSnapshot());
         Assert.Equal("crm", failure.Tags["integration"]);
