@@ -46,7 +46,7 @@ public sealed class RecordingAlertSink : IAlertSink
     public async Task<IReadOnlyList<Alert>> SettleAsync(IAlertDispatcher dispatcher)
     {
         string id = Guid.NewGuid().ToString("N");
-        dispatcher.Publish(new Alert { Integration = Sentinel, Severity = AlertSeverity.Info, Message = id, ResetsCooldown = true });
+        dispatcher.Publish(new Alert { Integration = Sentinel, Severity = AlertSeverity.Info, Message = id, Unsuppressed = true });
         using var cts = new CancellationTokenSource(10_000);
         while (!_alerts.Any(a => a.Message == id))
         {
