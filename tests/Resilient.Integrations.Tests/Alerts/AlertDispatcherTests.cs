@@ -221,6 +221,22 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Publish_BackToRedWhileSettlingAndStaysRed_NoRecoveredNotice()
+    {
+        var sink = new RecordingAlertSink();
+        var dispatcher = Create(new AlertOptions(), sink);
+        dispatcher.Publish(Health(FailureKind.Auth, AlertSeverity.Critical));
+        dispatcher.Publish(BackToGreen());
+        _clock.Advance(TimeSpan.FromSeconds(30));
+
+        dispatcher.Publish(Health(FailureKind.Auth, AlertSeverity.Critical));      // Red again, and Red it stays
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        await dispatcher.FlushAsync(Ct);
+
+        Assert.Equal([AlertSeverity.Critical], sink.Alerts.Select(a => a.Severity));
+    }
+
+    [Fact]
     public async Task Publish_FailureAlertWithoutHealthChangeWhileSettling_RecoveryStillAnnounced()
     {
         var sink = new RecordingAlertSink();

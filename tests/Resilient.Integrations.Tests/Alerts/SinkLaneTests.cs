@@ -65,7 +65,8 @@ public sealed class SinkLaneTests : IAsyncDisposable
         Assert.Equal(301, alerts.Count);
         Assert.Equal(("billing", AlertSeverity.Critical), (alerts[^1].Integration, alerts[^1].Severity));
         Assert.False(hanging.Release.Task.IsCompleted);                             // the hanging sink still holds its first alert
-        Assert.Equal(0, blocking.Returned + alsoBlocking.Returned);                 // and so do the blocking ones, on their own threads
+        Assert.Equal(0, blocking.Returned + alsoBlocking.Returned);                 // and so do the blocking ones,
+        Assert.False(blocking.BlockedAPoolThread || alsoBlocking.BlockedAPoolThread); // each on a thread of its own
         Assert.Equal([1, 1, 1], new[] { hanging.Calls, blocking.Calls, alsoBlocking.Calls }); // never called again meanwhile
     }
 
@@ -211,9 +212,13 @@ public sealed class SinkLaneTests : IAsyncDisposable
 
         public int Returned => Volatile.Read(ref _returned);
 
+        /// <summary>Gets whether it blocked one of the pool's threads, which the dispatcher's loops need.</summary>
+        public bool BlockedAPoolThread { get; private set; }
+
         public ValueTask SendAsync(Alert alert, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _calls);
+            BlockedAPoolThread |= Thread.CurrentThread.IsThreadPoolThread;
             Entered.Set();
             _release.Wait();
             Interlocked.Increment(ref _returned);

@@ -93,8 +93,8 @@ internal sealed class SinkLane : IDisposable
 
         if (dropped is not null)
         {
-            _owner.Metrics.AlertDropped(dropped.Integration, Name, "queue_full");
             Log.AlertDropped(_owner.Logger, Name, dropped.Integration, dropped.Kind);
+            _owner.Metrics.AlertDropped(dropped.Integration, Name, "queue_full");
         }
     }
 
@@ -145,8 +145,8 @@ internal sealed class SinkLane : IDisposable
                         flushed!.TrySetResult();
                         break;
                     case Step.Missed:
-                        _owner.Metrics.AlertDropped(alert!.Integration, Name, "sink_unavailable");
-                        Log.AlertMissed(_owner.Logger, Name, alert.Integration, alert.Kind);
+                        Log.AlertMissed(_owner.Logger, Name, alert!.Integration, alert.Kind);
+                        _owner.Metrics.AlertDropped(alert.Integration, Name, "sink_unavailable");
                         break;
                     case Step.Summary:
                         await SendSummaryAsync(summary!, stopping).ConfigureAwait(false);
@@ -160,9 +160,9 @@ internal sealed class SinkLane : IDisposable
                 }
             }
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (Exception) when (stopping.IsCancellationRequested)
         {
-            // Shutting down: a call in flight is abandoned.
+            // Shutting down: a call in flight is abandoned, and what it threw meanwhile no longer matters.
         }
         finally
         {
@@ -326,10 +326,18 @@ internal sealed class SinkLane : IDisposable
             _retryAt = _owner.Time.GetUtcNow() + backoff;
         }
 
-        _backoffTimer.Change(backoff, Timeout.InfiniteTimeSpan);
-        _owner.Metrics.AlertSinkFailed(alert.Integration, Name);
+        try
+        {
+            _backoffTimer.Change(backoff, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            return; // the dispatcher stopped meanwhile
+        }
+
         Log.AlertSinkFailed(
             _owner.Logger, Name, alert.Integration, failure.GetType().Name, SecretRedactor.RedactExceptionMessage(failure), backoff, _failuresInRow);
+        _owner.Metrics.AlertSinkFailed(alert.Integration, Name);
     }
 
     /// <summary>The loop has ended: flushes still waiting complete, nothing more is queued.</summary>
