@@ -129,8 +129,8 @@ public static class DrillRunner
         }
 
         /// <summary>
-        /// Each scenario is its own alert episode: the alerts of the last one (a late "is Red", a recovery) are
-        /// delivered or suppressed first, then forgotten, and the cooldowns start afresh.
+        /// Each scenario is its own alert episode: the alerts of the last one (a late "is Red") are delivered or
+        /// suppressed first, then forgotten, and the cooldowns start afresh; a recovery still settling is dropped.
         /// </summary>
         private async Task NewEpisodeAsync()
         {

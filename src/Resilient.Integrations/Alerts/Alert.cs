@@ -27,7 +27,10 @@ public sealed class Alert
     /// <value>Defaults to <see langword="default"/>; the library always sets it.</value>
     public DateTimeOffset Time { get; init; }
 
-    /// <summary>Gets how many repeats of this alert were suppressed within the cooldown before this one was sent.</summary>
+    /// <summary>
+    /// Gets how many repeats of this alert were suppressed within the cooldown before this one was sent; on a
+    /// "recovered" notice, the repeats of the whole episode that no later alert reported.
+    /// </summary>
     /// <value>Defaults to 0.</value>
     public int SuppressedCount { get; init; }
 
@@ -42,15 +45,31 @@ public sealed class Alert
             ? $"[{Severity}] {Integration}: {Message} ({SuppressedCount} repeats suppressed)"
             : $"[{Severity}] {Integration}: {Message}";
 
-    /// <summary>Gets a value indicating whether this alert ends an episode: earlier alerts of the integration no longer hold back new ones.</summary>
-    internal bool ResetsCooldown { get; init; }
+    /// <summary>
+    /// Gets a value indicating whether this alert reports a return to Green. The dispatcher holds it until the
+    /// integration has stayed Green for <see cref="AlertOptions.SettleTime"/>, then announces the recovery once
+    /// and ends the integration's alert episode.
+    /// </summary>
+    internal bool Recovery { get; init; }
 
-    /// <summary>Gets what a flush waits on, when this is no alert but a dispatcher's flush marker, which no sink sees.</summary>
-    internal TaskCompletionSource? Flushed { get; init; }
+    /// <summary>Gets a value indicating whether this alert reports a change of health: one away from Green calls off a recovery still settling.</summary>
+    internal bool HealthChange { get; init; }
+
+    /// <summary>Gets a value indicating whether this alert is never held back as a repeat (a write dropped, a replay paused): it says something a repeat cannot.</summary>
+    internal bool Unsuppressed { get; init; }
+
+    /// <summary>
+    /// Gets what, besides the integration and the kind, tells this alert apart from others for de-duplication, e.g.
+    /// <c>circuit</c> for "circuit opened", which must not be taken for the health layer's "is Red" of the same kind.
+    /// </summary>
+    internal string? Topic { get; init; }
 
     internal Alert WithSuppressedCount(int count) => new()
     {
-        ResetsCooldown = ResetsCooldown,
+        Recovery = Recovery,
+        HealthChange = HealthChange,
+        Unsuppressed = Unsuppressed,
+        Topic = Topic,
         Integration = Integration,
         Severity = Severity,
         Kind = Kind,

@@ -23,6 +23,29 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         Message = $"{kind} failure",
     };
 
+    /// <summary>What the health layer publishes when an integration turns Red or Yellow.</summary>
+    private static Alert Health(FailureKind kind, AlertSeverity severity, string integration = "crm") => new()
+    {
+        Integration = integration,
+        Severity = severity,
+        Kind = kind,
+        Message = $"is {(severity == AlertSeverity.Critical ? "Red" : "Yellow")}: {kind}",
+        HealthChange = true,
+    };
+
+    /// <summary>What the health layer publishes when an integration is back to Green.</summary>
+    private static Alert BackToGreen(string integration = "crm") => new()
+    {
+        Integration = integration,
+        Severity = AlertSeverity.Info,
+        Message = "recovered after less than a minute",
+        HealthChange = true,
+        Recovery = true,
+        Details = new Dictionary<string, string>(StringComparer.Ordinal) { ["health"] = "Red -> Green" },
+    };
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     /// <summary>Sends one alert, then repeats it within the cooldown until the repeats are counted as suppressed.</summary>
     private static async Task SendThenRepeatAsync(AlertDispatcher dispatcher, RecordingAlertSink sink, MetricCollector<long> suppressed, int repeats)
     {
@@ -33,7 +56,7 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
             dispatcher.Publish(Make());
         }
 
-        await suppressed.WaitForMeasurementsAsync(repeats, Eventually.Deadline);
+        await suppressed.WaitForMeasurementsAsync(repeats, TimeSpan.FromSeconds(5));
     }
 
     private AlertDispatcher Create(AlertOptions options, params IAlertSink[] sinks)
@@ -119,55 +142,190 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Publish_SinkFailed_AlertNotCountedAsSentSoRepeatIsDelivered()
+    public async Task Publish_HealthFlapsBetweenGreenRedAndYellowWithinSettleTime_OneAlertPerKindAndNoRecoveredNotice()
     {
-        var flaky = new FlakySink(failures: 1);
-        using var failed = Metric("resilient_integrations.alerts.sink_failures");
-        var dispatcher = Create(new AlertOptions(), flaky);
+        var sink = new RecordingAlertSink();
+        using var suppressed = Metric("resilient_integrations.alerts.suppressed");
+        var dispatcher = Create(new AlertOptions(), sink);
 
-        dispatcher.Publish(Make());
-        await failed.WaitForMeasurementsAsync(1, Eventually.Deadline);
-        dispatcher.Publish(Make());
+        // 50 rounds of Red, Green, Yellow, Green, 100 ms apart: 20 s in all, never Green for the settle time.
+        for (int i = 0; i < 50; i++)
+        {
+            foreach (var alert in new[] { Health(FailureKind.Unavailable, AlertSeverity.Critical), BackToGreen(), Health(FailureKind.BadResponse, AlertSeverity.Warning), BackToGreen() })
+            {
+                dispatcher.Publish(alert);
+                _clock.Advance(TimeSpan.FromMilliseconds(100));
+            }
+        }
 
-        var delivered = await flaky.Recorder.WaitForAsync(1);
-        Assert.Single(delivered);
-        Assert.Equal(0, delivered[0].SuppressedCount);
+        await dispatcher.FlushAsync(Ct);
+
+        Assert.Equal([(FailureKind.Unavailable, AlertSeverity.Critical), (FailureKind.BadResponse, AlertSeverity.Warning)], sink.Alerts.Select(a => (a.Kind, a.Severity)));
+        Assert.Equal(98, suppressed.GetMeasurementSnapshot().Sum(m => m.Value));
     }
 
     [Fact]
-    public async Task Publish_ThrowingAndHangingSinks_DoNotStopOtherSinks()
+    public async Task Publish_RecoveryWithNoLaterTraffic_AnnouncedOnceAfterSettleTimeWithTheEpisodeSuppressedCounts()
     {
-        var good = new RecordingAlertSink();
-        var hanging = new GatedSink();
-        using var failed = Metric("resilient_integrations.alerts.sink_failures");
-        var dispatcher = Create(new AlertOptions { SinkTimeout = TimeSpan.FromSeconds(7) }, new ThrowingSink(), hanging, good);
+        var sink = new RecordingAlertSink();
+        var dispatcher = Create(new AlertOptions { SettleTime = TimeSpan.FromMinutes(1) }, sink);
+        dispatcher.Publish(Health(FailureKind.Unavailable, AlertSeverity.Critical));
+        dispatcher.Publish(Make(FailureKind.Unavailable, AlertSeverity.Warning));
+        dispatcher.Publish(Make(FailureKind.Unavailable, AlertSeverity.Warning));
+        dispatcher.Publish(Make(FailureKind.BadResponse, AlertSeverity.Warning));
+        dispatcher.Publish(Make(FailureKind.BadResponse, AlertSeverity.Warning));
+        _clock.Advance(TimeSpan.FromMinutes(3));
 
-        Assert.True(dispatcher.Publish(Make(FailureKind.Auth)));
-        Assert.True(dispatcher.Publish(Make(FailureKind.QuotaExhausted)));
-        await good.WaitForAsync(1);
-        await hanging.Started.Task.WaitAsync(Eventually.Deadline, TestContext.Current.CancellationToken);
-        _clock.Advance(TimeSpan.FromSeconds(7));
+        dispatcher.Publish(BackToGreen());
+        _clock.Advance(TimeSpan.FromSeconds(59));
+        await dispatcher.FlushAsync(Ct);
+        Assert.Equal(2, sink.Alerts.Count);                                        // still settling: nothing announced
 
-        var alerts = await good.WaitForAsync(2);
-        Assert.Equal([FailureKind.Auth, FailureKind.QuotaExhausted], alerts.Select(a => a.Kind));
-        await failed.WaitForMeasurementsAsync(3, Eventually.Deadline);
+        _clock.Advance(TimeSpan.FromSeconds(1));                                  // Green for the settle time, no traffic since
+        await dispatcher.FlushAsync(Ct);
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        await dispatcher.FlushAsync(Ct);
+
+        var alerts = sink.Alerts;
+        Assert.Equal([AlertSeverity.Critical, AlertSeverity.Warning, AlertSeverity.Info], alerts.Select(a => a.Severity));
+        var recovered = alerts[2];
+        Assert.Equal(FailureKind.None, recovered.Kind);
+        Assert.StartsWith("recovered after 3 minutes", recovered.Message, StringComparison.Ordinal);
+        Assert.Equal(3, recovered.SuppressedCount);
+        Assert.Equal("BadResponse 1, Unavailable 2", recovered.Details["suppressed"]);
+        Assert.Equal("Red -> Green", recovered.Details["health"]);
+        Assert.Equal(_clock.GetUtcNow() - TimeSpan.FromMinutes(10), recovered.Time);
     }
 
     [Fact]
-    public async Task Publish_QueueFull_DropsWithoutBlocking()
+    public async Task Publish_BackToYellowWhileSettling_RecoveryCalledOffAndSettleTimeCountsFromTheNextGreen()
     {
-        var hanging = new GatedSink();
-        using var dropped = Metric("resilient_integrations.alerts.dropped");
-        var dispatcher = Create(new AlertOptions { QueueCapacity = 1 }, hanging);
+        var sink = new RecordingAlertSink();
+        var dispatcher = Create(new AlertOptions(), sink);
+        dispatcher.Publish(Health(FailureKind.Unavailable, AlertSeverity.Critical));
+        dispatcher.Publish(BackToGreen());
+        _clock.Advance(TimeSpan.FromSeconds(40));
+        dispatcher.Publish(Health(FailureKind.Unavailable, AlertSeverity.Critical)); // a repeat: suppressed
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        dispatcher.Publish(BackToGreen());
 
-        dispatcher.Publish(Make(FailureKind.Auth));
-        await hanging.Started.Task.WaitAsync(Eventually.Deadline, TestContext.Current.CancellationToken);
-        bool second = dispatcher.Publish(Make(FailureKind.Timeout));
-        bool third = dispatcher.Publish(Make(FailureKind.Unavailable));
+        _clock.Advance(TimeSpan.FromSeconds(50));                                 // 1 min after the first Green, 50 s after the second
+        await dispatcher.FlushAsync(Ct);
+        Assert.Single(sink.Alerts);
 
-        Assert.True(second);
-        Assert.False(third);
-        Assert.Single(dropped.GetMeasurementSnapshot());
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        await dispatcher.FlushAsync(Ct);
+        var alerts = sink.Alerts;
+        Assert.Equal([AlertSeverity.Critical, AlertSeverity.Info], alerts.Select(a => a.Severity));
+        Assert.Equal(1, alerts[1].SuppressedCount);
+    }
+
+    [Fact]
+    public async Task Publish_BackToRedWhileSettlingAndStaysRed_NoRecoveredNotice()
+    {
+        var sink = new RecordingAlertSink();
+        var dispatcher = Create(new AlertOptions(), sink);
+        dispatcher.Publish(Health(FailureKind.Auth, AlertSeverity.Critical));
+        dispatcher.Publish(BackToGreen());
+        _clock.Advance(TimeSpan.FromSeconds(30));
+
+        dispatcher.Publish(Health(FailureKind.Auth, AlertSeverity.Critical));      // Red again, and Red it stays
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        await dispatcher.FlushAsync(Ct);
+
+        Assert.Equal([AlertSeverity.Critical], sink.Alerts.Select(a => a.Severity));
+    }
+
+    [Fact]
+    public async Task Publish_FailureAlertWithoutHealthChangeWhileSettling_RecoveryStillAnnounced()
+    {
+        var sink = new RecordingAlertSink();
+        var dispatcher = Create(new AlertOptions(), sink);
+        dispatcher.Publish(Health(FailureKind.Unavailable, AlertSeverity.Critical));
+        dispatcher.Publish(BackToGreen());
+        _clock.Advance(TimeSpan.FromSeconds(30));
+
+        dispatcher.Publish(Make(FailureKind.BadResponse, AlertSeverity.Warning)); // one bad call; health stays Green
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        await dispatcher.FlushAsync(Ct);
+
+        Assert.Equal([AlertSeverity.Critical, AlertSeverity.Warning, AlertSeverity.Info], sink.Alerts.Select(a => a.Severity));
+    }
+
+    [Fact]
+    public async Task Publish_AfterASettledRecovery_SameKindAlertsAtOnceWithinTheCooldown()
+    {
+        var sink = new RecordingAlertSink();
+        var dispatcher = Create(new AlertOptions(), sink);
+        dispatcher.Publish(Health(FailureKind.Unavailable, AlertSeverity.Critical));
+        dispatcher.Publish(BackToGreen());
+        _clock.Advance(TimeSpan.FromMinutes(1));
+
+        dispatcher.Publish(Health(FailureKind.Unavailable, AlertSeverity.Critical));
+        await dispatcher.FlushAsync(Ct);
+
+        Assert.Equal([AlertSeverity.Critical, AlertSeverity.Info, AlertSeverity.Critical], sink.Alerts.Select(a => a.Severity));
+        Assert.Equal(0, sink.Alerts[2].SuppressedCount);
+    }
+
+    [Fact]
+    public async Task Publish_RecoveryWithNoAlertInTheEpisode_NotAnnounced()
+    {
+        var sink = new RecordingAlertSink();
+        var dispatcher = Create(new AlertOptions(), sink);
+
+        dispatcher.Publish(BackToGreen());
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        await dispatcher.FlushAsync(Ct);
+
+        Assert.Empty(sink.Alerts);
+    }
+
+    [Fact]
+    public async Task Publish_SettleTimeZero_RecoveryAnnouncedAtOnce()
+    {
+        var sink = new RecordingAlertSink();
+        var dispatcher = Create(new AlertOptions { SettleTime = TimeSpan.Zero }, sink);
+        dispatcher.Publish(Health(FailureKind.Auth, AlertSeverity.Critical));
+
+        dispatcher.Publish(BackToGreen());
+        await dispatcher.FlushAsync(Ct);
+
+        Assert.Equal([AlertSeverity.Critical, AlertSeverity.Info], sink.Alerts.Select(a => a.Severity));
+    }
+
+    [Fact]
+    public async Task ResetCooldown_RecoverySettling_DroppedUnannouncedAndTheNextAlertStartsAFreshEpisode()
+    {
+        var sink = new RecordingAlertSink();
+        var dispatcher = Create(new AlertOptions(), sink);
+        dispatcher.Publish(Health(FailureKind.Auth, AlertSeverity.Critical));
+        dispatcher.Publish(BackToGreen());
+
+        dispatcher.ResetCooldown("crm");
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        dispatcher.Publish(Health(FailureKind.Auth, AlertSeverity.Critical));
+        dispatcher.Publish(BackToGreen());
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await dispatcher.FlushAsync(Ct);
+
+        var alerts = sink.Alerts;
+        Assert.Equal([AlertSeverity.Critical, AlertSeverity.Critical, AlertSeverity.Info], alerts.Select(a => a.Severity));
+        Assert.StartsWith("recovered after less than a minute", alerts[2].Message, StringComparison.Ordinal); // the episode began after the reset
+    }
+
+    [Fact]
+    public async Task Publish_SameKindWithOwnTopic_NotSuppressedByTheOtherTopic()
+    {
+        var sink = new RecordingAlertSink();
+        var dispatcher = Create(new AlertOptions(), sink);
+        dispatcher.Publish(Health(FailureKind.Unavailable, AlertSeverity.Critical));
+
+        dispatcher.Publish(new Alert { Integration = "crm", Severity = AlertSeverity.Critical, Kind = FailureKind.Unavailable, Message = "circuit opened", Topic = "circuit" });
+        dispatcher.Publish(new Alert { Integration = "crm", Severity = AlertSeverity.Critical, Kind = FailureKind.Unavailable, Message = "circuit opened", Topic = "circuit" });
+        await dispatcher.FlushAsync(Ct);
+
+        Assert.Equal(["is Red: Unavailable", "circuit opened"], sink.Alerts.Select(a => a.Message));
     }
 
     public async ValueTask DisposeAsync()
@@ -195,13 +353,13 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         var gate = new GatedSink();
         var dispatcher = Create(new AlertOptions(), gate);
         dispatcher.Publish(Make());
-        await gate.Started.Task.WaitAsync(Eventually.Deadline, TestContext.Current.CancellationToken);
+        await gate.Started.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
         var flush = dispatcher.FlushAsync(TestContext.Current.CancellationToken);
-        await Task.Delay(50, TestContext.Current.CancellationToken); // a chance for a wrong early end to show: nothing below waits on it
+        await Task.Delay(50, TestContext.Current.CancellationToken);
         Assert.False(flush.IsCompleted);
         gate.Release.TrySetResult();
-        await flush.WaitAsync(Eventually.Deadline, TestContext.Current.CancellationToken);
+        await flush.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
 
         Assert.Single(gate.Delivered);
     }
@@ -228,7 +386,7 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
 
         dispatcher.Dispose();
 
-        await flush.WaitAsync(Eventually.Deadline, TestContext.Current.CancellationToken);
+        await flush.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
     }
 
     [Fact]
@@ -275,20 +433,5 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
             await Release.Task;
             Delivered.Enqueue(alert);
         }
-    }
-
-    private sealed class ThrowingSink : IAlertSink
-    {
-        public ValueTask SendAsync(Alert alert, CancellationToken cancellationToken) => throw new InvalidOperationException("sink down");
-    }
-
-    private sealed class FlakySink(int failures) : IAlertSink
-    {
-        private int _left = failures;
-
-        public RecordingAlertSink Recorder { get; } = new();
-
-        public ValueTask SendAsync(Alert alert, CancellationToken cancellationToken) =>
-            Interlocked.Decrement(ref _left) >= 0 ? throw new HttpRequestException("503 from chat") : Recorder.SendAsync(alert, cancellationToken);
     }
 }

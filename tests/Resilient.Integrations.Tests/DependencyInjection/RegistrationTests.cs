@@ -131,6 +131,16 @@ public sealed class RegistrationTests
         Assert.Contains("ResilientIntegrations:Alerts:Cooldown must not be negative", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("-00:00:01")]
+    [InlineData("2.00:00:00")]
+    public void Validate_AlertSettleTimeOutOfRange_FailsAtStartupNamingTheKey(string settleTime)
+    {
+        var ex = StartupFailure(new Dictionary<string, string?> { ["ResilientIntegrations:Alerts:SettleTime"] = settleTime });
+
+        Assert.Contains("ResilientIntegrations:Alerts:SettleTime must be between 00:00:00 and 1.00:00:00", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Validate_InvalidOptionsInCode_FailsAtStartup()
     {

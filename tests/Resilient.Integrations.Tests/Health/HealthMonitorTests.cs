@@ -141,12 +141,45 @@ public sealed class HealthMonitorTests
         Models(h, 200);
         await NextProbeAsync(h, TimeSpan.FromMinutes(1));
         await NextProbeAsync(h, TimeSpan.FromMinutes(1));           // Green after 12 minutes Red
-
         Assert.Equal(HealthState.Green, Monitor(h).Get("crm").State);
-        var alerts = await h.Alerts.WaitForAsync(2);
+        Assert.Single(await h.SettledAlertsAsync());                // not announced before it has settled
+
+        await NextProbeAsync(h, TimeSpan.FromMinutes(1));           // Green for the settle time (1 minute)
+
+        var alerts = await h.SettledAlertsAsync();
         Assert.Equal([AlertSeverity.Critical, AlertSeverity.Info], alerts.Select(a => a.Severity));
         Assert.StartsWith("recovered after 12 minutes", alerts[1].Message, StringComparison.Ordinal);
-        Assert.Equal(2, (await h.SettledAlertsAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Report_FlappingGreenRedAndYellowFasterThanTheSettleTime_OneAlertPerKindThenOneRecoveredOnceSettled()
+    {
+        await using var h = IntegrationHarness.Create();
+        Monitor(h).Report("crm", LiveSuccess);
+        var kinds = new[] { FailureKind.Unavailable, FailureKind.BadResponse, FailureKind.Auth };
+        for (int i = 0; i < 60; i++)
+        {
+            var kind = kinds[i % kinds.Length];
+            Monitor(h).Report("crm", LiveFailure(kind));
+            Monitor(h).Report("crm", LiveFailure(kind));            // Red or Yellow
+            Monitor(h).Report("crm", LiveSuccess);
+            Monitor(h).Report("crm", LiveSuccess);                  // Green again
+            h.Clock.Advance(TimeSpan.FromSeconds(0.5));
+        }
+
+        Assert.Equal(HealthState.Green, Monitor(h).Get("crm").State);
+        var during = await h.SettledAlertsAsync();
+        Assert.Equal(
+            [(FailureKind.Unavailable, AlertSeverity.Critical), (FailureKind.BadResponse, AlertSeverity.Warning), (FailureKind.Auth, AlertSeverity.Critical)],
+            during.Select(a => (a.Kind, a.Severity)));
+
+        h.Clock.Advance(TimeSpan.FromMinutes(1));                   // no traffic: announced all the same
+
+        var alerts = await h.SettledAlertsAsync();
+        var recovered = Assert.Single(alerts, a => a.Severity == AlertSeverity.Info);
+        Assert.Equal(4, alerts.Count);
+        Assert.Equal(57, recovered.SuppressedCount);
+        Assert.StartsWith("recovered after less than a minute", recovered.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -83,8 +83,28 @@ public sealed class CircuitBreakerTests
         }
 
         Assert.Equal(5, h.UpstreamAttempts());
-        // The health layer's "is Red" and the circuit's "opened" share a key: whichever comes first is sent.
-        await h.Alerts.WaitForAsync(a => a.Severity == AlertSeverity.Critical && a.Kind == FailureKind.Unavailable);
+        var alerts = await h.Alerts.WaitForAsync(2);
+        Assert.Contains(alerts, a => a.Severity == AlertSeverity.Critical && a.Kind == FailureKind.Unavailable);
+    }
+
+    [Fact]
+    public async Task Send_HealthAlreadyRedWhenTheCircuitOpens_CircuitOpenedAlertStillDelivered()
+    {
+        await using var h = Create();
+        Respond(h, 503);
+
+        for (int i = 0; i < 5; i++)
+        {
+            await h.GetAsync();                                     // Red from the second 503, the circuit open at the fifth
+        }
+
+        Assert.Equal(CircuitState.Open, CircuitOf(h));
+        var alerts = await h.SettledAlertsAsync();
+        var red = Assert.Single(alerts, a => a.Message.StartsWith("is Red", StringComparison.Ordinal));
+        var circuit = Assert.Single(alerts, a => a.Message.StartsWith("circuit opened", StringComparison.Ordinal));
+        Assert.Equal((AlertSeverity.Critical, FailureKind.Unavailable), (red.Severity, red.Kind));
+        Assert.Equal((AlertSeverity.Critical, FailureKind.Unavailable), (circuit.Severity, circuit.Kind));
+        Assert.True(alerts.ToList().IndexOf(red) < alerts.ToList().IndexOf(circuit));
     }
 
     [Fact]

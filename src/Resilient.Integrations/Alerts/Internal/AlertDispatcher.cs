@@ -1,85 +1,100 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Resilient.Integrations.Classification;
-using Resilient.Integrations.Redaction.Internal;
+using Resilient.Integrations.Fallback.Internal;
 using Resilient.Integrations.Telemetry.Internal;
 
 namespace Resilient.Integrations.Alerts.Internal;
 
 /// <summary>
-/// A bounded queue drained by one background loop. Each alert fans out to every sink at once, each sink with
-/// its own timeout and its own de-duplication state, so one sink's failure neither blocks nor silences another.
+/// Decides, per integration and alert episode, which alerts go out (<see cref="Publish"/>), and hands those to
+/// one <see cref="SinkLane"/> per sink: each sink has its own bounded queue and loop, so a slow, hanging, blocking
+/// or throwing sink delays no other sink.
 /// </summary>
+/// <remarks>
+/// An episode starts with an integration's first alert and ends when the integration has stayed Green for
+/// <see cref="AlertOptions.SettleTime"/> (announced once, as "recovered") or at <see cref="ResetCooldown"/>. Within
+/// it, an alert is identified by its kind and topic: a repeat within the cooldown is counted, not sent, unless it
+/// is more severe; the count goes out with the next alert of that identity, or with the recovery.
+/// </remarks>
 internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDisposable
 {
-    private readonly IAlertSink[] _sinks;
+    private readonly SinkLane[] _lanes;
     private readonly IOptionsMonitor<AlertOptions> _options;
-    private readonly TimeProvider _time;
-    private readonly IntegrationMetrics _metrics;
-    private readonly ILogger _logger;
-    private readonly Channel<Alert> _queue;
-    private readonly ConcurrentDictionary<(int Sink, string Integration, FailureKind Kind), DedupeState> _state = new();
+    private readonly ConcurrentDictionary<string, Episode> _episodes = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private AlertOptions _lastValidOptions;
-    private readonly Task _loop;
     private int _disposed;
 
     public AlertDispatcher(
         IEnumerable<IAlertSink> sinks, IOptionsMonitor<AlertOptions> options, TimeProvider time, IntegrationMetrics metrics, ILoggerFactory loggerFactory)
     {
-        // One sink reached through several registrations (an instance or a factory added for each integration)
-        // must get each alert once, not once per registration.
-        _sinks = [.. sinks.Distinct<IAlertSink>(ReferenceEqualityComparer.Instance)];
         _options = options;
         _lastValidOptions = options.CurrentValue;
-        _time = time;
-        _metrics = metrics;
-        _logger = loggerFactory.CreateLogger("Resilient.Integrations.Alerts");
-        // Wait mode makes TryWrite report a full queue instead of silently dropping; TryWrite itself never waits.
-        _queue = Channel.CreateBounded<Alert>(
-            new BoundedChannelOptions(options.CurrentValue.QueueCapacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
-        _loop = Task.Run(DrainAsync);
+        Time = time;
+        Metrics = metrics;
+        Logger = loggerFactory.CreateLogger("Resilient.Integrations.Alerts");
+        Stopping = _stopping.Token;
+
+        // One sink reached through several registrations (an instance or a factory added for each integration)
+        // must get each alert once, not once per registration.
+        _lanes = [.. sinks.Distinct<IAlertSink>(ReferenceEqualityComparer.Instance).Select(s => new SinkLane(s, this))];
+    }
+
+    internal TimeProvider Time { get; }
+
+    internal IntegrationMetrics Metrics { get; }
+
+    internal ILogger Logger { get; }
+
+    internal CancellationToken Stopping { get; }
+
+    public bool Publish(Alert alert)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return false;
+        }
+
+        var options = CurrentOptions();
+        if (alert.Unsuppressed)
+        {
+            Fan(alert, options);
+            return true;
+        }
+
+        _episodes.GetOrAdd(alert.Integration, static (name, self) => new Episode(name, self), this).Offer(alert, options);
+        return true;
     }
 
     public void ResetCooldown(string integration)
     {
         ArgumentNullException.ThrowIfNull(integration);
-        foreach (var key in _state.Keys.Where(k => k.Integration == integration))
+        if (_episodes.TryGetValue(integration, out var episode))
         {
-            _state.TryRemove(key, out _);
+            episode.End();
         }
     }
 
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
-        // A marker that no sink sees: the single reader reaches it only after everything queued before it.
-        var marker = new Alert { Integration = string.Empty, Severity = AlertSeverity.Info, Message = string.Empty, Flushed = new(TaskCreationOptions.RunContinuationsAsynchronously) };
-        try
+        if (Volatile.Read(ref _disposed) != 0)
         {
-            await _queue.Writer.WriteAsync(marker, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            return; // disposed: nothing more will be delivered
+            return; // nothing more will be delivered
         }
 
-        // A loop that has ended (disposed) will never reach the marker.
-        await Task.WhenAny(marker.Flushed!.Task, _loop).WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    public bool Publish(Alert alert)
-    {
-        ArgumentNullException.ThrowIfNull(alert);
-        if (_queue.Writer.TryWrite(alert))
+        // Every sink's loop reaches its marker only after what was queued before it: delivered, failed, timed out
+        // or, for a sink backed off or stuck, given up on at once and kept for its summary.
+        var flushed = new Task[_lanes.Length];
+        for (int i = 0; i < _lanes.Length; i++)
         {
-            return true;
+            flushed[i] = _lanes[i].FlushAsync();
         }
 
-        _metrics.AlertDropped(alert.Integration);
-        Log.AlertDropped(_logger, alert.Integration, alert.Kind);
-        return false;
+        await Task.WhenAll(flushed).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -90,9 +105,9 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
             return;
         }
 
-        _queue.Writer.TryComplete();
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await _loop.ConfigureAwait(false);
+        await Task.WhenAll(_lanes.Select(l => l.Loop)).ConfigureAwait(false);
+        DisposeTimers();
         _stopping.Dispose();
     }
 
@@ -104,97 +119,12 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
             return;
         }
 
-        _queue.Writer.TryComplete();
         _stopping.Cancel();
-    }
-
-    private async Task DrainAsync()
-    {
-        try
-        {
-            await foreach (var alert in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
-            {
-                if (alert.Flushed is { } flushed)
-                {
-                    flushed.TrySetResult();
-                    continue;
-                }
-
-                if (alert.ResetsCooldown)
-                {
-                    ResetCooldown(alert.Integration);
-                }
-
-                var options = CurrentOptions();
-                var deliveries = new Task[_sinks.Length];
-                for (int i = 0; i < _sinks.Length; i++)
-                {
-                    deliveries[i] = DeliverAsync(i, alert, options);
-                }
-
-                await Task.WhenAll(deliveries).ConfigureAwait(false);
-            }
-        }
-        catch (Exception) when (_stopping.IsCancellationRequested)
-        {
-            // Shutting down: sinks still in flight are abandoned.
-        }
-    }
-
-    private async Task DeliverAsync(int sinkIndex, Alert alert, AlertOptions options)
-    {
-        var state = _state.GetOrAdd((sinkIndex, alert.Integration, alert.Kind), _ => new DedupeState());
-        var now = _time.GetUtcNow();
-        int suppressed;
-        lock (state)
-        {
-            // A repeat within the cooldown is counted, not sent; a more severe alert is never held back.
-            if (state.LastSent is { } last && now - last < options.Cooldown && alert.Severity <= state.LastSeverity)
-            {
-                state.Suppressed++;
-                _metrics.AlertSuppressed(alert.Integration, alert.Severity);
-                return;
-            }
-
-            suppressed = state.Suppressed;
-        }
-
-        var sink = _sinks[sinkIndex];
-        try
-        {
-            using var timer = new CancellationTokenSource(options.SinkTimeout, _time);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, _stopping.Token);
-            var toSend = alert.WithSuppressedCount(suppressed);
-
-            // Task.Run shields the loop from a sink that blocks synchronously; the race against the timer that
-            // was started before the sink bounds one that ignores its token.
-            var send = Task.Run(() => sink.SendAsync(toSend, timeout.Token).AsTask(), CancellationToken.None);
-            if (await Task.WhenAny(send, Task.Delay(Timeout.Infinite, timeout.Token)).ConfigureAwait(false) != send)
-            {
-                _stopping.Token.ThrowIfCancellationRequested();
-                throw new TimeoutException($"The sink did not finish within {options.SinkTimeout}.");
-            }
-
-            await send.ConfigureAwait(false);
-            lock (state)
-            {
-                // Only a delivered alert starts the cooldown.
-                state.LastSent = now;
-                state.LastSeverity = alert.Severity;
-                state.Suppressed -= suppressed;
-            }
-
-            _metrics.AlertSent(alert.Integration, alert.Severity);
-        }
-        catch (Exception ex) when (!_stopping.IsCancellationRequested)
-        {
-            Log.AlertSinkFailed(_logger, sink.GetType().Name, alert.Integration, ex.GetType().Name, SecretRedactor.RedactExceptionMessage(ex));
-            _metrics.AlertSinkFailed(alert.Integration);
-        }
+        DisposeTimers();
     }
 
     /// <summary>The current options, or the last valid ones while a reload is invalid: alerting must not stop.</summary>
-    private AlertOptions CurrentOptions()
+    internal AlertOptions CurrentOptions()
     {
         try
         {
@@ -206,7 +136,201 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
         }
     }
 
-    private sealed class DedupeState
+    private void DisposeTimers()
+    {
+        foreach (var episode in _episodes.Values)
+        {
+            episode.Dispose();
+        }
+
+        foreach (var lane in _lanes)
+        {
+            lane.Dispose();
+        }
+    }
+
+    private void Fan(Alert alert, AlertOptions options)
+    {
+        foreach (var lane in _lanes)
+        {
+            lane.Enqueue(alert, options.QueueCapacity);
+        }
+    }
+
+    /// <summary>One integration's alert episode: its cooldowns, suppressed counts and a recovery settling.</summary>
+    private sealed class Episode : IDisposable
+    {
+        private readonly string _integration;
+        private readonly AlertDispatcher _owner;
+        private readonly object _gate = new();
+        private readonly Dictionary<(FailureKind Kind, string? Topic), Slot> _slots = [];
+        private DateTimeOffset? _start;
+        private Alert? _recovery;
+        private DateTimeOffset _greenSince;
+        private DateTimeOffset _settlesAt;
+        private ITimer? _settleTimer;
+
+        public Episode(string integration, AlertDispatcher owner)
+        {
+            _integration = integration;
+            _owner = owner;
+        }
+
+        public void Offer(Alert alert, AlertOptions options)
+        {
+            lock (_gate)
+            {
+                var now = _owner.Time.GetUtcNow();
+                if (alert.Recovery)
+                {
+                    Settle(alert, options, now);
+                    return;
+                }
+
+                // Leaving Green again calls off a recovery still settling: the episode, and its cooldowns, go on.
+                if (alert.HealthChange)
+                {
+                    CallOffRecovery();
+                }
+
+                _start ??= now;
+                var key = (alert.Kind, alert.Topic);
+                if (!_slots.TryGetValue(key, out var slot))
+                {
+                    _slots[key] = slot = new Slot();
+                }
+
+                // A repeat within the cooldown is counted, not sent; a more severe alert is never held back.
+                if (slot.LastSent is { } last && now - last < options.Cooldown && alert.Severity <= slot.LastSeverity)
+                {
+                    slot.Suppressed++;
+                    _owner.Metrics.AlertSuppressed(alert.Integration, alert.Severity);
+                    return;
+                }
+
+                var toSend = alert.WithSuppressedCount(slot.Suppressed);
+                slot.Suppressed = 0;
+                slot.LastSent = now;
+                slot.LastSeverity = alert.Severity;
+
+                // Queued under the lock, so each sink sees an integration's alerts in the order they were decided.
+                _owner.Fan(toSend, options);
+            }
+        }
+
+        /// <summary>Ends the episode unannounced: cooldowns, counts and a recovery settling are forgotten.</summary>
+        public void End()
+        {
+            lock (_gate)
+            {
+                EndLocked();
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_gate)
+            {
+                _settleTimer?.Dispose();
+                _settleTimer = null;
+            }
+        }
+
+        private void Settle(Alert recovery, AlertOptions options, DateTimeOffset now)
+        {
+            if (_start is null)
+            {
+                return; // nothing was alerted (or the episode was reset since): there is nothing to announce
+            }
+
+            _recovery = recovery;
+            _greenSince = now;
+            _settlesAt = now + options.SettleTime;
+            if (options.SettleTime <= TimeSpan.Zero)
+            {
+                AnnounceRecovery(now, options);
+                return;
+            }
+
+            // A timer rather than a check at the next alert: a recovery with no traffic after it must still be announced.
+            // One timer per integration, created unarmed and armed for each recovery.
+            _settleTimer ??= _owner.Time.CreateTimer(static s => ((Episode)s!).Settled(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _settleTimer.Change(options.SettleTime, Timeout.InfiniteTimeSpan);
+        }
+
+        private void Settled()
+        {
+            lock (_gate)
+            {
+                var now = _owner.Time.GetUtcNow();
+
+                // A timer that fired as the recovery was called off, or re-armed for a later one, finds nothing due.
+                if (_recovery is null || now < _settlesAt || Volatile.Read(ref _owner._disposed) != 0)
+                {
+                    return;
+                }
+
+                AnnounceRecovery(now, _owner.CurrentOptions());
+            }
+        }
+
+        /// <summary>Announces the recovery once, with the repeats no later alert reported, and ends the episode.</summary>
+        private void AnnounceRecovery(DateTimeOffset now, AlertOptions options)
+        {
+            var recovery = _recovery!;
+            var start = _start ?? _greenSince;
+            int suppressed = 0;
+            var counts = new List<string>();
+            foreach (var ((kind, topic), slot) in _slots.OrderBy(s => s.Key.Kind).ThenBy(s => s.Key.Topic, StringComparer.Ordinal))
+            {
+                if (slot.Suppressed > 0)
+                {
+                    suppressed += slot.Suppressed;
+                    counts.Add(string.Create(CultureInfo.InvariantCulture, $"{kind}{(topic is null ? string.Empty : $" ({topic})")} {slot.Suppressed}"));
+                }
+            }
+
+            var details = new Dictionary<string, string>(recovery.Details, StringComparer.Ordinal)
+            {
+                ["episode_started"] = start.ToString("u", CultureInfo.InvariantCulture),
+                ["green_since"] = _greenSince.ToString("u", CultureInfo.InvariantCulture),
+            };
+            if (counts.Count > 0)
+            {
+                details["suppressed"] = string.Join(", ", counts);
+            }
+
+            var announced = new Alert
+            {
+                Integration = _integration,
+                Severity = AlertSeverity.Info,
+                Kind = FailureKind.None,
+                Message = string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"recovered after {HumaneAge.Span(_greenSince - start)} (alerting since {start:u}; Green since {_greenSince:u})"),
+                Time = now,
+                SuppressedCount = suppressed,
+                Details = details,
+            };
+            EndLocked();
+            _owner.Fan(announced, options);
+        }
+
+        private void CallOffRecovery()
+        {
+            _recovery = null;
+            _settleTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+
+        private void EndLocked()
+        {
+            _slots.Clear();
+            _start = null;
+            CallOffRecovery();
+        }
+    }
+
+    private sealed class Slot
     {
         public DateTimeOffset? LastSent { get; set; }
 

@@ -15,6 +15,11 @@ internal sealed class AlertOptionsValidator : IValidateOptions<AlertOptions>
             errors.Add($"{SectionName}:Cooldown must not be negative (was {options.Cooldown}).");
         }
 
+        if (options.SettleTime < TimeSpan.Zero || options.SettleTime > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{SectionName}:SettleTime must be between 00:00:00 and 1.00:00:00 (was {options.SettleTime}).");
+        }
+
         if (options.SinkTimeout <= TimeSpan.Zero)
         {
             errors.Add($"{SectionName}:SinkTimeout must be positive (was {options.SinkTimeout}).");

@@ -10,7 +10,8 @@ namespace Resilient.Integrations.Health.Internal;
 /// <summary>
 /// One state machine per integration. A change needs <see cref="HealthPolicy.ConfirmAfter"/> consistent
 /// results in a row, except refused credentials, spent quotas and an open circuit, which turn Red at once.
-/// Transitions raise alerts (Red Critical, Yellow Warning, back to Green an Info "recovered after …").
+/// Transitions raise alerts (Red Critical, Yellow Warning, back to Green an Info "recovered after …", which the
+/// dispatcher announces only once the integration has stayed Green for <see cref="AlertOptions.SettleTime"/>).
 /// </summary>
 internal sealed class HealthMonitor(
     IOptionsMonitor<ResilientIntegrationOptions> options,
@@ -159,8 +160,11 @@ internal sealed class HealthMonitor(
                 Message = message,
                 Time = change.At,
 
-                // A recovery ends the episode: the next outage must alert even within the cooldown.
-                ResetsCooldown = change.Current == HealthState.Green,
+                // A recovery ends the episode, so that the next outage alerts even within the cooldown, but only once
+                // the integration has stayed Green for the settle time: the dispatcher holds it until then, and a
+                // change away from Green calls it off.
+                Recovery = change.Current == HealthState.Green,
+                HealthChange = true,
                 Details = new Dictionary<string, string>(StringComparer.Ordinal)
                 {
                     ["health"] = $"{change.Previous} -> {change.Current}",

@@ -120,7 +120,9 @@ internal sealed class IntegrationRuntime : IDisposable
     /// <param name="message">The message, already redacted.</param>
     /// <param name="details">Facts, already redacted.</param>
     /// <param name="always">Never suppress this one (a write dropped, a replay paused): it says something a repeat cannot.</param>
-    public void RaiseAlert(AlertSeverity severity, FailureKind kind, string message, IReadOnlyDictionary<string, string> details, bool always = false) =>
+    /// <param name="topic">Tells the alert apart from others of its kind for de-duplication, e.g. <c>circuit</c>.</param>
+    public void RaiseAlert(
+        AlertSeverity severity, FailureKind kind, string message, IReadOnlyDictionary<string, string> details, bool always = false, string? topic = null) =>
         Alerts.Publish(new Alert
         {
             Integration = Name,
@@ -129,6 +131,7 @@ internal sealed class IntegrationRuntime : IDisposable
             Message = message,
             Time = Time.GetUtcNow(),
             Details = details,
-            ResetsCooldown = always,
+            Unsuppressed = always,
+            Topic = topic,
         });
 }

@@ -111,10 +111,12 @@ internal static class PipelineComposer
                     severity,
                     kind,
                     $"circuit opened for {args.BreakDuration}: calls fail fast without reaching the service",
-                    new Dictionary<string, string>(StringComparer.Ordinal) { ["break_duration"] = args.BreakDuration.ToString() });
+                    new Dictionary<string, string>(StringComparer.Ordinal) { ["break_duration"] = args.BreakDuration.ToString() },
+                    topic: "circuit");
             }
 
-            // After the circuit's own alert, so that the health layer's "is Red" repeat is the one suppressed.
+            // The circuit's alert has an identity of its own: the health layer's "is Red" of the same kind, often
+            // raised earlier by the failures that opened the circuit, never suppresses it.
             runtime.Health.ForceRed(runtime.Name, new FailureClassification(kind) { Reason = "circuit open" });
 
             return default;

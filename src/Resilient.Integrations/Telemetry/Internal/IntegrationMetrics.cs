@@ -34,11 +34,11 @@ internal sealed class IntegrationMetrics
         _pacingHolds = meter.CreateCounter<long>("resilient_integrations.pacing.holds", "{request}", "Requests held back until a rate-limit reset.");
         _alertsSent = meter.CreateCounter<long>("resilient_integrations.alerts.sent", "{alert}", "Alerts delivered by a sink.");
         _alertsSuppressed = meter.CreateCounter<long>("resilient_integrations.alerts.suppressed", "{alert}", "Alert repeats suppressed within the cooldown.");
-        _alertsDropped = meter.CreateCounter<long>("resilient_integrations.alerts.dropped", "{alert}", "Alerts dropped because the queue was full.");
+        _alertsDropped = meter.CreateCounter<long>("resilient_integrations.alerts.dropped", "{alert}", "Alerts a sink did not get one by one, by reason: queue_full (its queue overflowed) or sink_unavailable (it was failing, backed off or still stuck in a call); each sink gets them later as one summary.");
         _fallbacks = meter.CreateCounter<long>("resilient_integrations.fallback.served", "{response}", "Last-known-good copies served instead of a failure, by integration and kind.");
         _deferred = meter.CreateCounter<long>("resilient_integrations.deferral.queued", "{write}", "Writes persisted for later delivery.");
         _replayed = meter.CreateCounter<long>("resilient_integrations.deferral.replayed", "{write}", "Deferred writes by replay outcome: delivered, rescheduled, dead_lettered.");
-        _alertSinkFailures = meter.CreateCounter<long>("resilient_integrations.alerts.sink_failures", "{alert}", "Deliveries a sink failed or timed out.");
+        _alertSinkFailures = meter.CreateCounter<long>("resilient_integrations.alerts.sink_failures", "{alert}", "Deliveries a sink failed or timed out, by integration and sink.");
     }
 
     public void Failure(string integration, FailureKind kind) =>
@@ -67,7 +67,9 @@ internal sealed class IntegrationMetrics
     public void AlertSuppressed(string integration, AlertSeverity severity) =>
         _alertsSuppressed.Add(1, new("integration", integration), new("severity", severity.ToString()));
 
-    public void AlertDropped(string integration) => _alertsDropped.Add(1, new KeyValuePair<string, object?>("integration", integration));
+    public void AlertDropped(string integration, string sink, string reason) =>
+        _alertsDropped.Add(1, new("integration", integration), new("sink", sink), new("reason", reason));
 
-    public void AlertSinkFailed(string integration) => _alertSinkFailures.Add(1, new KeyValuePair<string, object?>("integration", integration));
+    public void AlertSinkFailed(string integration, string sink) =>
+        _alertSinkFailures.Add(1, new("integration", integration), new("sink", sink));
 }

@@ -28,11 +28,17 @@ internal static partial class Log
     [LoggerMessage(7, LogLevel.Information, "{Integration}: holding request for {Wait} until the rate limit resets")]
     public static partial void PacingHold(ILogger logger, string integration, TimeSpan wait);
 
-    [LoggerMessage(8, LogLevel.Warning, "Alert sink {Sink} failed to deliver an alert for {Integration}: {ExceptionType}: {ExceptionMessage}")]
-    public static partial void AlertSinkFailed(ILogger logger, string sink, string integration, string exceptionType, string exceptionMessage);
+    [LoggerMessage(8, LogLevel.Warning, "Alert sink {Sink} failed to deliver an alert for {Integration}: {ExceptionType}: {ExceptionMessage}; it is backed off for {Backoff} ({Failures} failures in a row), and gets a summary of what it misses meanwhile")]
+    public static partial void AlertSinkFailed(ILogger logger, string sink, string integration, string exceptionType, string exceptionMessage, TimeSpan backoff, int failures);
 
-    [LoggerMessage(9, LogLevel.Warning, "Alert queue full: dropped a {Kind} alert for {Integration}")]
-    public static partial void AlertDropped(ILogger logger, string integration, FailureKind kind);
+    [LoggerMessage(9, LogLevel.Warning, "Alert queue of sink {Sink} full: dropped its oldest alert, a {Kind} alert for {Integration}, which the sink gets in a summary later")]
+    public static partial void AlertDropped(ILogger logger, string sink, string integration, FailureKind kind);
+
+    [LoggerMessage(40, LogLevel.Information, "Alert sink {Sink} delivers again: it got one summary of the {Count} alerts it missed")]
+    public static partial void AlertsMissedSummarised(ILogger logger, string sink, int count);
+
+    [LoggerMessage(41, LogLevel.Debug, "Alert sink {Sink} is failing or backed off: a {Kind} alert for {Integration} goes into its summary of missed alerts")]
+    public static partial void AlertMissed(ILogger logger, string sink, string integration, FailureKind kind);
 
     [LoggerMessage(EventId = 10, Message = "ALERT {Severity} {Integration} ({Kind}): {Message} [suppressed repeats: {SuppressedCount}]")]
     public static partial void AlertRaised(ILogger logger, LogLevel level, string integration, AlertSeverity severity, FailureKind kind, string message, int suppressedCount);
@@ -64,7 +70,7 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Warning, "{Integration}: retry hint {Hint} exceeds the cap or the time left; {Kind} surfaces without waiting")]
     public static partial void HintTooLong(ILogger logger, string integration, TimeSpan hint, FailureKind kind);
 
-    [LoggerMessage(40, LogLevel.Error, "{Section} was reloaded with errors and is ignored; the last valid options stay in force until it is fixed: {Errors}")]
+    [LoggerMessage(42, LogLevel.Error, "{Section} was reloaded with errors and is ignored; the last valid options stay in force until it is fixed: {Errors}")]
     public static partial void ReloadRejected(ILogger logger, string section, string errors);
 
     // The integration's HttpClient logs, in place of IHttpClientFactory's defaults (same categories and event ids;
