@@ -52,7 +52,8 @@ foreach (var hosted in provider.GetServices<IHostedService>())
 }
 
 // Replay runs in the background; the parent kills this process in the middle of it, or waits for "DRAINED".
-var deadline = DateTime.UtcNow.AddSeconds(60);
+// The deadline only ends a replay that hangs: a loaded machine may take long, never this long.
+var deadline = DateTime.UtcNow.AddSeconds(120);
 while (DateTime.UtcNow < deadline)
 {
     if ((await store.GetStatsAsync("crm", CancellationToken.None)).Depth == 0)

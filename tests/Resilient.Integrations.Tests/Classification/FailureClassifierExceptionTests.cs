@@ -71,7 +71,7 @@ public sealed class FailureClassifierExceptionTests : ClassifierTestBase
         using var client = new HttpClient();
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var call = client.GetAsync(peer.Url, cts.Token);
-        await Eventually.WaitUntilAsync(() => peer.Connections > 0);
+        await Eventually.WaitUntilAsync(() => peer.Requests > 0);
         await cts.CancelAsync();
 
         var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
@@ -107,7 +107,7 @@ public sealed class FailureClassifierExceptionTests : ClassifierTestBase
             .Build();
 
         var call = pipeline.ExecuteAsync(async ct => await client.GetAsync(peer.Url, ct), Ct).AsTask();
-        await Eventually.WaitUntilAsync(() => peer.Connections > 0);
+        await Eventually.WaitUntilAsync(() => peer.Requests > 0);
         Time.Advance(TimeSpan.FromSeconds(10));
 
         var ex = await Assert.ThrowsAsync<TimeoutRejectedException>(() => call.WaitAsync(Eventually.Deadline, Ct));

@@ -415,8 +415,10 @@ public sealed class HealthMonitorTests
 
         Assert.Equal(FailureKind.Timeout, Monitor(h).Get("crm").LastFailureKind);
 
-        // A run still in flight makes the next tick skip (runs never overlap): let the cancelled one finish first.
-        await Eventually.WaitUntilAsync(() => probe.Finished == 1);
+        // A run still in flight makes the next tick skip (runs never overlap): let the cancelled one finish first,
+        // as the scheduler sees it. Its run is the probe's task wrapped in Task.Run, which may complete a moment
+        // after the probe's own finally block; the scheduler releases the run's token once that run has ended.
+        await Eventually.WaitUntilAsync(() => probe.Finished == 1 && probe.Released);
         await ScheduledAsync(h, h.Clock.GetUtcNow() + TimeSpan.FromSeconds(48));
         h.Clock.Advance(TimeSpan.FromSeconds(48));
         await Eventually.WaitUntilAsync(() => probe.Runs == 2);
@@ -453,13 +455,32 @@ public sealed class HealthMonitorTests
     {
         private int _runs;
         private int _finished;
+        private CancellationToken _token;
 
         public int Runs => Volatile.Read(ref _runs);
 
         public int Finished => Volatile.Read(ref _finished);
 
+        /// <summary>Whether the scheduler has disposed the source of the last run's token (its WaitHandle then throws).</summary>
+        public bool Released
+        {
+            get
+            {
+                try
+                {
+                    _ = _token.WaitHandle;
+                    return false;
+                }
+                catch (ObjectDisposedException)
+                {
+                    return true;
+                }
+            }
+        }
+
         public async ValueTask<HealthProbeResult> ProbeAsync(CancellationToken cancellationToken)
         {
+            _token = cancellationToken;
             Interlocked.Increment(ref _runs);
             try
             {

@@ -244,11 +244,12 @@ public sealed class PerKindPolicyTests
         await using var h = IntegrationHarness.Create(o => o.BaseAddress = new Uri(peer.Url));
         var call = h.Client.GetAsync("/call", Ct);
 
-        // Each attempt hangs until the attempt timeout: advance past it once the attempt is on the wire and its
-        // timeout (a pooled timer Polly arms per attempt) is set to fire that long from now, once per attempt.
+        // Each attempt hangs until the attempt timeout: advance past it once the attempt's request has reached the
+        // peer and its timeout (a timer Polly arms per attempt) is set to fire that long from now. A connection
+        // accepted is not enough: an attempt cancelled before it sent its request leaves the connection to the next.
         for (int attempt = 1; attempt <= 2; attempt++)
         {
-            await Eventually.WaitUntilAsync(() => peer.Connections >= attempt && h.Clock.HasWatchdogArmedFor(IntegrationHarness.AttemptTimeout));
+            await Eventually.WaitUntilAsync(() => peer.Requests >= attempt && h.Clock.HasWatchdogArmedFor(IntegrationHarness.AttemptTimeout));
             h.Clock.Advance(IntegrationHarness.AttemptTimeout);
             if (attempt == 1)
             {
@@ -260,6 +261,7 @@ public sealed class PerKindPolicyTests
 
         AssertFailure(error, FailureKind.Timeout);
         Assert.Equal(2, peer.Connections);
+        Assert.Equal(2, peer.Requests);
         Assert.Equal(AlertSeverity.Warning, Assert.Single(await h.Alerts.WaitForAsync(1)).Severity);
     }
 

@@ -14,6 +14,7 @@ internal sealed class RawHttpPeer : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Socket> _sockets = [];
     private int _connections;
+    private int _requests;
 
     private RawHttpPeer(Func<Socket, CancellationToken, Task> behaviour)
     {
@@ -42,8 +43,11 @@ internal sealed class RawHttpPeer : IDisposable
                 {
                     try
                     {
-                        await ReadRequestHeadAsync(socket, _stop.Token);
-                        await behaviour(socket, _stop.Token);
+                        if (await ReadRequestHeadAsync(socket, _stop.Token))
+                        {
+                            Interlocked.Increment(ref _requests);
+                            await behaviour(socket, _stop.Token);
+                        }
                     }
                     catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
                     {
@@ -56,6 +60,12 @@ internal sealed class RawHttpPeer : IDisposable
     public string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
 
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>
+    /// Requests whose head has arrived: the attempts on the wire. A connection accepted says less: the client may
+    /// abandon the request it opened the connection for and send the next one on it.
+    /// </summary>
+    public int Requests => Volatile.Read(ref _requests);
 
     /// <summary>Accepts the request and never answers.</summary>
     public static RawHttpPeer Hang() => new((_, ct) => Task.Delay(Timeout.Infinite, ct));
@@ -136,7 +146,8 @@ internal sealed class RawHttpPeer : IDisposable
         _stop.Dispose();
     }
 
-    private static async Task ReadRequestHeadAsync(Socket socket, CancellationToken ct)
+    /// <summary>Reads up to the end of a request head; false when the client closed the connection first.</summary>
+    private static async Task<bool> ReadRequestHeadAsync(Socket socket, CancellationToken ct)
     {
         var buffer = new byte[8192];
         var seen = new StringBuilder();
@@ -145,10 +156,12 @@ internal sealed class RawHttpPeer : IDisposable
             int read = await socket.ReceiveAsync(buffer, SocketFlags.None, ct);
             if (read == 0)
             {
-                return;
+                return false;
             }
 
             seen.Append(Encoding.ASCII.GetString(buffer, 0, read));
         }
+
+        return true;
     }
 }
