@@ -224,11 +224,11 @@ public sealed class WriteRetryTests
         await using var h = IntegrationHarness.Create(o => o.BaseAddress = new Uri(peer.Url));
         var call = h.Client.SendAsync(Write(method), Ct);
 
-        var error = await HangingAttempts.RunAsync(call, h.Clock, () => peer.Connections, IntegrationHarness.AttemptTimeout);
+        var error = await HangingAttempts.RunAsync(call, h.Clock, () => peer.Requests, IntegrationHarness.AttemptTimeout);
 
         var failure = Assert.IsType<IntegrationFailureException>(error);
         Assert.Equal(FailureKind.Timeout, failure.Kind);
-        Assert.Equal(attempts, peer.Connections);
+        Assert.Equal(attempts, peer.Requests);
         Assert.Equal(mayHaveActed, failure.Classification.Reason?.Contains("may have been acted on", StringComparison.Ordinal) ?? false);
         var alert = Assert.Single(await h.SettledAlertsAsync());
         Assert.Equal(mayHaveActed, alert.Message.Contains("may have been acted on", StringComparison.Ordinal));

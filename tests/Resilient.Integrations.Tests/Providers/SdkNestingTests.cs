@@ -70,10 +70,10 @@ public sealed class SdkNestingTests
         var ai = h.Provider.GetRequiredKeyedService<IResilientIntegration>(IntegrationHarness.Name);
         var call = ai.ExecuteAsync("weekly-summary", ct => Summarise(h, peer.Url, ct), Ct);
 
-        var error = await HangingAttempts.RunAsync(call, h.Clock, () => peer.Connections, AttemptTimeout);
+        var error = await HangingAttempts.RunAsync(call, h.Clock, () => peer.Requests, AttemptTimeout);
 
         Assert.Equal(FailureKind.Timeout, IntegrationFailureException.Find(error!, IntegrationHarness.Name)?.Kind);
-        Assert.Equal(2, peer.Connections);
+        Assert.Equal(2, peer.Requests);
     }
 
     [Fact]

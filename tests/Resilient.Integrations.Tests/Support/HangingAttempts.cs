@@ -4,7 +4,8 @@ namespace Resilient.Integrations.Tests.Support;
 internal static class HangingAttempts
 {
     /// <summary>
-    /// Once an attempt is on the wire (<paramref name="started"/> grew), moves the clock past its
+    /// Once an attempt's request has arrived (<paramref name="started"/> grew; count requests, not connections: a retry
+    /// may reuse the connection of an attempt cut before it sent anything), moves the clock past its
     /// <paramref name="deadline"/>; in between, jumps over the backoff waits. Returns what the call threw.
     /// </summary>
     public static async Task<Exception?> RunAsync(Task call, TestClock clock, Func<int> started, TimeSpan deadline)
