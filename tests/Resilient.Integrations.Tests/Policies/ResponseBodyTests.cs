@@ -374,45 +374,12 @@ public sealed class ResponseBodyTests
             return response;
         }
 
-        private sealed class CountingStream(Stream inner, WireCount count) : Stream
+        private sealed class CountingStream(Stream inner, WireCount count) : Resilient.Integrations.Internal.ReadOnlyStream(inner)
         {
-            public override bool CanRead => true;
-
-            public override bool CanSeek => false;
-
-            public override bool CanWrite => false;
-
-            public override long Length => throw new NotSupportedException();
-
-            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-            public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+            public override int Read(Span<byte> buffer) => Counted(Inner.Read(buffer));
 
             public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-                Counted(await inner.ReadAsync(buffer, cancellationToken));
-
-            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-                ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-            public override void Flush()
-            {
-            }
-
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
-
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-            protected override void Dispose(bool disposing)
-            {
-                if (disposing)
-                {
-                    inner.Dispose();
-                }
-
-                base.Dispose(disposing);
-            }
+                Counted(await Inner.ReadAsync(buffer, cancellationToken));
 
             private int Counted(int read)
             {

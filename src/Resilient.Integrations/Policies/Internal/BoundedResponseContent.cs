@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Internal;
 
 namespace Resilient.Integrations.Policies.Internal;
 
@@ -162,9 +163,8 @@ internal sealed class BoundedResponseContent : HttpContent
 /// <see cref="TimeProvider"/> (armed when the stream opens, released when the body ends, fails or is disposed) cancels
 /// a read that outlasts the call's budget, and a count of the bytes handed out stops a body past the size limit.
 /// </summary>
-internal sealed class BoundedReadStream : Stream
+internal sealed class BoundedReadStream : ReadOnlyStream
 {
-    private readonly Stream _inner;
     private readonly ResponseBodyLimits _limits;
     private readonly CancellationTokenSource _deadlineSource = new();
     private readonly AttemptDeadline? _deadline;
@@ -173,8 +173,8 @@ internal sealed class BoundedReadStream : Stream
     private bool _ended;
 
     public BoundedReadStream(Stream inner, ResponseBodyLimits limits)
+        : base(inner)
     {
-        _inner = inner;
         _limits = limits;
         var remaining = limits.Remaining;
         if (remaining <= TimeSpan.Zero)
@@ -186,22 +186,6 @@ internal sealed class BoundedReadStream : Stream
             _deadline = new AttemptDeadline(limits.Time, remaining, _deadlineSource);
         }
     }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -215,7 +199,7 @@ internal sealed class BoundedReadStream : Stream
         int read;
         try
         {
-            read = _inner.Read(buffer);
+            read = Inner.Read(buffer);
         }
         catch (Exception ex) when (BoundedResponseContent.IsForeign(ex, default))
         {
@@ -224,9 +208,6 @@ internal sealed class BoundedReadStream : Stream
 
         return Count(read);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -240,7 +221,7 @@ internal sealed class BoundedReadStream : Stream
         int read;
         try
         {
-            read = await _inner.ReadAsync(buffer, linked?.Token ?? _deadlineSource.Token).ConfigureAwait(false);
+            read = await Inner.ReadAsync(buffer, linked?.Token ?? _deadlineSource.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (BoundedResponseContent.IsForeign(ex, cancellationToken))
         {
@@ -254,22 +235,11 @@ internal sealed class BoundedReadStream : Stream
         return Count(read);
     }
 
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
             Release();
-            _inner.Dispose();
         }
 
         base.Dispose(disposing);
@@ -312,7 +282,7 @@ internal sealed class BoundedReadStream : Stream
         _failure ??= cause as IntegrationFailureException ??
             (_deadlineSource.IsCancellationRequested || cause is null ? _limits.TimedOut(cause) : _limits.Broken(cause));
         Release();
-        _inner.Dispose(); // frees the connection: nobody reads the rest
+        Inner.Dispose(); // frees the connection: nobody reads the rest
         return _failure;
     }
 
