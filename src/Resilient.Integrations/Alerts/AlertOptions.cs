@@ -21,7 +21,7 @@ public sealed class AlertOptions
     public TimeSpan SettleTime { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// Gets or sets how long one sink may take to deliver one alert before it is abandoned. A sink that fails or
+    /// Gets or sets how long one sink may take to deliver one alert before it is abandoned, in real time (it bounds real I/O, whatever the injected clock). A sink that fails or
     /// times out is backed off (1 second, doubling, at most 5 minutes) and later gets one summary of the alerts it missed.
     /// </summary>
     /// <value>Defaults to 10 seconds. Must be positive.</value>

@@ -51,7 +51,7 @@ public sealed class IntegrationHarness : IAsyncDisposable
     {
         var server = LoopbackServer.Start();
         var clock = new TestClock(start ?? new DateTimeOffset(2026, 11, 23, 6, 0, 0, TimeSpan.Zero));
-        clock.Deadlines.UnionWith([AttemptTimeout, TotalTimeout, SinkTimeout]);
+        clock.Deadlines.UnionWith([AttemptTimeout, TotalTimeout]);
         var alerts = new RecordingAlertSink();
         var collection = new ServiceCollection();
         collection.AddSingleton<TimeProvider>(clock);

@@ -264,9 +264,17 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
             {
                 var now = _owner.Time.GetUtcNow();
 
-                // A timer that fired as the recovery was called off, or re-armed for a later one, finds nothing due.
-                if (_recovery is null || now < _settlesAt || Volatile.Read(ref _owner._disposed) != 0)
+                // A timer that fired as the recovery was called off finds nothing due.
+                if (_recovery is null || Volatile.Read(ref _owner._disposed) != 0)
                 {
+                    return;
+                }
+
+                // Fired early (a system timer counts coarser than the clock it is compared with), or re-armed for a
+                // later recovery: wait out the rest instead of losing the announcement.
+                if (now < _settlesAt)
+                {
+                    _settleTimer?.Change(_settlesAt - now, Timeout.InfiniteTimeSpan);
                     return;
                 }
 

@@ -30,7 +30,7 @@ internal sealed class SinkLane : IDisposable
     // The loop's own state, read under _gate too.
     private readonly ITimer _backoffTimer;
     private int _failuresInRow;
-    private DateTimeOffset _retryAt;
+    private bool _backedOff; // set by a failure, cleared by the backoff timer: no comparison of two clocks
     private Task? _stuck;
 
     public SinkLane(IAlertSink sink, AlertDispatcher owner)
@@ -41,7 +41,7 @@ internal sealed class SinkLane : IDisposable
 
         // One timer for the lane's life, created unarmed and armed for each backoff: the end of a backoff wakes the
         // loop, which then sends the summary of what the sink missed even when no new alert comes.
-        _backoffTimer = owner.Time.CreateTimer(static s => ((SinkLane)s!).WakeUp(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _backoffTimer = owner.Time.CreateTimer(static s => ((SinkLane)s!).BackoffOver(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         Loop = Task.Run(RunAsync);
     }
 
@@ -125,6 +125,15 @@ internal sealed class SinkLane : IDisposable
         }
     }
 
+    private void BackoffOver()
+    {
+        lock (_gate)
+        {
+            _backedOff = false;
+            WakeUpLocked();
+        }
+    }
+
     private void WakeUpLocked()
     {
         var wakeUp = _wakeUp;
@@ -180,7 +189,7 @@ internal sealed class SinkLane : IDisposable
         lock (_gate)
         {
             // A sink still inside a call given up on is not called again until it returns; one that failed waits out its backoff.
-            bool unavailable = _stuck is { IsCompleted: false } || _owner.Time.GetUtcNow() < _retryAt;
+            bool unavailable = _stuck is { IsCompleted: false } || _backedOff;
             var first = _queue.First?.Value;
             if (first?.Flushed is { } marker)
             {
@@ -259,7 +268,9 @@ internal sealed class SinkLane : IDisposable
     private async Task<Exception?> CallAsync(Alert alert, CancellationToken stopping)
     {
         var timeout = _owner.CurrentOptions().SinkTimeout;
-        using var timer = new CancellationTokenSource(timeout, _owner.Time);
+        // Real time, not the injected clock: the timeout guards against a sink hanging on real I/O, and on a test's
+        // fake clock it would measure how far the clock was moved while a quick call ran, then back that sink off.
+        using var timer = new CancellationTokenSource(timeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, stopping);
 
         // A thread of its own for each call: a sink that blocks before its first await holds that thread, never the
@@ -323,7 +334,7 @@ internal sealed class SinkLane : IDisposable
         var backoff = _failuresInRow > 20 ? MaxBackoff : TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, FirstBackoff.Ticks << (_failuresInRow - 1)));
         lock (_gate)
         {
-            _retryAt = _owner.Time.GetUtcNow() + backoff;
+            _backedOff = true;
         }
 
         try

@@ -25,7 +25,12 @@ internal sealed class RedactingHttpClientLogger(ILogger logger, string integrati
 
     public object? LogRequestStart(HttpRequestMessage request)
     {
-        Log.HttpRequestStart(logger, request.Method.Method, Address(request.RequestUri));
+        // Checked first: the redacted address is built per request, and this category is often above Information.
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            Log.HttpRequestStart(logger, request.Method.Method, Address(request.RequestUri));
+        }
+
         if (logger.IsEnabled(LogLevel.Trace))
         {
             Log.HttpRequestHeaders(logger, Headers(request.Headers, request.Content?.Headers, request));
@@ -43,8 +48,13 @@ internal sealed class RedactingHttpClientLogger(ILogger logger, string integrati
         }
     }
 
-    public void LogRequestFailed(object? context, HttpRequestMessage request, HttpResponseMessage? response, Exception exception, TimeSpan elapsed) =>
-        Log.HttpRequestFailed(logger, request.Method.Method, Address(request.RequestUri), elapsed.TotalMilliseconds, exception);
+    public void LogRequestFailed(object? context, HttpRequestMessage request, HttpResponseMessage? response, Exception exception, TimeSpan elapsed)
+    {
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            Log.HttpRequestFailed(logger, request.Method.Method, Address(request.RequestUri), elapsed.TotalMilliseconds, exception);
+        }
+    }
 
     /// <summary>Scheme, host and port, then the path and query with secret values masked; never user info.</summary>
     private static string Address(Uri? uri) =>
@@ -53,7 +63,7 @@ internal sealed class RedactingHttpClientLogger(ILogger logger, string integrati
     private string Headers(HttpHeaders headers, HttpHeaders? contentHeaders, HttpRequestMessage request)
     {
         // Built per call from the current options (the list can change on reload); only Trace pays for it.
-        var redactor = new SecretRedactor(SecretRedactor.DefaultSensitiveHeaders.Concat(options.Get(integration).SensitiveHeaders));
+        var redactor = new SecretRedactor(options.Get(integration).SensitiveHeaders);
         var text = new StringBuilder();
         HttpHeaders[] sources = contentHeaders is null ? [headers] : [headers, contentHeaders];
         foreach (var source in sources)
