@@ -24,7 +24,7 @@ public sealed class AlertOptions
     /// Gets or sets how long one sink may take to deliver one alert before it is abandoned, in real time (it bounds real I/O, whatever the injected clock). A sink that fails or
     /// times out is backed off (1 second, doubling, at most 5 minutes) and later gets one summary of the alerts it missed.
     /// </summary>
-    /// <value>Defaults to 10 seconds. Must be positive.</value>
+    /// <value>Defaults to 10 seconds. Must be positive and at most 1 day.</value>
     public TimeSpan SinkTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>

@@ -36,7 +36,10 @@ public sealed class ResilientIntegrationOptions
     /// <value>Defaults to 32 MiB (33,554,432). Must be at least 1024.</value>
     public long MaxResponseBodyBytes { get; set; } = 32 * 1024 * 1024;
 
-    /// <summary>Gets or sets the time one attempt may take, reading and validating the response included.</summary>
+    /// <summary>
+    /// Gets or sets the time one attempt may take, including what the pipeline reads of the body to validate or keep it
+    /// (the caller's own read of the body is bounded by what is left of <see cref="TotalTimeout"/>).
+    /// </summary>
     /// <value>Defaults to 30 seconds, long enough for LLM calls. Must be positive and not above <see cref="TotalTimeout"/>.</value>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

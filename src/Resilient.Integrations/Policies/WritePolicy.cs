@@ -33,7 +33,8 @@ public sealed class WritePolicy
 
     /// <summary>
     /// Gets the endings of paths whose writes are safe to repeat whatever their method, compared without case, such as
-    /// <c>/chat/completions</c>: an endpoint that computes an answer and creates nothing. A list in configuration adds to these.
+    /// <c>/chat/completions</c>: an endpoint that computes an answer and creates nothing. A list in configuration replaces these
+    /// (an empty one empties the list, the profile's paths included).
     /// </summary>
     /// <value>Defaults to empty; the AI provider profiles add their completion, embedding and token-count endpoints.</value>
     public IList<string> SafeToRepeatPaths { get; } = [];

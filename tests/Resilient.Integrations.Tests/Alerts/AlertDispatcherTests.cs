@@ -78,7 +78,8 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         await SendThenRepeatAsync(dispatcher, sink, suppressed, repeats: 2);
         _clock.Advance(TimeSpan.FromMinutes(5));
         dispatcher.Publish(Make());
-        var alerts = await sink.WaitForAsync(2);
+        await dispatcher.FlushAsync(Ct); // everything published delivered: an extra alert would show
+        var alerts = sink.Alerts;
 
         Assert.Equal(2, alerts.Count);
         Assert.Equal(0, alerts[0].SuppressedCount);
@@ -97,7 +98,8 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         dispatcher.ResetCooldown("crm");
         dispatcher.Publish(Make());
 
-        Assert.Equal(2, (await sink.WaitForAsync(2)).Count);
+        await dispatcher.FlushAsync(Ct);
+        Assert.Equal(2, sink.Alerts.Count);
     }
 
     [Fact]
@@ -110,7 +112,8 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         dispatcher.Publish(Make(FailureKind.QuotaExhausted));
         dispatcher.Publish(Make(FailureKind.Auth, integration: "email"));
 
-        Assert.Equal(3, (await sink.WaitForAsync(3)).Count);
+        await dispatcher.FlushAsync(Ct);
+        Assert.Equal(3, sink.Alerts.Count);
     }
 
     [Fact]
@@ -137,7 +140,8 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         await sink.WaitForAsync(1);
         dispatcher.Publish(Make(FailureKind.Unavailable, AlertSeverity.Critical));
 
-        var alerts = await sink.WaitForAsync(2);
+        await dispatcher.FlushAsync(Ct); // everything published delivered: an extra alert would show
+        var alerts = sink.Alerts;
         Assert.Equal(AlertSeverity.Critical, alerts[1].Severity);
     }
 
@@ -205,15 +209,17 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         dispatcher.Publish(Health(FailureKind.Unavailable, AlertSeverity.Critical));
         dispatcher.Publish(BackToGreen());
         _clock.Advance(TimeSpan.FromSeconds(40));
-        dispatcher.Publish(Health(FailureKind.Unavailable, AlertSeverity.Critical)); // a repeat: suppressed
-        _clock.Advance(TimeSpan.FromSeconds(10));
+        dispatcher.Publish(Health(FailureKind.Unavailable, AlertSeverity.Warning)); // Yellow while settling: a repeat, suppressed
+        _clock.Advance(TimeSpan.FromSeconds(30));                                 // past the first Green's settle point
+        await dispatcher.FlushAsync(Ct);
+        Assert.Single(sink.Alerts);                                               // the recovery was called off
         dispatcher.Publish(BackToGreen());
 
-        _clock.Advance(TimeSpan.FromSeconds(50));                                 // 1 min after the first Green, 50 s after the second
+        _clock.Advance(TimeSpan.FromSeconds(59));                                 // 59 s after the second Green
         await dispatcher.FlushAsync(Ct);
         Assert.Single(sink.Alerts);
 
-        _clock.Advance(TimeSpan.FromSeconds(10));
+        _clock.Advance(TimeSpan.FromSeconds(1));
         await dispatcher.FlushAsync(Ct);
         var alerts = sink.Alerts;
         Assert.Equal([AlertSeverity.Critical, AlertSeverity.Info], alerts.Select(a => a.Severity));
@@ -402,7 +408,8 @@ public sealed class AlertDispatcherTests : IAsyncDisposable
         options.Invalid = true;
         dispatcher.Publish(Make(FailureKind.Unavailable));
 
-        Assert.Equal(2, (await sink.WaitForAsync(2)).Count);
+        await dispatcher.FlushAsync(Ct);
+        Assert.Equal(2, sink.Alerts.Count);
     }
 
     private sealed class ReloadingOptions(AlertOptions value) : IOptionsMonitor<AlertOptions>

@@ -30,9 +30,11 @@ public sealed class SinkLaneTests : IAsyncDisposable
         Message = $"{kind} failure",
     };
 
-    private AlertDispatcher Create(AlertOptions options, params IAlertSink[] sinks)
+    private AlertDispatcher Create(AlertOptions options, params IAlertSink[] sinks) => Create(options, TimeProvider.System, sinks);
+
+    private AlertDispatcher Create(AlertOptions options, TimeProvider sinkTime, params IAlertSink[] sinks)
     {
-        var dispatcher = new AlertDispatcher(sinks, new StaticOptions(options), _clock, new IntegrationMetrics(_meters), NullLoggerFactory.Instance);
+        var dispatcher = new AlertDispatcher(sinks, new StaticOptions(options), _clock, new IntegrationMetrics(_meters), NullLoggerFactory.Instance) { SinkTime = sinkTime };
         _disposables.Add(dispatcher);
         return dispatcher;
     }
@@ -76,14 +78,17 @@ public sealed class SinkLaneTests : IAsyncDisposable
         var hanging = new GatedSink();
         var good = new RecordingAlertSink();
         using var dropped = Metric("resilient_integrations.alerts.dropped");
-        // The sink timeout runs on real time (it bounds real I/O): a short one, waited for, not jumped over.
-        var dispatcher = Create(new AlertOptions { SinkTimeout = TimeSpan.FromMilliseconds(200) }, hanging, good);
+        // The sink timeout runs on a clock of its own (real time in production): this one moves only for the hang.
+        var sinkTime = new TestClock(_clock.GetUtcNow());
+        var dispatcher = Create(new AlertOptions { SinkTimeout = TimeSpan.FromSeconds(7) }, sinkTime, hanging, good);
         dispatcher.Publish(Make(FailureKind.Auth));
         await hanging.Started.Task.WaitAsync(HangGuard, Ct);
         var first = dispatcher.FlushAsync(Ct);
         Assert.False(first.IsCompleted);
 
-        await first.WaitAsync(HangGuard, Ct);                                       // the sink timeout: given up on, still running
+        await Eventually.WaitUntilAsync(() => good.Alerts.Count == 1);             // the good sink's call is over: only the hanging one is timed
+        sinkTime.Advance(TimeSpan.FromSeconds(7));                                  // the sink timeout: given up on, still running
+        await first.WaitAsync(HangGuard, Ct);
         dispatcher.Publish(Make(FailureKind.QuotaExhausted));
         dispatcher.Publish(Make(FailureKind.BadResponse, AlertSeverity.Warning));
         await dispatcher.FlushAsync(Ct).WaitAsync(HangGuard, Ct);                   // no time passed: not waited for again

@@ -89,8 +89,8 @@ public sealed class DeferredWriteProtectionTests : IDisposable
         Assert.Empty(h.Server.LogEntries);  // nothing half-read was sent
         Assert.Equal(0, (await store.GetStatsAsync("crm", Ct)).Depth);  // and it no longer blocks the queue
         // The alert is raised after the store moved the write: wait for the alert itself.
-        await Eventually.WaitUntilAsync(() => h.Alerts.Alerts.Any(a => a.Severity == AlertSeverity.Critical));
-        var alert = Assert.Single(h.Alerts.Alerts, a => a.Severity == AlertSeverity.Critical);
+        await h.Alerts.WaitForAsync(a => a.Severity == AlertSeverity.Critical && a.Message.Contains("could not be unprotected", StringComparison.Ordinal));
+        var alert = Assert.Single(await h.SettledAlertsAsync(), a => a.Severity == AlertSeverity.Critical);
         Assert.Contains("could not be unprotected", alert.Message, StringComparison.Ordinal);
         Assert.Contains("dead-lettered, still protected", alert.Message, StringComparison.Ordinal);
 

@@ -11,31 +11,13 @@ using Resilient.Integrations.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 
+using static Resilient.Integrations.Tests.Support.ConfiguredIntegration;
+
 namespace Resilient.Integrations.Tests.DependencyInjection;
 
 /// <summary>Configuration mistakes the binder lets through: unknown keys, empty values, and bad reloads.</summary>
 public sealed class ConfigurationMistakesTests
 {
-    private static ServiceProvider WithConfiguration(IDictionary<string, string?> settings)
-    {
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
-        services.AddResilientIntegration("crm");
-        return services.BuildServiceProvider();
-    }
-
-    private static OptionsValidationException StartupFailure(IDictionary<string, string?> settings)
-    {
-        using var provider = WithConfiguration(settings);
-        return Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
-    }
-
-    private static void StartsUp(IDictionary<string, string?> settings)
-    {
-        using var provider = WithConfiguration(settings);
-        provider.GetRequiredService<IStartupValidator>().Validate();
-    }
-
     [Fact]
     public void Validate_MisspeltKey_FailsAtStartupNamingTheFullKey()
     {
@@ -157,7 +139,16 @@ public sealed class ConfigurationMistakesTests
         var lists = OptionKeys(typeof(ResilientIntegrationOptions), "").Where(k => k.IsList).Select(k => k.Path).ToList();
         Assert.Contains("Fallback:ServeOn", lists);
 
-        StartsUp(lists.ToDictionary(k => "ResilientIntegrations:crm:" + k, _ => (string?)""));
+        var settings = lists.ToDictionary(k => "ResilientIntegrations:crm:" + k, _ => (string?)"");
+        StartsUp(settings);
+
+        // Each list is empty then, but SensitiveHeaders, which only adds: configuration never un-redacts a credential.
+        var options = OptionsFrom(settings);
+        Assert.Empty(options.Fallback.ServeOn);
+        Assert.Empty(options.Fallback.CacheableMethods);
+        Assert.Empty(options.Deferral.DeferOn);
+        Assert.Empty(options.Writes.SafeToRepeatPaths);
+        Assert.Contains("Authorization", options.SensitiveHeaders);
     }
 
     [Fact]

@@ -7,30 +7,12 @@ using Resilient.Integrations.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 
+using static Resilient.Integrations.Tests.Support.ConfiguredIntegration;
+
 namespace Resilient.Integrations.Tests.DependencyInjection;
 
 public sealed class RegistrationTests
 {
-    private static ServiceProvider WithConfiguration(IDictionary<string, string?> settings)
-    {
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
-        services.AddResilientIntegration("crm");
-        return services.BuildServiceProvider();
-    }
-
-    private static OptionsValidationException StartupFailure(IDictionary<string, string?> settings)
-    {
-        using var provider = WithConfiguration(settings);
-        return Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
-    }
-
-    private static ResilientIntegrationOptions OptionsFrom(IDictionary<string, string?> settings)
-    {
-        using var provider = WithConfiguration(settings);
-        return provider.GetRequiredService<IOptionsMonitor<ResilientIntegrationOptions>>().Get("crm");
-    }
-
     [Fact]
     public void Configure_ListsInConfiguration_ReplaceTheDefaultsButSensitiveHeadersAdd()
     {
@@ -129,6 +111,16 @@ public sealed class RegistrationTests
         var ex = StartupFailure(new Dictionary<string, string?> { ["ResilientIntegrations:Alerts:Cooldown"] = "-00:01:00" });
 
         Assert.Contains("ResilientIntegrations:Alerts:Cooldown must not be negative", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("60.00:00:00")] // past what a timer can take
+    public void Validate_AlertSinkTimeoutOutOfRange_FailsAtStartupNamingTheKey(string sinkTimeout)
+    {
+        var ex = StartupFailure(new Dictionary<string, string?> { ["ResilientIntegrations:Alerts:SinkTimeout"] = sinkTimeout });
+
+        Assert.Contains("ResilientIntegrations:Alerts:SinkTimeout must be positive and at most 1.00:00:00", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]

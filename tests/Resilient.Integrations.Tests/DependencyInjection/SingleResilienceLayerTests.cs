@@ -45,6 +45,24 @@ public sealed class SingleResilienceLayerTests
     }
 
     [Fact]
+    public async Task AddResilientIntegration_StandardHandlerOnEveryClient_OtherClientsKeepIt()
+    {
+        await using var h = IntegrationHarness.Create(services: s =>
+        {
+            s.ConfigureHttpClientDefaults(c => c.AddStandardResilienceHandler());
+            s.AddHttpClient("other");
+        });
+        h.Clock.Deadlines.UnionWith([TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)]); // the standard handler's timeouts
+        h.Server.Given(Request.Create().WithPath("/other")).RespondWith(Response.Create().WithStatusCode(503));
+        var other = h.Provider.GetRequiredService<IHttpClientFactory>().CreateClient("other");
+
+        using var response = await h.Clock.RunAsync(other.GetAsync(h.Server.Url + "/other", TestContext.Current.CancellationToken));
+
+        Assert.Equal(4, h.UpstreamAttempts("/other"));   // the standard handler's own retries: 1 + 3
+        Assert.DoesNotContain(h.Logs.GetSnapshot(), r => r.Message.Contains("removed a second resilience handler", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AddResilientIntegration_NoOtherHandler_NothingRemoved()
     {
         await using var h = IntegrationHarness.Create();

@@ -48,7 +48,7 @@ public sealed class PerKindPolicyTests
         AssertFailure(error, FailureKind.Timeout);
         Assert.Equal(2, h.UpstreamAttempts());
         Assert.Equal([TimeSpan.FromSeconds(1)], h.Clock.Waits);
-        var alert = Assert.Single(await h.Alerts.WaitForAsync(1));
+        var alert = Assert.Single(await h.SettledAlertsAsync());
         Assert.Equal(AlertSeverity.Warning, alert.Severity);
         Assert.Equal(FailureKind.Timeout, alert.Kind);
     }
@@ -66,7 +66,7 @@ public sealed class PerKindPolicyTests
         Assert.Equal("invalid_api_key", failure.Classification.ProviderCode);
         Assert.Equal(1, h.UpstreamAttempts());
         Assert.Empty(h.Clock.Waits);
-        var alert = Assert.Single(await h.Alerts.WaitForAsync(1));
+        var alert = Assert.Single(await h.SettledAlertsAsync());
         Assert.Equal(AlertSeverity.Critical, alert.Severity);
         Assert.Equal(FailureKind.Auth, alert.Kind);
         Assert.Equal("401", alert.Details["status"]);
@@ -83,7 +83,7 @@ public sealed class PerKindPolicyTests
         AssertFailure(error, FailureKind.QuotaExhausted);
         Assert.Equal(1, h.UpstreamAttempts());
         Assert.Empty(h.Clock.Waits);
-        Assert.Equal(AlertSeverity.Critical, Assert.Single(await h.Alerts.WaitForAsync(1)).Severity);
+        Assert.Equal(AlertSeverity.Critical, Assert.Single(await h.SettledAlertsAsync()).Severity);
     }
 
     [Fact]
@@ -154,7 +154,7 @@ public sealed class PerKindPolicyTests
         AssertFailure(error, FailureKind.Unavailable);
         Assert.Equal(3, h.UpstreamAttempts());
         Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)], h.Clock.Waits);
-        Assert.Equal(AlertSeverity.Warning, Assert.Single(await h.Alerts.WaitForAsync(1)).Severity);
+        Assert.Equal(AlertSeverity.Warning, Assert.Single(await h.SettledAlertsAsync()).Severity);
     }
 
     [Fact]
@@ -197,7 +197,7 @@ public sealed class PerKindPolicyTests
         Assert.Contains("text/html", failure.Classification.Reason, StringComparison.Ordinal);
         Assert.Equal(1, h.UpstreamAttempts());
         Assert.Contains(h.Logs.GetSnapshot(), r => r.Message.Contains("Service temporarily moved", StringComparison.Ordinal));
-        Assert.Equal(AlertSeverity.Warning, Assert.Single(await h.Alerts.WaitForAsync(1)).Severity);
+        Assert.Equal(AlertSeverity.Warning, Assert.Single(await h.SettledAlertsAsync()).Severity);
     }
 
     [Fact]
@@ -262,7 +262,7 @@ public sealed class PerKindPolicyTests
         AssertFailure(error, FailureKind.Timeout);
         Assert.Equal(2, peer.Connections);
         Assert.Equal(2, peer.Requests);
-        Assert.Equal(AlertSeverity.Warning, Assert.Single(await h.Alerts.WaitForAsync(1)).Severity);
+        Assert.Equal(AlertSeverity.Warning, Assert.Single(await h.SettledAlertsAsync()).Severity);
     }
 
     [Fact]

@@ -143,6 +143,21 @@ public sealed class WriteRetryTests
 
         Assert.Equal(3, h.UpstreamAttempts(Path));
         Assert.All(h.Server.LogEntries, e => Assert.True(e.RequestMessage!.Headers!.ContainsKey("X-Dedupe-Token"), string.Join(",", e.RequestMessage!.Headers!.Keys)));
+        Assert.Single(h.Server.LogEntries.Select(e => e.RequestMessage!.Headers!["X-Dedupe-Token"].Single()).Distinct()); // one key for every attempt
+    }
+
+    [Fact]
+    public async Task Send_CallersKeyInTheCustomHeader_WriteRepeatedWithIt()
+    {
+        await using var h = IntegrationHarness.Create(o => o.Writes.IdempotencyKeyHeader = "X-Dedupe-Token");
+        Respond(h, 503);
+        var request = Write("POST");
+        request.Headers.Add("X-Dedupe-Token", "order-42");
+
+        await SendAsync(h, request);
+
+        Assert.Equal(3, h.UpstreamAttempts(Path));
+        Assert.Equal(["order-42"], h.Server.LogEntries.Select(e => e.RequestMessage!.Headers!["X-Dedupe-Token"].Single()).Distinct());
     }
 
     [Fact]
@@ -277,13 +292,36 @@ public sealed class WriteRetryTests
         Assert.Equal(4, h.UpstreamAttempts(Path));
     }
 
-    [Fact]
-    public void Options_InvalidIdempotencyHeader_FailsAtStartNamingTheKey()
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(true, 3)]
+    public async Task ExecuteLiveAsync_WriteThroughTheIntegrationsOwnClient_RepeatedOnlyWhenTheCallWasDeclaredSafe(bool safeToRepeat, int attempts)
+    {
+        await using var h = IntegrationHarness.Create();
+        Respond(h, 503);
+        var crm = h.Provider.GetRequiredKeyedService<IResilientIntegration>(IntegrationHarness.Name);
+
+        async Task<bool> CreateContact(CancellationToken ct)
+        {
+            using var response = await h.Client.PostAsJsonAsync(Path, new { email = "ada@example.com" }, ct); // the inner layer retries
+            return response.IsSuccessStatusCode;
+        }
+
+        var error = await Record.ExceptionAsync(() => h.Clock.RunAsync(crm.ExecuteLiveAsync(CreateContact, safeToRepeat, Ct)));
+
+        Assert.Equal(FailureKind.Unavailable, IntegrationFailureException.Find(error!, IntegrationHarness.Name)?.Kind);
+        Assert.Equal(attempts, h.UpstreamAttempts(Path));
+    }
+
+    [Theory]
+    [InlineData("Idempotency Key")]
+    [InlineData("Content-Type")] // a content header: a request cannot carry it, so the key would never go on
+    public void Options_InvalidIdempotencyHeader_FailsAtStartNamingTheKey(string header)
     {
         var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
         {
             var services = new ServiceCollection();
-            services.AddResilientIntegration("crm", o => o.Writes.IdempotencyKeyHeader = "Idempotency Key");
+            services.AddResilientIntegration("crm", o => o.Writes.IdempotencyKeyHeader = header);
             using var provider = services.BuildServiceProvider();
             _ = provider.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<ResilientIntegrationOptions>>().Get("crm");
         });

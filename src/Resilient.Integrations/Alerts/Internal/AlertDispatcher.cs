@@ -45,6 +45,12 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
 
     internal TimeProvider Time { get; }
 
+    /// <summary>
+    /// The clock a sink call's <see cref="AlertOptions.SinkTimeout"/> runs on: real time, since it bounds real I/O (on
+    /// the injected clock a test moving time would time out a quick call). Tests of the timeout set a clock of their own.
+    /// </summary>
+    internal TimeProvider SinkTime { get; init; } = TimeProvider.System;
+
     internal IntegrationMetrics Metrics { get; }
 
     internal ILogger Logger { get; }

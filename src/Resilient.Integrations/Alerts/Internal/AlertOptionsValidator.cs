@@ -20,9 +20,10 @@ internal sealed class AlertOptionsValidator : IValidateOptions<AlertOptions>
             errors.Add($"{SectionName}:SettleTime must be between 00:00:00 and 1.00:00:00 (was {options.SettleTime}).");
         }
 
-        if (options.SinkTimeout <= TimeSpan.Zero)
+        // Bounded: a timer cannot take more than about 49 days, and a sink given a day has hung.
+        if (options.SinkTimeout <= TimeSpan.Zero || options.SinkTimeout > TimeSpan.FromDays(1))
         {
-            errors.Add($"{SectionName}:SinkTimeout must be positive (was {options.SinkTimeout}).");
+            errors.Add($"{SectionName}:SinkTimeout must be positive and at most 1.00:00:00 (was {options.SinkTimeout}).");
         }
 
         if (options.QueueCapacity is < 1 or > 1_000_000)

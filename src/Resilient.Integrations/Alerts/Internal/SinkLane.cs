@@ -268,9 +268,9 @@ internal sealed class SinkLane : IDisposable
     private async Task<Exception?> CallAsync(Alert alert, CancellationToken stopping)
     {
         var timeout = _owner.CurrentOptions().SinkTimeout;
-        // Real time, not the injected clock: the timeout guards against a sink hanging on real I/O, and on a test's
-        // fake clock it would measure how far the clock was moved while a quick call ran, then back that sink off.
-        using var timer = new CancellationTokenSource(timeout);
+        // Not the injected clock (see SinkTime): on a test's fake clock it would measure how far the clock was moved
+        // while a quick call ran, then back that sink off.
+        using var timer = new CancellationTokenSource(timeout, _owner.SinkTime);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, stopping);
 
         // A thread of its own for each call: a sink that blocks before its first await holds that thread, never the

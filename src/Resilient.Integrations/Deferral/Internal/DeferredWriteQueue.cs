@@ -22,7 +22,7 @@ internal static class DeferredWriteQueue
 
         return request.Options.TryGetValue(DeferralRequestExtensions.DeferKey, out bool defer)
             ? defer
-            : policy.DeferWrites && request.Method != HttpMethod.Get && request.Method != HttpMethod.Head && request.Method != HttpMethod.Options;
+            : policy.DeferWrites && !Policies.Internal.RepeatSafety.IsSafeMethod(request.Method);
     }
 
     /// <summary>Persists the write, then answers 202 Accepted: the caller is told "queued" only once it is on disk.</summary>

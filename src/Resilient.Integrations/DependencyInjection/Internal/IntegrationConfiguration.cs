@@ -41,6 +41,7 @@ internal sealed class IntegrationConfiguration(string name, IServiceProvider ser
             ReplaceIfGiven(section.GetSection("Fallback:ServeOn"), options.Fallback.ServeOn, ParseKind);
             ReplaceIfGiven(section.GetSection("Fallback:CacheableMethods"), options.Fallback.CacheableMethods, (_, method) => method);
             ReplaceIfGiven(section.GetSection("Deferral:DeferOn"), options.Deferral.DeferOn, ParseKind);
+            ReplaceIfGiven(section.GetSection("Writes:SafeToRepeatPaths"), options.Writes.SafeToRepeatPaths, (_, path) => path);
             Binding(optionsName, typeof(ResilientIntegrationOptions), () => section.Bind(options));
         }
     }

@@ -30,7 +30,6 @@ internal sealed class AttemptDeadlineStrategy(TimeProvider time, TimeSpan timeou
         finally
         {
             call.Deadline = null;
-            call.AttemptToken = outer;
         }
     }
 }
@@ -72,6 +71,11 @@ internal sealed class AttemptDeadline : IDisposable
             catch (ObjectDisposedException)
             {
                 // The attempt ended as the deadline passed.
+            }
+            catch (AggregateException)
+            {
+                // A registration (HttpClient's, an SDK's) threw: on a timer thread it would end the process; the
+                // attempt still sees its token cancelled.
             }
         }
     }

@@ -168,6 +168,8 @@ internal sealed class BoundedReadStream : ReadOnlyStream
     private readonly ResponseBodyLimits _limits;
     private readonly CancellationTokenSource _deadlineSource = new();
     private readonly AttemptDeadline? _deadline;
+    private CancellationTokenSource? _linked;
+    private CancellationToken _linkedFor;
     private IntegrationFailureException? _failure;
     private long _read;
     private bool _ended;
@@ -217,19 +219,14 @@ internal sealed class BoundedReadStream : ReadOnlyStream
         }
 
         ThrowIfStopped();
-        var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _deadlineSource.Token) : null;
         int read;
         try
         {
-            read = await Inner.ReadAsync(buffer, linked?.Token ?? _deadlineSource.Token).ConfigureAwait(false);
+            read = await Inner.ReadAsync(buffer, TokenFor(cancellationToken)).ConfigureAwait(false);
         }
         catch (Exception ex) when (BoundedResponseContent.IsForeign(ex, cancellationToken))
         {
             throw Stop(ex);
-        }
-        finally
-        {
-            linked?.Dispose();
         }
 
         return Count(read);
@@ -286,9 +283,31 @@ internal sealed class BoundedReadStream : ReadOnlyStream
         return _failure;
     }
 
+    /// <summary>
+    /// The deadline joined with the caller's token. A buffering copy passes the same token to every read: one linked
+    /// source for it, not one per chunk.
+    /// </summary>
+    private CancellationToken TokenFor(CancellationToken caller)
+    {
+        if (!caller.CanBeCanceled)
+        {
+            return _deadlineSource.Token;
+        }
+
+        if (_linked is null || _linkedFor != caller)
+        {
+            _linked?.Dispose();
+            _linked = CancellationTokenSource.CreateLinkedTokenSource(caller, _deadlineSource.Token);
+            _linkedFor = caller;
+        }
+
+        return _linked.Token;
+    }
+
     private void Release()
     {
         _deadline?.Dispose();
+        _linked?.Dispose();
         _deadlineSource.Dispose();
     }
 }

@@ -59,7 +59,9 @@ internal sealed class ClassifyStrategy(IntegrationRuntime runtime, ResilientInte
 
     /// <summary>Whether the response is an open-ended stream of events (server-sent events, NDJSON).</summary>
     internal static bool IsStream(HttpResponseMessage response) =>
-        response.Content.Headers.ContentType?.MediaType is "text/event-stream" or "application/x-ndjson" or "application/jsonl";
+        response.Content.Headers.ContentType?.MediaType is { } type &&
+        (type.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase) || type.Equals("application/x-ndjson", StringComparison.OrdinalIgnoreCase)
+            || type.Equals("application/jsonl", StringComparison.OrdinalIgnoreCase));
 
     private async ValueTask LogRawResponseAsync(HttpResponseMessage response, FailureClassification classification, CancellationToken cancellationToken)
     {

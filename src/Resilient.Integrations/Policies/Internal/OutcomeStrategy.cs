@@ -65,7 +65,8 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         }
 
         // After the deferral's key: a write that carries one may be repeated.
-        call.Repeatable = isProbe || RepeatSafety.PrepareRequest(request, options.Writes);
+        // Inside a delegate call, what the caller declared of the whole call counts too: this layer alone retries it.
+        call.Repeatable = isProbe || RepeatSafety.PrepareRequest(request, options.Writes, declaredByCall: around?.Repeatable ?? false);
 
         var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
         if (outcome.Exception is OperationCanceledException && callerToken.IsCancellationRequested)
@@ -76,7 +77,7 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         var classification = await runtime.ClassifyAsync(outcome, context).ConfigureAwait(context.ContinueOnCapturedContext);
         if (!classification.IsFailure)
         {
-            FeedHealth(isProbe, classification, call);
+            FeedHealth(isProbe, classification);
             if (fallbackKey is not null && outcome.Result is { IsSuccessStatusCode: true } good &&
                 call.ClassificationOf(good) is not null && call.KeptBody is { } body)
             {
@@ -104,7 +105,7 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
             Report(classification, request);
         }
 
-        FeedHealth(isProbe, classification, call);
+        FeedHealth(isProbe, classification);
         if (deferrable && options.Deferral.DeferOn.Contains(classification.Kind))
         {
             outcome.Result?.Dispose();
@@ -152,10 +153,17 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
     private void BoundBody(HttpResponseMessage response, FailureClassification classification, CallState call, HttpRequestMessage? request)
     {
         var content = response.Content;
+        if (content is BoundedResponseContent)
+        {
+            return;
+        }
+
         var failedSuccess = classification.IsFailure && response.IsSuccessStatusCode ? Failure(classification, request, classification.Exception) : null;
         // An event stream is open-ended: the caller bounds it. A HEAD answer declares the length of a body it does not carry.
         bool unbounded = ClassifyStrategy.IsStream(response) || request?.Method == HttpMethod.Head || content.Headers.ContentLength == 0;
-        if (content is BoundedResponseContent || (failedSuccess is null && unbounded))
+        // A body read whole for validation or the kept copy is in memory already: nothing left to time, its size known.
+        bool inMemory = content is ByteArrayContent && content.Headers.ContentLength <= options.MaxResponseBodyBytes;
+        if (failedSuccess is null && (unbounded || inMemory))
         {
             return;
         }
@@ -166,7 +174,7 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
             if (!classification.IsFailure && !call.IsProbe && Interlocked.Exchange(ref reported, 1) == 0)
             {
                 Report(failure, request);
-                FeedHealth(call.IsProbe, failure, call);
+                FeedHealth(isProbe: false, failure);
             }
 
             return Failure(failure, request, failure.Exception);
@@ -176,7 +184,7 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         response.Content = new BoundedResponseContent(content, limits, failedSuccess);
     }
 
-    private void FeedHealth(bool isProbe, FailureClassification classification, CallState call)
+    private void FeedHealth(bool isProbe, FailureClassification classification)
     {
         // Live traffic feeds the health layer too: a 401 on a real call turns the integration Red at once.
         // A rejected request or an unrecognised exception says more about the caller than about the service.

@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using Polly.CircuitBreaker;
 using Resilient.Integrations.Classification;
 
 namespace Resilient.Integrations.Policies.Internal;
@@ -15,7 +14,10 @@ internal static class RepeatSafety
         method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options || method == HttpMethod.Trace;
 
     /// <summary>Whether the request may be sent more than once; adds the integration's idempotency key to a write first, if asked to.</summary>
-    public static bool PrepareRequest(HttpRequestMessage? request, WritePolicy writes)
+    /// <param name="request">The request.</param>
+    /// <param name="writes">The integration's write policy.</param>
+    /// <param name="declaredByCall">Whether the delegate call this request runs inside was declared safe to repeat (an SDK on the integration's own client).</param>
+    public static bool PrepareRequest(HttpRequestMessage? request, WritePolicy writes, bool declaredByCall = false)
     {
         if (request is null)
         {
@@ -27,7 +29,7 @@ internal static class RepeatSafety
             return declared;
         }
 
-        if (IsSafeMethod(request.Method) || writes.SafeToRepeat)
+        if (IsSafeMethod(request.Method) || writes.SafeToRepeat || declaredByCall)
         {
             return true;
         }
@@ -38,10 +40,9 @@ internal static class RepeatSafety
             return true;
         }
 
-        if (writes.AddIdempotencyKey)
+        // On the request itself, so every attempt carries the same key; repeated only if the key really went on.
+        if (writes.AddIdempotencyKey && headers.TryAddWithoutValidation(writes.IdempotencyKeyHeader, Guid.NewGuid().ToString("N")))
         {
-            // On the request itself, so every attempt carries the same key.
-            headers.TryAddWithoutValidation(writes.IdempotencyKeyHeader, Guid.NewGuid().ToString("N"));
             return true;
         }
 
@@ -62,16 +63,16 @@ internal static class RepeatSafety
 
     /// <summary>
     /// Whether the failure proves the server never acted on the request, so a write may be sent again: no
-    /// connection was made (DNS, connect, TLS, proxy tunnel), the request was held back on this side (pacing, an
-    /// open circuit), or the server said it did not process it: 425 Too Early (RFC 8470), 429 Too Many Requests
+    /// connection was made (DNS, connect, TLS, proxy tunnel), or the server said it did not process it: 425 Too Early (RFC 8470), 429 Too Many Requests
     /// (RFC 6585: rejected before processing) and 529 overloaded (Anthropic: not processed). A 5xx in general proves
-    /// nothing (a gateway may answer 502, 503 or 504 after the origin acted), nor does a reset or a timeout.
+    /// nothing (a gateway may answer 502, 503 or 504 after the origin acted), nor does a reset or a timeout. (Pacing and
+    /// an open circuit never sent the request either, but they are not retried at all: their RetryMayHelp is false.)
     /// </summary>
     public static bool ProvesNotActedOn(in FailureClassification classification)
     {
         if (classification.StatusCode is { } status)
         {
-            return (int)status is 425 or 429 or 529;
+            return IsNotProcessedStatus((int)status);
         }
 
         for (var ex = classification.Exception; ex is not null; ex = ex.InnerException)
@@ -79,20 +80,20 @@ internal static class RepeatSafety
             switch (ex)
             {
                 case HttpRequestException { StatusCode: { } carried }:
-                    return (int)carried is 425 or 429 or 529;
+                    return IsNotProcessedStatus((int)carried);
                 case HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError
                     or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError }:
                     return true;
                 case SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostNotFound or SocketError.HostUnreachable
                     or SocketError.NetworkUnreachable or SocketError.TryAgain or SocketError.NoData }:
                     return true;
-                case PacingRejectedException or BrokenCircuitException:
-                    return true;
             }
         }
 
         return false;
     }
+
+    private static bool IsNotProcessedStatus(int status) => status is 425 or 429 or 529;
 
     /// <summary>A timeout of a write that was not repeated says that the write may have happened.</summary>
     public static FailureClassification Annotate(in FailureClassification classification, bool repeatable) =>

@@ -39,8 +39,8 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
     public Task<IntegrationResult<T>> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default) =>
         ExecuteAsync(key, call, useFallback: true, cancellationToken, safeToRepeat: true);
 
-    public Task<T> ExecuteLiveAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default) =>
-        ExecuteLiveAsync(call, _options.Get(Name).Writes.SafeToRepeat, cancellationToken);
+    public async Task<T> ExecuteLiveAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken = default) =>
+        (await ExecuteAsync("call", call, useFallback: false, cancellationToken, safeToRepeat: null).ConfigureAwait(false)).Value;
 
     public async Task<T> ExecuteLiveAsync<T>(Func<CancellationToken, Task<T>> call, bool safeToRepeat, CancellationToken cancellationToken) =>
         (await ExecuteAsync("call", call, useFallback: false, cancellationToken, safeToRepeat).ConfigureAwait(false)).Value;
@@ -104,19 +104,21 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
     }
 
     /// <summary>Runs a call whose result is not data to keep or serve later, such as a write.</summary>
-    // safeToRepeat: whether the call may run more than once; when not, only a failure that proves it was not acted on is retried.
-    internal async Task<IntegrationResult<T>> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> call, bool useFallback, CancellationToken cancellationToken, bool safeToRepeat)
+    // safeToRepeat: whether the call may run more than once (null: as the integration's Writes:SafeToRepeat says); when
+    // not, only a failure that proves it was not acted on is retried.
+    internal async Task<IntegrationResult<T>> ExecuteAsync<T>(string key, Func<CancellationToken, Task<T>> call, bool useFallback, CancellationToken cancellationToken, bool? safeToRepeat)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(key);
         ArgumentNullException.ThrowIfNull(call);
         var runtime = _registry.Get(Name);
         var (options, pipeline, redactor) = Current(runtime);
+        bool repeatable = safeToRepeat ?? options.Writes.SafeToRepeat;
 
         var context = ResilienceContextPool.Shared.Get(key, cancellationToken);
         long started = runtime.Time.GetTimestamp();
         try
         {
-            var state = new CallState(started, options.TotalTimeout, cancellationToken) { Repeatable = safeToRepeat };
+            var state = new CallState(started, options.TotalTimeout, cancellationToken) { Repeatable = repeatable };
             context.Properties.Set(CallState.Key, state);
             runtime.Budget.RecordRequest(options.RetryBudget);
             using var nested = NestedCall.Enter(Name, state);
@@ -125,7 +127,8 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
                 {
                     try
                     {
-                        var token = CallState.Of(ctx) is { AttemptToken.CanBeCanceled: true } attempt ? attempt.AttemptToken : ctx.CancellationToken;
+                        // The attempt's token, which AttemptDeadlineStrategy sets for every attempt (Polly's cannot be replaced).
+                        var token = CallState.Of(ctx)!.AttemptToken;
                         return Outcome.FromResult<object?>(await state(token).ConfigureAwait(false));
                     }
                     catch (Exception ex)
@@ -154,7 +157,7 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
                 outcome.ThrowIfException();
             }
 
-            classification = RepeatSafety.Annotate(classification, safeToRepeat);
+            classification = RepeatSafety.Annotate(classification, repeatable);
             Report(runtime, classification, key, options, redactor);
 
             if (useFallback && TryServe(runtime, options, key, classification, out IntegrationResult<T>? kept))

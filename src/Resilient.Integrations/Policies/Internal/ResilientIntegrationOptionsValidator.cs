@@ -106,7 +106,10 @@ internal sealed class ResilientIntegrationOptionsValidator : IValidateOptions<Re
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
-    /// <summary>An RFC 9110 token: what a header name may be made of.</summary>
-    private static bool IsHeaderName(string? name) =>
-        !string.IsNullOrEmpty(name) && name.All(c => c < 127 && (char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal)));
+    /// <summary>A name a request may carry as a header (a valid token, and not a content header such as Content-Type).</summary>
+    private static bool IsHeaderName(string? name)
+    {
+        using var probe = new HttpRequestMessage();
+        return !string.IsNullOrEmpty(name) && probe.Headers.TryAddWithoutValidation(name, "x");
+    }
 }
