@@ -132,6 +132,14 @@ public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDispos
                 id INTEGER PRIMARY KEY, integration TEXT NOT NULL, handler TEXT, method TEXT, uri TEXT, headers TEXT NOT NULL, body BLOB NOT NULL,
                 idempotency_key TEXT NOT NULL, attempts INTEGER NOT NULL, enqueued_at INTEGER NOT NULL, last_failure TEXT, reason TEXT NOT NULL, dead_at INTEGER NOT NULL);
             """);
+
+        // Added with the dead-letter API; a database from before gets the column in place.
+        using var columns = connection.CreateCommand();
+        columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('dead_letters') WHERE name = 'discarded_at';";
+        if (Convert.ToInt64(columns.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+        {
+            Execute(connection, "ALTER TABLE dead_letters ADD COLUMN discarded_at INTEGER;");
+        }
     }
 
     /// <inheritdoc/>
@@ -238,7 +246,8 @@ public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDispos
         using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT (SELECT COUNT(*) FROM writes WHERE integration = $i), (SELECT MIN(enqueued_at) FROM writes WHERE integration = $i),
-                   (SELECT COUNT(*) FROM dead_letters WHERE integration = $i);
+                   (SELECT COUNT(*) FROM dead_letters WHERE integration = $i AND discarded_at IS NULL),
+                   (SELECT MIN(dead_at) FROM dead_letters WHERE integration = $i AND discarded_at IS NULL);
             """;
         command.Parameters.AddWithValue("$i", integration);
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -246,8 +255,87 @@ public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDispos
         return new DeferredQueueStats(
             reader.GetInt32(0),
             reader.IsDBNull(1) ? null : new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero),
-            reader.GetInt32(2));
+            reader.GetInt32(2))
+        {
+            OldestDeadLetteredAt = reader.IsDBNull(3) ? null : new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
+        };
     }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<DeferredWriteEntry>> ListAsync(string integration, DeferredWriteState state, long afterId, int max, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = state == DeferredWriteState.Queued
+            ? """
+              SELECT id, handler, method, uri, idempotency_key, attempts, enqueued_at, last_failure, NULL, NULL, NULL
+              FROM writes WHERE integration = $i AND id > $after ORDER BY id LIMIT $max;
+              """
+            : $"""
+              SELECT id, handler, method, uri, idempotency_key, attempts, enqueued_at, last_failure, dead_at, reason, discarded_at
+              FROM dead_letters WHERE integration = $i AND id > $after AND discarded_at IS {(state == DeferredWriteState.Discarded ? "NOT NULL" : "NULL")}
+              ORDER BY id LIMIT $max;
+              """;
+        command.Parameters.AddWithValue("$i", integration);
+        command.Parameters.AddWithValue("$after", afterId);
+        command.Parameters.AddWithValue("$max", max);
+        var entries = new List<DeferredWriteEntry>();
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            entries.Add(new DeferredWriteEntry
+            {
+                Id = reader.GetInt64(0),
+                Integration = integration,
+                State = state,
+                Handler = reader.IsDBNull(1) ? null : reader.GetString(1),
+                Method = reader.IsDBNull(2) ? null : reader.GetString(2),
+                Address = reader.IsDBNull(3) ? null : reader.GetString(3),
+                IdempotencyKey = reader.GetString(4),
+                Attempts = reader.GetInt32(5),
+                EnqueuedAt = new DateTimeOffset(reader.GetInt64(6), TimeSpan.Zero),
+                LastFailure = reader.IsDBNull(7) ? null : reader.GetString(7),
+                DeadLetteredAt = reader.IsDBNull(8) ? null : new DateTimeOffset(reader.GetInt64(8), TimeSpan.Zero),
+                Reason = reader.IsDBNull(9) ? null : reader.GetString(9),
+                DiscardedAt = reader.IsDBNull(10) ? null : new DateTimeOffset(reader.GetInt64(10), TimeSpan.Zero),
+            });
+        }
+
+        return entries;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<long?> RequeueAsync(string integration, long id, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await Submit(
+            connection =>
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = """
+                    INSERT INTO writes (integration, handler, method, uri, headers, body, idempotency_key, attempts, enqueued_at, next_attempt_at, last_failure)
+                    SELECT integration, handler, method, uri, headers, body, idempotency_key, 0, enqueued_at, $now, last_failure
+                    FROM dead_letters WHERE id = $id AND integration = $i AND discarded_at IS NULL RETURNING id;
+                    """;
+                command.Parameters.AddWithValue("$id", id);
+                command.Parameters.AddWithValue("$i", integration);
+                command.Parameters.AddWithValue("$now", now.UtcTicks);
+                if (command.ExecuteScalar() is not { } newId)
+                {
+                    return (long?)null;
+                }
+
+                Execute(connection, "DELETE FROM dead_letters WHERE id = $id;", ("$id", id));
+                return Convert.ToInt64(newId, CultureInfo.InvariantCulture);
+            },
+            cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> DiscardAsync(string integration, long id, string reason, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await Submit(
+            connection => Execute(
+                connection,
+                "UPDATE dead_letters SET discarded_at = $now, reason = $reason, body = X'', headers = '[]' WHERE id = $id AND integration = $i AND discarded_at IS NULL;",
+                ("$id", id), ("$i", integration), ("$now", now.UtcTicks), ("$reason", reason)) == 1,
+            cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()

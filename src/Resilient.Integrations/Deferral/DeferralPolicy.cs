@@ -41,6 +41,10 @@ public sealed class DeferralPolicy
     /// <value>Defaults to 1000. Must be at least 1.</value>
     public int BacklogYellowThreshold { get; set; } = 1000;
 
+    /// <summary>Gets or sets how long a dead letter may wait for an operator before a Warning alert says so, once per oldest dead letter.</summary>
+    /// <value>Defaults to 1 day. Must be between 1 minute and 365 days.</value>
+    public TimeSpan DeadLetterWarningAge { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>Gets or sets how many writes are delivered at once. 1 keeps their order.</summary>
     /// <value>Defaults to 1. Must be between 1 and 64.</value>
     public int ReplayConcurrency { get; set; } = 1;

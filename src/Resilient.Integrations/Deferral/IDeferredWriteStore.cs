@@ -50,6 +50,44 @@ public interface IDeferredWriteStore
     /// <returns>A task that completes when the move is persisted.</returns>
     ValueTask DeadLetterAsync(long id, string reason, CancellationToken cancellationToken);
 
+    /// <summary>Lists an integration's queued, dead-lettered or discarded writes, oldest first, for operators.</summary>
+    /// <param name="integration">The integration.</param>
+    /// <param name="state">Which writes.</param>
+    /// <param name="afterId">Only writes with a greater identifier (paging); 0 for the first page.</param>
+    /// <param name="max">The most to return.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>The writes, in identifier order, without their bodies or headers.</returns>
+    ValueTask<IReadOnlyList<DeferredWriteEntry>> ListAsync(string integration, DeferredWriteState state, long afterId, int max, CancellationToken cancellationToken);
+
+    /// <summary>Moves a dead letter back into the queue, behind the writes already there, with its attempts reset and its idempotency key kept.</summary>
+    /// <param name="integration">The integration the dead letter belongs to.</param>
+    /// <param name="id">The dead letter's identifier.</param>
+    /// <param name="now">When it becomes due.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>The write's new identifier in the queue, or <see langword="null"/> when the integration has no such dead letter.</returns>
+    ValueTask<long?> RequeueAsync(string integration, long id, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Gives a dead letter up for good: its body and headers are deleted, a record of it (<see cref="DeferredWriteState.Discarded"/>) stays.</summary>
+    /// <param name="integration">The integration the dead letter belongs to.</param>
+    /// <param name="id">The dead letter's identifier.</param>
+    /// <param name="reason">Why, as the operator gave it.</param>
+    /// <param name="now">When.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>Whether the integration had such a dead letter.</returns>
+    ValueTask<bool> DiscardAsync(string integration, long id, string reason, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes the right to replay an integration's queue. A store shared by several processes grants it to one at a
+    /// time and checks it on every change the holder makes (a fencing token); the default, for a store used by one
+    /// process, grants it at once and changes the store directly.
+    /// </summary>
+    /// <param name="integration">The integration.</param>
+    /// <param name="holder">Who asks (host, process, instance), for operators.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    /// <returns>The lease, or <see langword="null"/> while another holder has it.</returns>
+    ValueTask<IDeferredWriteLease?> TryAcquireLeaseAsync(string integration, string holder, CancellationToken cancellationToken) =>
+        new(new Internal.LocalDeferredWriteLease(this, integration));
+
     /// <summary>Gets the size of an integration's queue.</summary>
     /// <param name="integration">The integration.</param>
     /// <param name="cancellationToken">The caller's token.</param>

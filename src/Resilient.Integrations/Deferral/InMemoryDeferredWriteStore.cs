@@ -8,8 +8,24 @@ public sealed class InMemoryDeferredWriteStore : IDeferredWriteStore
 {
     private readonly object _lock = new();
     private readonly SortedDictionary<long, DeferredWrite> _writes = [];
-    private readonly Dictionary<string, int> _deadLetters = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<long, DeferredWriteEntry> _deadLetters = [];
+    private readonly TimeProvider _time;
+    private readonly Dictionary<long, DeferredWrite> _bodies = [];
     private long _nextId;
+
+    /// <summary>Creates a store that stamps dead letters with the system clock.</summary>
+    public InMemoryDeferredWriteStore()
+        : this(TimeProvider.System)
+    {
+    }
+
+    /// <summary>Creates a store.</summary>
+    /// <param name="time">The clock that stamps dead letters.</param>
+    public InMemoryDeferredWriteStore(TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        _time = time;
+    }
 
     /// <inheritdoc/>
     /// <value>Always <see langword="false"/>.</value>
@@ -69,7 +85,8 @@ public sealed class InMemoryDeferredWriteStore : IDeferredWriteStore
         {
             if (_writes.Remove(id, out var write))
             {
-                _deadLetters[write.Integration] = _deadLetters.GetValueOrDefault(write.Integration) + 1;
+                _deadLetters[id] = Entry(write, DeferredWriteState.DeadLettered) with { DeadLetteredAt = _time.GetUtcNow(), Reason = reason };
+                _bodies[id] = write;
             }
         }
 
@@ -82,9 +99,73 @@ public sealed class InMemoryDeferredWriteStore : IDeferredWriteStore
         lock (_lock)
         {
             var waiting = _writes.Values.Where(w => w.Integration == integration).ToList();
-            return new(new DeferredQueueStats(waiting.Count, waiting.Count == 0 ? null : waiting.Min(w => w.EnqueuedAt), _deadLetters.GetValueOrDefault(integration)));
+            var dead = _deadLetters.Values.Where(e => e.Integration == integration && e.State == DeferredWriteState.DeadLettered).ToList();
+            return new(new DeferredQueueStats(waiting.Count, waiting.Count == 0 ? null : waiting.Min(w => w.EnqueuedAt), dead.Count)
+            {
+                OldestDeadLetteredAt = dead.Count == 0 ? null : dead.Min(e => e.DeadLetteredAt),
+            });
         }
     }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<DeferredWriteEntry>> ListAsync(string integration, DeferredWriteState state, long afterId, int max, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            IReadOnlyList<DeferredWriteEntry> entries = state == DeferredWriteState.Queued
+                ? [.. _writes.Values.Where(w => w.Integration == integration && w.Id > afterId).Take(max).Select(w => Entry(w, state))]
+                : [.. _deadLetters.Values.Where(e => e.Integration == integration && e.State == state && e.Id > afterId).Take(max)];
+            return new(entries);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<long?> RequeueAsync(string integration, long id, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (!_deadLetters.TryGetValue(id, out var entry) || entry.Integration != integration || entry.State != DeferredWriteState.DeadLettered)
+            {
+                return new((long?)null);
+            }
+
+            _deadLetters.Remove(id);
+            _bodies.Remove(id, out var write);
+            long newId = ++_nextId;
+            _writes[newId] = Copy(write!, newId, 0, now, write!.LastFailure);
+            return new(newId);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<bool> DiscardAsync(string integration, long id, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (!_deadLetters.TryGetValue(id, out var entry) || entry.Integration != integration || entry.State != DeferredWriteState.DeadLettered)
+            {
+                return new(false);
+            }
+
+            _deadLetters[id] = entry with { State = DeferredWriteState.Discarded, Reason = reason, DiscardedAt = now };
+            _bodies.Remove(id);
+            return new(true);
+        }
+    }
+
+    private static DeferredWriteEntry Entry(DeferredWrite write, DeferredWriteState state) => new()
+    {
+        Id = write.Id,
+        Integration = write.Integration,
+        State = state,
+        Method = write.Method,
+        Address = write.Uri?.OriginalString,
+        Handler = write.Handler,
+        IdempotencyKey = write.IdempotencyKey,
+        Attempts = write.Attempts,
+        LastFailure = write.LastFailure,
+        EnqueuedAt = write.EnqueuedAt,
+    };
 
     private static DeferredWrite Copy(DeferredWrite write, long id, int attempts, DateTimeOffset nextAttemptAt, string? lastFailure) => new()
     {

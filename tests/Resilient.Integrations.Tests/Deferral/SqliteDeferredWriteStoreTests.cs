@@ -193,7 +193,7 @@ public sealed class SqliteDeferredWriteStoreTests : DeferredWriteStoreContractTe
         await base.DisposeAsync();
     }
 
-    private SqliteDeferredWriteStore Open() => new(new SqliteDeferredWriteStoreOptions { Path = DbPath });
+    private SqliteDeferredWriteStore Open() => new(new SqliteDeferredWriteStoreOptions { Path = DbPath }, Clock);
 }
 
 public sealed class SqliteDeferredWriteStoreRegistrationTests

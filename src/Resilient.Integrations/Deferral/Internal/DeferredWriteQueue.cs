@@ -30,7 +30,7 @@ internal static class DeferredWriteQueue
         HttpRequestMessage request, FailureClassification failure, IntegrationRuntime runtime, ResilientIntegrationOptions options, CancellationToken cancellationToken)
     {
         var write = await DeferredWriteCapture.FromRequestAsync(runtime.Name, request, runtime.Time.GetUtcNow(), options.SensitiveHeaders, cancellationToken).ConfigureAwait(false);
-        long id = await runtime.DeferredWrites!.EnqueueAsync(DeferredWriteProtection.Protect(write, runtime.DeferredWriteProtector), cancellationToken).ConfigureAwait(false);
+        long id = await EnqueueAsync(runtime, write, failure, cancellationToken).ConfigureAwait(false);
         var deferral = new Deferral(id, write.IdempotencyKey, runtime.Name, failure);
         request.Options.Set(DeferralRequestExtensions.DeferralKey, deferral);
         runtime.Metrics.WriteDeferred(runtime.Name);
@@ -47,5 +47,26 @@ internal static class DeferredWriteQueue
         };
         response.Headers.TryAddWithoutValidation(DeferralRequestExtensions.DeferredHeader, id.ToString(CultureInfo.InvariantCulture));
         return response;
+    }
+
+    /// <summary>
+    /// Persists a write. A store that is down or refuses it fails the caller with the call's own failure kind (Unavailable
+    /// when nothing was sent because the integration is Red): never a 202 for a write that is not stored.
+    /// </summary>
+    public static async Task<long> EnqueueAsync(IntegrationRuntime runtime, DeferredWrite write, FailureClassification failure, CancellationToken cancellationToken)
+    {
+        var sealedWrite = DeferredWriteProtection.Protect(write, runtime.DeferredWriteProtector);
+        try
+        {
+            return await runtime.DeferredWrites!.EnqueueAsync(sealedWrite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            runtime.Metrics.StoreFailure(runtime.Name, "enqueue");
+            Log.EnqueueFailed(runtime.Logger, runtime.Name, ex.GetType().Name, SecretRedactor.RedactExceptionMessage(ex));
+            var cause = failure.IsFailure ? failure : new FailureClassification(FailureKind.Unavailable) { Reason = "the integration is Red; nothing was sent" };
+            string reason = (cause.Reason is { } earlier ? earlier + "; " : null) + $"the write could not be queued ({ex.GetType().Name}), so it is neither delivered nor stored";
+            throw new IntegrationFailureException(runtime.Name, cause with { Reason = reason }, ex);
+        }
     }
 }

@@ -30,6 +30,13 @@ internal sealed class DeferredWriteReplayer(
     IOptionsMonitor<ResilientIntegrationOptions> options,
     TimeProvider time) : BackgroundService
 {
+    /// <summary>The clock that renews replay leases: they expire on the store's real clock, whatever clock the app injects.</summary>
+    internal static TimeProvider LeaseTime { get; set; } = TimeProvider.System;
+
+    // Unique per replayer, so a lease granted to an earlier run of the same host is not mistaken for this one's.
+    private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _deadLetterWarned = new(StringComparer.Ordinal);
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (stores.LastOrDefault() is not { } store)
@@ -94,7 +101,8 @@ internal sealed class DeferredWriteReplayer(
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
-                    // A store or delivery fault must not end replay for good: log it and try again next turn.
+                    // A store or delivery fault (the database went away) must not end replay for good: log, count, try again next turn.
+                    registry.Get(name).Metrics.StoreFailure(name, "replay");
                     Log.ReplayFailed(registry.Get(name).Logger, name, ex.GetType().Name, SecretRedactor.RedactExceptionMessage(ex));
                 }
             }
@@ -111,15 +119,96 @@ internal sealed class DeferredWriteReplayer(
     private async Task ObserveQueueAsync(string name, IDeferredWriteStore store, DeferralPolicy policy, CancellationToken stoppingToken)
     {
         var stats = await store.GetStatsAsync(name, stoppingToken).ConfigureAwait(false);
-        var age = stats.OldestEnqueuedAt is { } oldest ? time.GetUtcNow() - oldest : TimeSpan.Zero;
-        registry.Get(name).Metrics.QueueObserved(name, stats.Depth, age);
+        var now = time.GetUtcNow();
+        var age = stats.OldestEnqueuedAt is { } oldest ? now - oldest : TimeSpan.Zero;
+        var runtime = registry.Get(name);
+        runtime.Metrics.QueueObserved(name, stats.Depth, age, stats.DeadLettered);
         health.SetBacklogged(name, stats.Depth > policy.BacklogYellowThreshold);
+
+        // One reminder per oldest dead letter: a new one is due only when that one was requeued or discarded and the next is old too.
+        if (stats.OldestDeadLetteredAt is { } deadAt && now - deadAt >= policy.DeadLetterWarningAge &&
+            !(_deadLetterWarned.TryGetValue(name, out var warned) && warned == deadAt))
+        {
+            _deadLetterWarned[name] = deadAt;
+            runtime.RaiseAlert(
+                AlertSeverity.Warning,
+                FailureKind.Unknown,
+                $"{stats.DeadLettered} dead-lettered write(s) wait for an operator, the oldest since {deadAt:u}: requeue or discard them (IDeferredWriteAdmin)",
+                NoDetails,
+                always: true,
+                topic: "dead-letters");
+        }
     }
 
     /// <summary>Delivers due writes until the queue is empty or a delivery fails. Returns whether replay must pause (Auth).</summary>
     private async Task<bool> DrainAsync(string name, IDeferredWriteStore store, DeferralPolicy policy, CancellationToken stoppingToken)
     {
         var runtime = registry.Get(name);
+        var lease = await store.TryAcquireLeaseAsync(name, _holder, stoppingToken).ConfigureAwait(false);
+        if (lease is null)
+        {
+            Log.ReplayLeaseHeldElsewhere(runtime.Logger, name);
+            return false;
+        }
+
+        await using (lease.ConfigureAwait(false))
+        {
+            using var lost = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var renewal = RenewAsync(lease, lost);
+            try
+            {
+                return await DrainLeasedAsync(runtime, store, lease, policy, lost.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested &&
+                (ex is DeferredWriteLeaseLostException || (ex is OperationCanceledException && lost.IsCancellationRequested)))
+            {
+                // Another instance has the queue now: what this one delivered meanwhile is repeated there with the same key.
+                Log.ReplayLeaseLost(runtime.Logger, name);
+                return false;
+            }
+            finally
+            {
+                await lost.CancelAsync().ConfigureAwait(false);
+                await renewal.ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Renews the lease at a third of its duration until the drain ends; a failed renewal cancels the drain.</summary>
+    private static async Task RenewAsync(IDeferredWriteLease lease, CancellationTokenSource lost)
+    {
+        if (lease.Duration == Timeout.InfiniteTimeSpan)
+        {
+            return;
+        }
+
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(lease.Duration / 3, LeaseTime, lost.Token).ConfigureAwait(false);
+                if (!await lease.RenewAsync(lost.Token).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (lost.IsCancellationRequested)
+        {
+            return;
+        }
+#pragma warning disable CA1031 // A renewal that cannot reach the store counts as lost: the store's changes would be refused anyway.
+        catch (Exception)
+        {
+        }
+#pragma warning restore CA1031
+
+        await lost.CancelAsync().ConfigureAwait(false);
+    }
+
+    private async Task<bool> DrainLeasedAsync(IntegrationRuntime runtime, IDeferredWriteStore store, IDeferredWriteLease lease, DeferralPolicy policy, CancellationToken stoppingToken)
+    {
+        string name = runtime.Name;
         using var gate = new SemaphoreSlim(policy.ReplayConcurrency);
         while (true)
         {
@@ -147,12 +236,12 @@ internal sealed class DeferredWriteReplayer(
                     }
                     catch (DeferredWriteProtectionException ex)
                     {
-                        await DeadLetterUnreadableAsync(runtime, store, ex, stoppingToken).ConfigureAwait(false);
+                        await DeadLetterUnreadableAsync(runtime, lease, ex, stoppingToken).ConfigureAwait(false);
                         return;
                     }
 
                     var failure = await DeliverAsync(name, readable, stoppingToken).ConfigureAwait(false);
-                    var verdict = await SettleAsync(runtime, store, policy, write, failure, stoppingToken).ConfigureAwait(false);
+                    var verdict = await SettleAsync(runtime, lease, policy, write, failure, stoppingToken).ConfigureAwait(false);
                     if (verdict != Verdict.Delivered && verdict != Verdict.DeadLettered)
                     {
                         Volatile.Write(ref stop, true); // still down: keep order, try again later
@@ -176,9 +265,9 @@ internal sealed class DeferredWriteReplayer(
     /// A write that cannot be unprotected would fail every turn and hold back the ones behind it: it goes to the
     /// dead letters as it is stored (still protected, so restoring the key makes it readable again), with a Critical alert.
     /// </summary>
-    private static async Task DeadLetterUnreadableAsync(IntegrationRuntime runtime, IDeferredWriteStore store, DeferredWriteProtectionException error, CancellationToken stoppingToken)
+    private static async Task DeadLetterUnreadableAsync(IntegrationRuntime runtime, IDeferredWriteLease lease, DeferredWriteProtectionException error, CancellationToken stoppingToken)
     {
-        await store.DeadLetterAsync(error.WriteId, error.Message, stoppingToken).ConfigureAwait(false);
+        await lease.DeadLetterAsync(error.WriteId, error.Message, stoppingToken).ConfigureAwait(false);
         runtime.Metrics.WriteReplayed(runtime.Name, "dead_lettered");
         Log.DeferredWriteUnreadable(runtime.Logger, runtime.Name, error.WriteId, error.Message);
         runtime.RaiseAlert(AlertSeverity.Critical, FailureKind.Unknown, $"{error.Message} It was dead-lettered, still protected.", NoDetails, always: true);
@@ -245,20 +334,20 @@ internal sealed class DeferredWriteReplayer(
     }
 
     private async Task<Verdict> SettleAsync(
-        IntegrationRuntime runtime, IDeferredWriteStore store, DeferralPolicy policy, DeferredWrite write, FailureClassification failure, CancellationToken stoppingToken)
+        IntegrationRuntime runtime, IDeferredWriteLease lease, DeferralPolicy policy, DeferredWrite write, FailureClassification failure, CancellationToken stoppingToken)
     {
-        var (outcome, verdict) = await DecideAsync(runtime, store, policy, write, failure, stoppingToken).ConfigureAwait(false);
+        var (outcome, verdict) = await DecideAsync(runtime, lease, policy, write, failure, stoppingToken).ConfigureAwait(false);
         runtime.Metrics.WriteReplayed(runtime.Name, outcome);
         Log.DeferredWriteReplayed(runtime.Logger, runtime.Name, write.Id, outcome);
         return verdict;
     }
 
     private async Task<(string Outcome, Verdict Verdict)> DecideAsync(
-        IntegrationRuntime runtime, IDeferredWriteStore store, DeferralPolicy policy, DeferredWrite write, FailureClassification failure, CancellationToken stoppingToken)
+        IntegrationRuntime runtime, IDeferredWriteLease lease, DeferralPolicy policy, DeferredWrite write, FailureClassification failure, CancellationToken stoppingToken)
     {
         if (!failure.IsFailure)
         {
-            await store.CompleteAsync(write.Id, stoppingToken).ConfigureAwait(false);
+            await lease.CompleteAsync(write.Id, stoppingToken).ConfigureAwait(false);
             return ("delivered", Verdict.Delivered);
         }
 
@@ -266,7 +355,7 @@ internal sealed class DeferredWriteReplayer(
         if (failure.Kind is FailureKind.Rejected or FailureKind.Unknown)
         {
             // The same write will fail the same way: waiting cannot help.
-            await store.DeadLetterAsync(write.Id, reason, stoppingToken).ConfigureAwait(false);
+            await lease.DeadLetterAsync(write.Id, reason, stoppingToken).ConfigureAwait(false);
             runtime.RaiseAlert(AlertSeverity.Warning, FailureKind.Rejected, $"deferred write {write.Id} was rejected and dead-lettered: {failure}", NoDetails, always: true);
             return ("dead_lettered", Verdict.DeadLettered);
         }
@@ -280,13 +369,13 @@ internal sealed class DeferredWriteReplayer(
         int attempts = CountsAsAttempt(runtime.Name, failure) ? write.Attempts + 1 : write.Attempts;
         if (attempts > write.Attempts && attempts >= policy.MaxAttempts)
         {
-            await store.DeadLetterAsync(write.Id, reason, stoppingToken).ConfigureAwait(false);
+            await lease.DeadLetterAsync(write.Id, reason, stoppingToken).ConfigureAwait(false);
             runtime.RaiseAlert(AlertSeverity.Critical, failure.Kind, $"deferred write {write.Id} dead-lettered after {policy.MaxAttempts} attempts: {failure}", NoDetails, always: true);
             return ("dead_lettered", Verdict.DeadLettered);
         }
 
         var wait = TimeSpan.FromTicks(Math.Min(policy.MaxRetryDelay.Ticks, policy.RetryDelay.Ticks * (1L << Math.Min(Math.Max(attempts, 1) - 1, 20))));
-        await store.RescheduleAsync(write.Id, attempts, time.GetUtcNow() + wait, reason, stoppingToken).ConfigureAwait(false);
+        await lease.RescheduleAsync(write.Id, attempts, time.GetUtcNow() + wait, reason, stoppingToken).ConfigureAwait(false);
         return ("rescheduled", Verdict.Rescheduled);
     }
 

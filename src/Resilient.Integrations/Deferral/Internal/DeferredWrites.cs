@@ -21,7 +21,7 @@ internal sealed class DeferredWrites(
         ArgumentException.ThrowIfNullOrWhiteSpace(integration);
         var target = Handler(handlers, handler);
         var runtime = registry.Get(integration);
-        var store = runtime.DeferredWrites ?? throw new InvalidOperationException("No IDeferredWriteStore is registered: add one (e.g. AddSqliteDeferredWriteStore) to defer writes.");
+        _ = runtime.DeferredWrites ?? throw new InvalidOperationException("No IDeferredWriteStore is registered: add one (e.g. AddSqliteDeferredWriteStore) to defer writes.");
         var policy = options.Get(integration).Deferral;
         var now = time.GetUtcNow();
         var write = new DeferredWrite
@@ -58,7 +58,7 @@ internal sealed class DeferredWrites(
             }
         }
 
-        long id = await store.EnqueueAsync(DeferredWriteProtection.Protect(write, runtime.DeferredWriteProtector), cancellationToken).ConfigureAwait(false);
+        long id = await DeferredWriteQueue.EnqueueAsync(runtime, write, failure, cancellationToken).ConfigureAwait(false);
         runtime.Metrics.WriteDeferred(integration);
         return new Deferral(id, write.IdempotencyKey, integration, failure);
     }

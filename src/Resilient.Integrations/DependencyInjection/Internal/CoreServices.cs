@@ -48,5 +48,6 @@ internal static class CoreServices
         services.TryAddSingleton<IIntegrationHealthMonitor>(sp => sp.GetRequiredService<HealthMonitor>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, Deferral.Internal.DeferredWriteReplayer>());
         services.TryAddSingleton<Deferral.IDeferredWrites, Deferral.Internal.DeferredWrites>();
+        services.TryAddSingleton<Deferral.IDeferredWriteAdmin, Deferral.Internal.DeferredWriteAdmin>();
     }
 }

@@ -86,6 +86,8 @@ internal sealed class ResilientIntegrationOptionsValidator : IValidateOptions<Re
         Check(deferral.ReplayInterval >= TimeSpan.FromSeconds(1), "Deferral:ReplayInterval", deferral.ReplayInterval, "must be at least 1 second");
         Check(deferral.BacklogYellowThreshold >= 1, "Deferral:BacklogYellowThreshold", deferral.BacklogYellowThreshold, "must be at least 1");
         Check(deferral.ReplayConcurrency is >= 1 and <= 64, "Deferral:ReplayConcurrency", deferral.ReplayConcurrency, "must be between 1 and 64");
+        Check(deferral.DeadLetterWarningAge >= TimeSpan.FromMinutes(1) && deferral.DeadLetterWarningAge <= TimeSpan.FromDays(365),
+            "Deferral:DeadLetterWarningAge", deferral.DeadLetterWarningAge, "must be between 1 minute and 365 days");
 
         var writes = options.Writes;
         Check(writes is not null, "Writes", null, "must be set");

@@ -21,13 +21,17 @@ internal sealed class IntegrationMetrics
     private readonly Counter<long> _deferred;
     private readonly Counter<long> _replayed;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int Depth, double OldestAgeSeconds)> _queues = new(StringComparer.Ordinal);
+    private readonly Counter<long> _storeFailures;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int Depth, double OldestAgeSeconds, int DeadLetters)> _queues = new(StringComparer.Ordinal);
 
     public IntegrationMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableGauge("resilient_integrations.deferral.depth", () => _queues.Select(q => new Measurement<int>(q.Value.Depth, new KeyValuePair<string, object?>("integration", q.Key))), "{write}", "Deferred writes waiting for delivery.");
         meter.CreateObservableGauge("resilient_integrations.deferral.oldest_age", () => _queues.Select(q => new Measurement<double>(q.Value.OldestAgeSeconds, new KeyValuePair<string, object?>("integration", q.Key))), "s", "Age of the oldest deferred write waiting for delivery.");
+        meter.CreateObservableGauge("resilient_integrations.deferral.dead_letters", () => _queues.Select(q => new Measurement<int>(q.Value.DeadLetters, new KeyValuePair<string, object?>("integration", q.Key))), "{write}", "Dead-lettered writes waiting for an operator to requeue or discard them.");
+        _storeFailures = meter.CreateCounter<long>("resilient_integrations.deferral.store_failures", "{failure}", "Operations on the deferred-write store that failed, by operation: enqueue (the caller got the failure) or replay (tried again next turn).");
         _failures = meter.CreateCounter<long>("resilient_integrations.failures", "{failure}", "Calls that ended in a failure, by integration and kind.");
         _retries = meter.CreateCounter<long>("resilient_integrations.retries", "{retry}", "Retries taken, by integration and the kind that caused them.");
         _budgetRejections = meter.CreateCounter<long>("resilient_integrations.retry_budget.rejections", "{retry}", "Retries refused because the retry budget was spent.");
@@ -47,7 +51,10 @@ internal sealed class IntegrationMetrics
     public void FallbackServed(string integration, FailureKind kind) =>
         _fallbacks.Add(1, new("integration", integration), new("kind", kind.ToString()));
 
-    public void QueueObserved(string integration, int depth, TimeSpan oldestAge) => _queues[integration] = (depth, oldestAge.TotalSeconds);
+    public void QueueObserved(string integration, int depth, TimeSpan oldestAge, int deadLetters) => _queues[integration] = (depth, oldestAge.TotalSeconds, deadLetters);
+
+    public void StoreFailure(string integration, string operation) =>
+        _storeFailures.Add(1, new("integration", integration), new("operation", operation));
 
     public void WriteDeferred(string integration) => _deferred.Add(1, new KeyValuePair<string, object?>("integration", integration));
 

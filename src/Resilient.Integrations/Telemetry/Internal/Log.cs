@@ -70,6 +70,21 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Warning, "{Integration}: retry hint {Hint} exceeds the cap or the time left; {Kind} surfaces without waiting")]
     public static partial void HintTooLong(ILogger logger, string integration, TimeSpan hint, FailureKind kind);
 
+    [LoggerMessage(43, LogLevel.Warning, "{Integration}: dead letter {Id} requeued as deferred write {NewId}, same idempotency key")]
+    public static partial void DeadLetterRequeued(ILogger logger, string integration, long id, long newId);
+
+    [LoggerMessage(44, LogLevel.Warning, "{Integration}: dead letter {Id} discarded by an operator: {Reason}")]
+    public static partial void DeadLetterDiscarded(ILogger logger, string integration, long id, string reason);
+
+    [LoggerMessage(45, LogLevel.Error, "{Integration}: a write could not be queued ({ExceptionType}: {ExceptionMessage}); the caller gets the failure, not 202")]
+    public static partial void EnqueueFailed(ILogger logger, string integration, string exceptionType, string exceptionMessage);
+
+    [LoggerMessage(46, LogLevel.Warning, "{Integration}: replay lease lost (expired or taken over by another instance); this instance stops replaying until it holds the lease again")]
+    public static partial void ReplayLeaseLost(ILogger logger, string integration);
+
+    [LoggerMessage(47, LogLevel.Debug, "{Integration}: another instance holds the replay lease; this one leaves the queue to it")]
+    public static partial void ReplayLeaseHeldElsewhere(ILogger logger, string integration);
+
     [LoggerMessage(42, LogLevel.Error, "{Section} was reloaded with errors and is ignored; the last valid options stay in force until it is fixed: {Errors}")]
     public static partial void ReloadRejected(ILogger logger, string section, string errors);
 
