@@ -2,10 +2,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Resilient.Integrations.Deferral;
 
-// Usage: CrashHelper <enqueue-and-replay|replay> <database> <service url> <count>
+// Usage: CrashHelper <enqueue-and-replay|replay|postgres-replay> <database file, or PostgreSQL connection string> <service url> <count>
 if (args.Length != 4)
 {
-    Console.Error.WriteLine("usage: <enqueue-and-replay|replay> <database> <service url> <count>");
+    Console.Error.WriteLine("usage: <enqueue-and-replay|replay|postgres-replay> <database> <service url> <count>");
     return 2;
 }
 
@@ -13,7 +13,20 @@ string mode = args[0], database = args[1], url = args[2];
 int count = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture);
 
 var services = new ServiceCollection();
-services.AddSqliteDeferredWriteStore(o => o.Path = database);
+if (mode == "postgres-replay")
+{
+    // A short lease, so the test's second instance takes the queue over soon after this process is killed.
+    services.AddPostgreSqlDeferredWriteStore(o =>
+    {
+        o.ConnectionString = database;
+        o.LeaseDuration = TimeSpan.FromSeconds(2);
+    });
+}
+else
+{
+    services.AddSqliteDeferredWriteStore(o => o.Path = database);
+}
+
 services.AddResilientIntegration("crm", o =>
 {
     o.BaseAddress = new Uri(url);
