@@ -19,7 +19,7 @@ if (mode == "postgres-replay")
     services.AddPostgreSqlDeferredWriteStore(o =>
     {
         o.ConnectionString = database;
-        o.LeaseDuration = TimeSpan.FromSeconds(2);
+        o.LeaseDuration = TimeSpan.FromSeconds(5);
     });
 }
 else

@@ -75,8 +75,10 @@ public sealed class PostgreSqlOutageTests
         await NextReplayAsync(h);                                      // still down: tried again, not given up
         await Eventually.WaitUntilAsync(() => h.Logs.GetSnapshot().Count(l => l.Id.Id == 16) >= 2);
         await postgres.StartAsync();
+        var elapsed = System.Diagnostics.Stopwatch.StartNew();
         while (h.Server.LogEntries.Count() < 3)
         {
+            Assert.True(elapsed.Elapsed < Eventually.Deadline, "replay did not resume after the database came back");
             await NextReplayAsync(h);
             await Task.Delay(20, Ct);
         }

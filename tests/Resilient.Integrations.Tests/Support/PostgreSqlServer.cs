@@ -199,11 +199,25 @@ internal sealed class PostgreSqlServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A free port below the ephemeral range (Linux: 32768 and up): a private server that is stopped and started again
+    /// must find its port free, and a parallel test's outgoing connection could take an ephemeral one meanwhile.
+    /// </summary>
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (int attempt = 0; ; attempt++)
+        {
+            int port = Random.Shared.Next(20_000, 32_000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException) when (attempt < 100)
+            {
+            }
+        }
     }
 
     private static string Unpooled(string connectionString) =>

@@ -65,7 +65,7 @@ internal static class DeferredWriteQueue
             runtime.Metrics.StoreFailure(runtime.Name, "enqueue");
             Log.EnqueueFailed(runtime.Logger, runtime.Name, ex.GetType().Name, SecretRedactor.RedactExceptionMessage(ex));
             var cause = failure.IsFailure ? failure : new FailureClassification(FailureKind.Unavailable) { Reason = "the integration is Red; nothing was sent" };
-            string reason = (cause.Reason is { } earlier ? earlier + "; " : null) + $"the write could not be queued ({ex.GetType().Name}), so it is neither delivered nor stored";
+            string reason = (cause.Reason is { } earlier ? earlier + "; " : null) + $"the write could not be queued ({ex.GetType().Name}): it is not confirmed as stored (a store that failed after taking it may still deliver it, with the same key)";
             throw new IntegrationFailureException(runtime.Name, cause with { Reason = reason }, ex);
         }
     }

@@ -151,32 +151,47 @@ internal sealed class DeferredWriteReplayer(
             return false;
         }
 
-        await using (lease.ConfigureAwait(false))
+        using var lost = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var held = new LeaseHold(lease, lost);
+        var renewal = RenewAsync(held);
+        try
         {
-            using var lost = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var renewal = RenewAsync(lease, lost);
-            try
-            {
-                return await DrainLeasedAsync(runtime, store, lease, policy, lost.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested &&
-                (ex is DeferredWriteLeaseLostException || (ex is OperationCanceledException && lost.IsCancellationRequested)))
-            {
-                // Another instance has the queue now: what this one delivered meanwhile is repeated there with the same key.
-                Log.ReplayLeaseLost(runtime.Logger, name);
-                return false;
-            }
-            finally
-            {
-                await lost.CancelAsync().ConfigureAwait(false);
-                await renewal.ConfigureAwait(false);
-            }
+            return await DrainLeasedAsync(runtime, store, held, policy, lost.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested &&
+            (ex is DeferredWriteLeaseLostException || (ex is OperationCanceledException && lost.IsCancellationRequested)))
+        {
+            // Another instance has the queue now: what this one delivered meanwhile is repeated there with the same key.
+            Log.ReplayLeaseLost(runtime.Logger, name);
+            return false;
+        }
+        finally
+        {
+            await lost.CancelAsync().ConfigureAwait(false);
+            await renewal.ConfigureAwait(false);
+            await ReleaseAsync(lease).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Renews the lease at a third of its duration until the drain ends; a failed renewal cancels the drain.</summary>
-    private static async Task RenewAsync(IDeferredWriteLease lease, CancellationTokenSource lost)
+    /// <summary>Gives the lease up; a store that cannot be reached lets it run out instead, which must not replace the drain's result.</summary>
+    private static async Task ReleaseAsync(IDeferredWriteLease lease)
     {
+        try
+        {
+            await lease.DisposeAsync().ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The lease expires on its own; the next turn logs a store that is still down.
+        catch (Exception)
+        {
+        }
+#pragma warning restore CA1031
+    }
+
+    /// <summary>Renews the lease at a third of its duration until the drain ends; a failed or slow renewal cancels the drain.</summary>
+    private static async Task RenewAsync(LeaseHold held)
+    {
+        var lease = held.Lease;
+        var lost = held.Lost;
         if (lease.Duration == Timeout.InfiniteTimeSpan)
         {
             return;
@@ -187,10 +202,15 @@ internal sealed class DeferredWriteReplayer(
             while (true)
             {
                 await Task.Delay(lease.Duration / 3, LeaseTime, lost.Token).ConfigureAwait(false);
-                if (!await lease.RenewAsync(lost.Token).ConfigureAwait(false))
+                var sentAt = LeaseTime.GetUtcNow();
+                using var slow = CancellationTokenSource.CreateLinkedTokenSource(lost.Token);
+                slow.CancelAfter(lease.Duration / 3);
+                if (!await lease.RenewAsync(slow.Token).ConfigureAwait(false))
                 {
                     break;
                 }
+
+                held.Renewed(sentAt);
             }
         }
         catch (OperationCanceledException) when (lost.IsCancellationRequested)
@@ -206,9 +226,10 @@ internal sealed class DeferredWriteReplayer(
         await lost.CancelAsync().ConfigureAwait(false);
     }
 
-    private async Task<bool> DrainLeasedAsync(IntegrationRuntime runtime, IDeferredWriteStore store, IDeferredWriteLease lease, DeferralPolicy policy, CancellationToken stoppingToken)
+    private async Task<bool> DrainLeasedAsync(IntegrationRuntime runtime, IDeferredWriteStore store, LeaseHold held, DeferralPolicy policy, CancellationToken stoppingToken)
     {
         string name = runtime.Name;
+        var lease = held.Lease;
         using var gate = new SemaphoreSlim(policy.ReplayConcurrency);
         while (true)
         {
@@ -240,8 +261,17 @@ internal sealed class DeferredWriteReplayer(
                         return;
                     }
 
-                    var failure = await DeliverAsync(name, readable, stoppingToken).ConfigureAwait(false);
-                    var verdict = await SettleAsync(runtime, lease, policy, write, failure, stoppingToken).ConfigureAwait(false);
+                    // A holder that stalled past its lease must not send: another instance may be sending the same writes.
+                    if (!held.IsValid)
+                    {
+                        await held.Lost.CancelAsync().ConfigureAwait(false);
+                        throw new DeferredWriteLeaseLostException(name, lease.Token);
+                    }
+
+                    // Once sent, a write is seen through and settled even when the host stops meanwhile: cutting it off would
+                    // leave the service acting on it while the next holder sends it again. The pipeline's TotalTimeout bounds it.
+                    var failure = await DeliverAsync(name, readable, CancellationToken.None).ConfigureAwait(false);
+                    var verdict = await SettleAsync(runtime, lease, policy, write, failure, CancellationToken.None).ConfigureAwait(false);
                     if (verdict != Verdict.Delivered && verdict != Verdict.DeadLettered)
                     {
                         Volatile.Write(ref stop, true); // still down: keep order, try again later
@@ -381,6 +411,26 @@ internal sealed class DeferredWriteReplayer(
 
     private bool CountsAsAttempt(string name, FailureClassification failure) =>
         !(failure.Kind is FailureKind.Unavailable or FailureKind.Timeout && health.Get(name).State == HealthState.Red);
+
+    /// <summary>A lease while a drain holds it: how long it is surely still valid by this process's clock, and the drain's cancellation.</summary>
+    private sealed class LeaseHold(IDeferredWriteLease lease, CancellationTokenSource lost)
+    {
+        // Until the first renewal: granted no earlier than now, so valid for at least its duration from now, less a margin.
+        private long _validUntilTicks = lease.Duration == Timeout.InfiniteTimeSpan
+            ? long.MaxValue
+            : (LeaseTime.GetUtcNow() + Margin(lease.Duration)).UtcTicks;
+
+        public IDeferredWriteLease Lease => lease;
+
+        public CancellationTokenSource Lost => lost;
+
+        public bool IsValid => LeaseTime.GetUtcNow().UtcTicks < Interlocked.Read(ref _validUntilTicks);
+
+        public void Renewed(DateTimeOffset sentAt) => Interlocked.Exchange(ref _validUntilTicks, (sentAt + Margin(lease.Duration)).UtcTicks);
+
+        // A sixth of the lease is left for the clocks' drift and the statement's own time.
+        private static TimeSpan Margin(TimeSpan duration) => duration - (duration / 6);
+    }
 
     private static readonly IReadOnlyDictionary<string, string> NoDetails = new Dictionary<string, string>();
 
