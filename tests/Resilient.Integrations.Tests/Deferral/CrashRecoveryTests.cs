@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Resilient.Integrations.Tests.Support;
@@ -11,6 +10,7 @@ namespace Resilient.Integrations.Tests.Deferral;
 public sealed partial class CrashRecoveryTests : IDisposable
 {
     private const int Items = 40;
+    private static readonly string Count = Items.ToString(System.Globalization.CultureInfo.InvariantCulture);
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "ri-crash-" + Guid.NewGuid().ToString("N"));
 
     [Fact]
@@ -35,9 +35,9 @@ public sealed partial class CrashRecoveryTests : IDisposable
             }));
         string database = Path.Combine(_folder, "deferred.db");
 
-        using (var first = Start("enqueue-and-replay", database, server.Url!))
+        using (var first = CrashHelperProcess.Start("enqueue-and-replay", database, server.Url!, Count))
         {
-            await WaitForAsync(() => server.LogEntries.Count() >= 10 && Volatile.Read(ref received) > 10, first);
+            await CrashHelperProcess.WaitForAsync(() => server.LogEntries.Count() >= 10 && Volatile.Read(ref received) > 10, first);
             first.Kill(entireProcessTree: true);
             await first.WaitForExitAsync(TestContext.Current.CancellationToken);
         }
@@ -46,7 +46,7 @@ public sealed partial class CrashRecoveryTests : IDisposable
         Assert.InRange(deliveredBeforeCrash, 10, Items - 1); // killed in the middle
         held.SetResult();
 
-        using (var second = Start("replay", database, server.Url!))
+        using (var second = CrashHelperProcess.Start("replay", database, server.Url!, Count))
         {
             string output = await second.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
             await second.WaitForExitAsync(TestContext.Current.CancellationToken);
@@ -69,35 +69,6 @@ public sealed partial class CrashRecoveryTests : IDisposable
         }
         catch (IOException)
         {
-        }
-    }
-
-    private static Process Start(string mode, string database, string url)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory.Replace("Resilient.Integrations.Tests", "Resilient.Integrations.CrashHelper", StringComparison.Ordinal), "Resilient.Integrations.CrashHelper.dll");
-        Assert.True(File.Exists(dll), $"helper not built: {dll}");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { dll, mode, database, url, Items.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        return Process.Start(start)!;
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, Process process)
-    {
-        var elapsed = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (process.HasExited)
-            {
-                Assert.Fail("the helper exited early: " + await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken));
-            }
-
-            // Starting a process on a loaded machine can take long: the deadline only tells a helper that hangs.
-            Assert.True(elapsed.Elapsed < Eventually.Deadline, "the helper did not start replaying");
-            await Task.Delay(50, TestContext.Current.CancellationToken);
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
@@ -85,9 +84,9 @@ public sealed partial class PostgreSqlScaleOutTests
         var upstream = new Upstream(server, holdAfter: 50, held.Task);
         await EnqueueAsync(database, Writes);
 
-        using (var helper = StartHelper(database, server.Url!))
+        using (var helper = CrashHelperProcess.Start("postgres-replay", database, server.Url!, "0"))
         {
-            await WaitForAsync(() => upstream.Received > 50, helper);
+            await CrashHelperProcess.WaitForAsync(() => upstream.Received > 50, helper);
             helper.Kill(entireProcessTree: true); // SIGKILL: no lease given up, no clean-up
             await helper.WaitForExitAsync(Ct);
         }
@@ -185,34 +184,6 @@ public sealed partial class PostgreSqlScaleOutTests
         using var reader = command.ExecuteReader();
         Assert.True(reader.Read());
         return (reader.GetInt64(0), reader.GetString(1));
-    }
-
-    private static Process StartHelper(string database, string url)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory.Replace("Resilient.Integrations.Tests", "Resilient.Integrations.CrashHelper", StringComparison.Ordinal), "Resilient.Integrations.CrashHelper.dll");
-        Assert.True(File.Exists(dll), $"helper not built: {dll}");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { dll, "postgres-replay", database, url, "0" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        return Process.Start(start)!;
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, Process process)
-    {
-        var elapsed = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (process.HasExited)
-            {
-                Assert.Fail("the helper exited early: " + await process.StandardError.ReadToEndAsync(Ct));
-            }
-
-            Assert.True(elapsed.Elapsed < Eventually.Deadline, "the helper did not start replaying");
-            await Task.Delay(20, Ct);
-        }
     }
 
     [GeneratedRegex(@"""n"":(\d+)")]
