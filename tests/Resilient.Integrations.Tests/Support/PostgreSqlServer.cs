@@ -30,8 +30,10 @@ internal sealed class PostgreSqlServer : IAsyncDisposable
     private readonly bool _private;
     private readonly ConcurrentQueue<string> _databases = new();
 
+    // Only a fallback: the assembly fixture (PostgreSqlCleanup) releases everything before the runner returns. Work left
+    // for ProcessExit would run after it, and xunit forces the process out (exit code 1) when that takes over 10 s.
     static PostgreSqlServer() =>
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Task.WhenAll(Live.Keys.Select(s => s.ReleaseAsync())).GetAwaiter().GetResult();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => ReleaseAllAsync().GetAwaiter().GetResult();
 
     private PostgreSqlServer(string external) => _external = external;
 
@@ -276,16 +278,22 @@ internal sealed class PostgreSqlServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Fast shutdown by the postmaster's PID; done when it has removed its PID file (after closing its sockets).</summary>
-    private async Task StopClusterAsync()
+    /// <summary>Every cluster this process started stopped and deleted, every database it made elsewhere dropped.</summary>
+    internal static Task ReleaseAllAsync() => Task.WhenAll(Live.Keys.Select(s => s.ReleaseAsync()));
+
+    /// <summary>
+    /// Shutdown by the postmaster's PID; done when it has removed its PID file (after closing its sockets). Fast shutdown
+    /// (SIGINT) writes a checkpoint, as a restarted server expects; immediate (SIGQUIT) skips it, for a cluster about to be deleted.
+    /// </summary>
+    private async Task StopClusterAsync(bool immediate = false)
     {
         if (ReadPid() is not { } pid)
         {
             return;
         }
 
-        const int SigInt = 2, SigKill = 9;
-        _ = Kill(pid, SigInt);
+        const int SigInt = 2, SigQuit = 3, SigKill = 9;
+        _ = Kill(pid, immediate ? SigQuit : SigInt);
         var waited = Stopwatch.StartNew();
         while (File.Exists(PidFile))
         {
@@ -325,7 +333,7 @@ internal sealed class PostgreSqlServer : IAsyncDisposable
             return;
         }
 
-        await StopClusterAsync();
+        await StopClusterAsync(immediate: true);
         try
         {
             Directory.Delete(_folder, recursive: true);
