@@ -180,15 +180,15 @@ public sealed class SqliteDeferredWriteStore : IDeferredWriteStore, IAsyncDispos
         command.CommandText = """
             SELECT id, integration, handler, method, uri, headers, body, idempotency_key, attempts, enqueued_at, next_attempt_at, last_failure
             FROM writes WHERE integration = $integration
-              AND id < COALESCE((SELECT MIN(id) FROM writes WHERE integration = $integration AND next_attempt_at > $now), 9223372036854775807)
             ORDER BY id LIMIT $max;
             """;
         command.Parameters.AddWithValue("$integration", integration);
-        command.Parameters.AddWithValue("$now", now.UtcTicks);
         command.Parameters.AddWithValue("$max", max);
         var due = new List<DeferredWrite>();
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+
+        // The oldest writes by the index, cut at the first not yet due (it holds back the ones after it): no scan of the rest.
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.GetInt64(10) <= now.UtcTicks)
         {
             due.Add(new DeferredWrite
             {

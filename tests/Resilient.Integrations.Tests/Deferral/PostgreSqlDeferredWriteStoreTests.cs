@@ -103,6 +103,52 @@ public sealed class PostgreSqlDeferredWriteStoreTests : DeferredWriteStoreContra
     }
 
     [Fact]
+    public async Task Lease_TakeoverWhileAChangeRuns_WaitsForTheChangeWhichGoesThrough()
+    {
+        long id = await Store.EnqueueAsync(Write(n: 1), Ct);
+        await using var holderStore = Open(TimeSpan.FromSeconds(1));
+        var holder = await holderStore.TryAcquireLeaseAsync("crm", "holder", Ct);
+        Assert.NotNull(holder);
+
+        // Another transaction holds the write's row, so the holder's completion stops half-way, its lease check already made.
+        await using var blocker = new NpgsqlConnection(_connectionString);
+        await blocker.OpenAsync(Ct);
+        await using var transaction = await blocker.BeginTransactionAsync(Ct);
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM resilient_integrations.deferred_writes WHERE id = @id FOR UPDATE;", blocker, transaction))
+        {
+            lockRow.Parameters.AddWithValue("id", id);
+            await lockRow.ExecuteNonQueryAsync(Ct);
+        }
+
+        var completing = holder.CompleteAsync(id, Ct).AsTask();
+        await Eventually.WaitUntilAsync(() => completing.IsCompleted || WaitingOnLocks() >= 1);
+        await Eventually.WaitUntilAsync(() => !IsLeaseLive("crm"));
+
+        // The lease ran out meanwhile: a successor asks for it, and must wait until the running change is done.
+        var takeover = _store!.TryAcquireLeaseAsync("crm", "successor", Ct).AsTask();
+        await Eventually.WaitUntilAsync(() => takeover.IsCompleted || WaitingOnLocks() >= 2);
+        Assert.False(takeover.IsCompleted, "the takeover did not wait for the change the holder had started");
+        Assert.False(completing.IsCompleted);
+
+        await transaction.CommitAsync(Ct);
+        await completing; // not refused: its lease held when it started
+        var successor = await takeover;
+
+        Assert.NotNull(successor);
+        Assert.True(successor.Token > holder.Token);
+        Assert.Empty(await Store.GetDueAsync("crm", Now, 10, Ct));
+        await successor.DisposeAsync();
+    }
+
+    private long WaitingOnLocks()
+    {
+        using var connection = new NpgsqlConnection(_connectionString);
+        connection.Open();
+        using var command = new NpgsqlCommand("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock';", connection);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    [Fact]
     public async Task InitializeAsync_EightInstancesStartTogether_TablesCreatedOnce()
     {
         var stores = Enumerable.Range(0, 8).Select(_ => Open(schema: "starting_together")).ToList();
