@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Npgsql;
 
@@ -58,7 +55,7 @@ internal sealed class PostgreSqlServer : IAsyncDisposable
         var (server, reason) = await Shared.Value;
         if (server is null)
         {
-            SkipOrFail(reason);
+            LocalServers.SkipOrFail(reason);
         }
 
         return server;
@@ -70,7 +67,7 @@ internal sealed class PostgreSqlServer : IAsyncDisposable
         var bin = FindBinaries();
         if (bin is null)
         {
-            SkipOrFail(Environment.GetEnvironmentVariable("RESILIENT_POSTGRES") is { Length: > 0 }
+            LocalServers.SkipOrFail(Environment.GetEnvironmentVariable("RESILIENT_POSTGRES") is { Length: > 0 }
                 ? "a private PostgreSQL server needs the PostgreSQL binaries (RESILIENT_POSTGRES is shared), install them: apt-get install postgresql"
                 : NotInstalled);
         }
@@ -126,17 +123,6 @@ internal sealed class PostgreSqlServer : IAsyncDisposable
         return FindBinaries() is { } bin ? (await StartClusterAsync(bin, isPrivate: false), "") : (null, NotInstalled);
     }
 
-    [DoesNotReturn]
-    private static void SkipOrFail(string reason)
-    {
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            Assert.Fail($"under CI a skip is a failure: {reason}");
-        }
-
-        Assert.Skip($"skipped: {reason}");
-    }
-
     /// <summary>A folder with initdb and pg_ctl: on PATH, else the newest /usr/lib/postgresql/VERSION/bin.</summary>
     private static string? FindBinaries()
     {
@@ -181,7 +167,7 @@ internal sealed class PostgreSqlServer : IAsyncDisposable
             // A port found free can be taken before the server binds it: try another.
             for (var attempt = 1; ; attempt++)
             {
-                server.Port = FreePort();
+                server.Port = LocalServers.FreePort();
                 var (exitCode, output) = await server.PgCtlStartAsync();
                 if (exitCode == 0)
                 {
@@ -198,27 +184,6 @@ internal sealed class PostgreSqlServer : IAsyncDisposable
         {
             await server.ReleaseAsync();
             throw;
-        }
-    }
-
-    /// <summary>
-    /// A free port below the ephemeral range (Linux: 32768 and up): a private server that is stopped and started again
-    /// must find its port free, and a parallel test's outgoing connection could take an ephemeral one meanwhile.
-    /// </summary>
-    private static int FreePort()
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            int port = Random.Shared.Next(20_000, 32_000);
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException) when (attempt < 100)
-            {
-            }
         }
     }
 
