@@ -23,6 +23,20 @@ public sealed class FallbackPolicy
     /// <value>Defaults to 1 second. Must not be negative and must be below <see cref="MaxStaleness"/>; zero keeps every success.</value>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Gets or sets a value indicating whether copies of HTTP responses are also kept in the registered
+    /// <c>IDistributedCache</c> (e.g. Redis through <c>AddStackExchangeRedisCache</c>), so every instance can serve a copy any
+    /// of them fetched, one started after the outage began included. Written in the background after a success, at most
+    /// once per <see cref="RefreshInterval"/> per request shape; read only when a call fails; the newer of the two copies is
+    /// served, with its true age. Copies then leave the process: an <c>IDeferredWriteProtector</c>, when registered, seals them too.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>. When <see langword="true"/>, an <c>IDistributedCache</c> must be registered.</value>
+    public bool Shared { get; set; }
+
+    /// <summary>Gets or sets how long a read or write of the shared tier may take; past it the call goes on with the copy in memory alone.</summary>
+    /// <value>Defaults to 250 milliseconds. Must be between 1 millisecond and 10 seconds.</value>
+    public TimeSpan SharedTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Gets or sets the largest body kept; a larger response is passed on but not kept.</summary>
     /// <value>Defaults to 1 MiB (1,048,576). Must be between 1 and 64 MiB.</value>
     public int MaxEntryBytes { get; set; } = 1024 * 1024;

@@ -32,6 +32,7 @@ internal static class CoreServices
         services.TryAddSingleton<IAlertDispatcher>(sp => sp.GetRequiredService<AlertDispatcher>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertSink, LoggingAlertSink>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ResilientIntegrationOptions>, ResilientIntegrationOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ResilientIntegrationOptions>, Fallback.Internal.SharedCopiesValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AlertOptions>, AlertOptionsValidator>());
         services.AddSingleton<AlertConfiguration>();
         services.AddSingleton<IConfigureOptions<AlertOptions>>(sp => sp.GetRequiredService<AlertConfiguration>());

@@ -52,27 +52,34 @@ internal sealed class LastKnownGoodStore : IDisposable
         return new LastKnownGoodKey(material);
     }
 
-    public void Remember(LastKnownGoodKey key, HttpResponseMessage response, byte[] body, FallbackPolicy policy, SecretRedactor redactor)
+    public StoredResponse Remember(LastKnownGoodKey key, HttpResponseMessage response, byte[] body, FallbackPolicy policy, SecretRedactor redactor)
     {
         var stored = StoredResponse.From(response, body, _time.GetUtcNow(), redactor.IsSensitiveHeader);
         _cache.Set(key.Value, stored, new MemoryCacheEntryOptions { Size = stored.Size, AbsoluteExpirationRelativeToNow = policy.MaxStaleness });
         Volatile.Write(ref SlotOf(key), new RefreshMark(key.Tag, stored.FetchedAt));
+        return stored;
     }
 
-    public HttpResponseMessage? TryServe(string key, HttpRequestMessage request, FailureClassification failure, FallbackPolicy policy)
+    /// <summary>Keeps a copy another instance fetched (from the shared tier), unless this one holds a newer one.</summary>
+    public void Adopt(string key, StoredResponse stored, FallbackPolicy policy)
     {
-        if (!_cache.TryGetValue(key, out StoredResponse? stored) || stored is null)
+        var expiresIn = stored.FetchedAt + policy.MaxStaleness - _time.GetUtcNow();
+        if (expiresIn > TimeSpan.Zero && (TryGet(key, policy) is not { } mine || mine.FetchedAt < stored.FetchedAt))
         {
-            return null;
+            _cache.Set(key, stored, new MemoryCacheEntryOptions { Size = stored.Size, AbsoluteExpirationRelativeToNow = expiresIn });
         }
+    }
 
-        var now = _time.GetUtcNow();
-        if (now - stored.FetchedAt > policy.MaxStaleness)
-        {
-            return null;
-        }
+    /// <summary>The kept copy of a request shape, if it is not older than <see cref="FallbackPolicy.MaxStaleness"/>.</summary>
+    public StoredResponse? TryGet(string key, FallbackPolicy policy) =>
+        _cache.TryGetValue(key, out StoredResponse? stored) && stored is not null && _time.GetUtcNow() - stored.FetchedAt <= policy.MaxStaleness
+            ? stored
+            : null;
 
-        var degradation = new Degradation(stored.FetchedAt, now, failure);
+    /// <summary>Answers from a copy, with its true age and why it is served.</summary>
+    public HttpResponseMessage Serve(StoredResponse stored, HttpRequestMessage request, FailureClassification failure)
+    {
+        var degradation = new Degradation(stored.FetchedAt, _time.GetUtcNow(), failure);
         request.Options.Set(FallbackRequestExtensions.DegradationKey, degradation);
         return stored.ToResponse(request, degradation);
     }

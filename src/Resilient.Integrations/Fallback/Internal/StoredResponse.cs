@@ -59,6 +59,79 @@ internal sealed class StoredResponse
         return response;
     }
 
+    /// <summary>The copy as bytes for a shared tier: a format version first, so a copy another version wrote is a miss, not a wrong answer.</summary>
+    public byte[] ToBytes()
+    {
+        using var buffer = new MemoryStream(_body.Length + 512);
+        using (var writer = new BinaryWriter(buffer))
+        {
+            writer.Write(FormatVersion);
+            writer.Write((int)Status);
+            writer.Write(Version.ToString());
+            writer.Write(FetchedAt.UtcTicks);
+            Write(writer, _headers);
+            Write(writer, _contentHeaders);
+            writer.Write(_body.Length);
+            writer.Write(_body);
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>Reads a copy <see cref="ToBytes"/> wrote.</summary>
+    /// <exception cref="InvalidDataException">Another format, or bytes that are not a copy.</exception>
+    public static StoredResponse FromBytes(byte[] bytes)
+    {
+        using var reader = new BinaryReader(new MemoryStream(bytes));
+        if (reader.ReadByte() != FormatVersion)
+        {
+            throw new InvalidDataException("a shared copy in an unknown format");
+        }
+
+        var status = (HttpStatusCode)reader.ReadInt32();
+        var version = System.Version.Parse(reader.ReadString());
+        var fetchedAt = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero);
+        var headers = Read(reader);
+        var contentHeaders = Read(reader);
+        int length = reader.ReadInt32();
+        var body = reader.ReadBytes(length);
+        return body.Length == length ? new(status, version, headers, contentHeaders, body, fetchedAt) : throw new InvalidDataException("a shared copy cut short");
+    }
+
+    private const byte FormatVersion = 1;
+
+    private static void Write(BinaryWriter writer, KeyValuePair<string, string[]>[] headers)
+    {
+        writer.Write(headers.Length);
+        foreach (var (name, values) in headers)
+        {
+            writer.Write(name);
+            writer.Write(values.Length);
+            foreach (var value in values)
+            {
+                writer.Write(value);
+            }
+        }
+    }
+
+    private static KeyValuePair<string, string[]>[] Read(BinaryReader reader)
+    {
+        var headers = new KeyValuePair<string, string[]>[reader.ReadInt32()];
+        for (int i = 0; i < headers.Length; i++)
+        {
+            string name = reader.ReadString();
+            var values = new string[reader.ReadInt32()];
+            for (int v = 0; v < values.Length; v++)
+            {
+                values[v] = reader.ReadString();
+            }
+
+            headers[i] = new(name, values);
+        }
+
+        return headers;
+    }
+
     private static KeyValuePair<string, string[]>[] Keep(System.Net.Http.Headers.HttpHeaders headers, Func<string, bool> isSensitive) =>
         [.. headers.NonValidated
             .Where(h => !NotKept.Contains(h.Key) && !isSensitive(h.Key))

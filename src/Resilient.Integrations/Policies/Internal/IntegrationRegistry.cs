@@ -18,7 +18,8 @@ internal sealed class IntegrationRegistry(
     ILoggerFactory loggerFactory,
     HealthMonitor health,
     IEnumerable<Deferral.IDeferredWriteStore> deferredWriteStores,
-    IEnumerable<Deferral.IDeferredWriteProtector> deferredWriteProtectors) : IDisposable
+    IEnumerable<Deferral.IDeferredWriteProtector> deferredWriteProtectors,
+    IEnumerable<Microsoft.Extensions.Caching.Distributed.IDistributedCache> sharedCaches) : IDisposable
 {
     private readonly ConcurrentDictionary<string, IntegrationRuntime> _runtimes = new(StringComparer.Ordinal);
 
@@ -32,7 +33,8 @@ internal sealed class IntegrationRegistry(
         integrationOptions.Get(n).Fallback.SizeLimitBytes,
         health,
         deferredWriteStores.LastOrDefault(),
-        deferredWriteProtectors.LastOrDefault()));
+        deferredWriteProtectors.LastOrDefault(),
+        sharedCaches.LastOrDefault()));
 
     public void Dispose()
     {

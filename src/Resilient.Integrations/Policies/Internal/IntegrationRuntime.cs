@@ -19,8 +19,10 @@ internal sealed class IntegrationRuntime : IDisposable
 {
     public IntegrationRuntime(
         string name, IFailureClassifier classifier, TimeProvider time, IntegrationMetrics metrics, IAlertDispatcher alerts, ILogger logger, long fallbackSizeLimit, HealthMonitor health,
-        Deferral.IDeferredWriteStore? deferredWrites, Deferral.IDeferredWriteProtector? deferredWriteProtector)
+        Deferral.IDeferredWriteStore? deferredWrites, Deferral.IDeferredWriteProtector? deferredWriteProtector,
+        Microsoft.Extensions.Caching.Distributed.IDistributedCache? sharedCache = null)
     {
+        SharedCopies = sharedCache is null ? null : new SharedCopies(sharedCache, name, logger, deferredWriteProtector, time);
         DeferredWriteProtector = deferredWriteProtector;
         Health = health;
         DeferredWrites = deferredWrites;
@@ -52,6 +54,9 @@ internal sealed class IntegrationRuntime : IDisposable
     public PacingGate Pacing { get; }
 
     public LastKnownGoodStore LastKnownGood { get; }
+
+    /// <summary>Gets the shared tier of last good copies, when an <c>IDistributedCache</c> is registered (used when <c>Fallback:Shared</c> is on).</summary>
+    public SharedCopies? SharedCopies { get; }
 
     public HealthMonitor Health { get; }
 

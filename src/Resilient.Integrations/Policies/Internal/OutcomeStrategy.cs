@@ -81,7 +81,11 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
             if (fallbackKey is not null && outcome.Result is { IsSuccessStatusCode: true } good &&
                 call.ClassificationOf(good) is not null && call.KeptBody is { } body)
             {
-                runtime.LastKnownGood.Remember(fallbackKey, good, body.ToArray(), options.Fallback, redactor);
+                var stored = runtime.LastKnownGood.Remember(fallbackKey, good, body.ToArray(), options.Fallback, redactor);
+                if (options.Fallback.Shared)
+                {
+                    runtime.SharedCopies?.WriteBehind(fallbackKey, stored, options.Fallback);
+                }
             }
 
             if (outcome.Result is { } response)
@@ -114,8 +118,9 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         }
 
         if (fallbackKey is not null && options.Fallback.ServeOn.Contains(classification.Kind) &&
-            runtime.LastKnownGood.TryServe(fallbackKey.Value, request!, classification, options.Fallback) is { } copy)
+            await LastGoodCopyAsync(fallbackKey.Value, options.Fallback, callerToken).ConfigureAwait(context.ContinueOnCapturedContext) is { } kept)
         {
+            var copy = runtime.LastKnownGood.Serve(kept, request!, classification);
             outcome.Result?.Dispose();
             var degradation = copy.GetDegradation()!;
             runtime.Metrics.FallbackServed(runtime.Name, classification.Kind);
@@ -193,6 +198,22 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
             // Latency is judged on probes only: a live call's time includes retry waits and long LLM answers.
             runtime.Health.Report(runtime.Name, new HealthProbeResult(classification, TimeSpan.Zero));
         }
+    }
+
+    /// <summary>The newer of the copy in memory and the shared one (when the shared tier is on), with the shared one kept here too.</summary>
+    private async ValueTask<StoredResponse?> LastGoodCopyAsync(string key, FallbackPolicy policy, CancellationToken cancellationToken)
+    {
+        var mine = runtime.LastKnownGood.TryGet(key, policy);
+        if (!policy.Shared || runtime.SharedCopies is not { } shared ||
+            await shared.ReadAsync(key, policy, cancellationToken).ConfigureAwait(false) is not { } theirs ||
+            runtime.Time.GetUtcNow() - theirs.FetchedAt > policy.MaxStaleness ||
+            (mine is not null && mine.FetchedAt >= theirs.FetchedAt))
+        {
+            return mine;
+        }
+
+        runtime.LastKnownGood.Adopt(key, theirs, policy);
+        return theirs;
     }
 
     private void Report(FailureClassification classification, HttpRequestMessage? request) =>

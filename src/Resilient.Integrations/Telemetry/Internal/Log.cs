@@ -85,6 +85,15 @@ internal static partial class Log
     [LoggerMessage(47, LogLevel.Debug, "{Integration}: another instance holds the replay lease; this one leaves the queue to it")]
     public static partial void ReplayLeaseHeldElsewhere(ILogger logger, string integration);
 
+    [LoggerMessage(48, LogLevel.Warning, "{Integration}: the shared tier of last good copies did not answer ({ExceptionType}: {ExceptionMessage}); copies in memory are used alone until it does")]
+    public static partial void SharedCopiesUnavailable(ILogger logger, string integration, string exceptionType, string exceptionMessage);
+
+    [LoggerMessage(49, LogLevel.Information, "{Integration}: the shared tier of last good copies answers again")]
+    public static partial void SharedCopiesBack(ILogger logger, string integration);
+
+    [LoggerMessage(50, LogLevel.Warning, "{Integration}: a shared last good copy could not be read ({ExceptionType}) and is ignored")]
+    public static partial void SharedCopyUnreadable(ILogger logger, string integration, string exceptionType);
+
     [LoggerMessage(42, LogLevel.Error, "{Section} was reloaded with errors and is ignored; the last valid options stay in force until it is fixed: {Errors}")]
     public static partial void ReloadRejected(ILogger logger, string section, string errors);
 
