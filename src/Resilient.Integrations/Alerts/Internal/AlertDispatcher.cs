@@ -27,10 +27,13 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
     private readonly CancellationTokenSource _stopping = new();
     private AlertOptions _lastValidOptions;
     private int _disposed;
+    private int _claimsFailing;
 
     public AlertDispatcher(
-        IEnumerable<IAlertSink> sinks, IOptionsMonitor<AlertOptions> options, TimeProvider time, IntegrationMetrics metrics, ILoggerFactory loggerFactory)
+        IEnumerable<IAlertSink> sinks, IOptionsMonitor<AlertOptions> options, TimeProvider time, IntegrationMetrics metrics, ILoggerFactory loggerFactory,
+        IEnumerable<IAlertClaims>? claims = null)
     {
+        Claims = claims?.LastOrDefault();
         _options = options;
         _lastValidOptions = options.CurrentValue;
         Time = time;
@@ -52,6 +55,39 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
     internal TimeProvider SinkTime { get; init; } = TimeProvider.System;
 
     internal IntegrationMetrics Metrics { get; }
+
+    /// <summary>Gets the de-duplication shared with other instances, when one is registered.</summary>
+    internal IAlertClaims? Claims { get; }
+
+    /// <summary>How long a claim may take before the alert is sent anyway (a duplicate beats silence). Real time: it bounds I/O.</summary>
+    internal static TimeSpan ClaimTimeout { get; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Asks the shared claims; never throws and never waits past <see cref="ClaimTimeout"/>: without an answer the alert is sent.</summary>
+    internal async ValueTask<AlertClaim> ClaimAsync(Alert alert, string sink, CancellationToken stopping)
+    {
+        var request = new AlertClaimRequest(alert.Integration, $"{alert.Integration}\n{alert.Kind}\n{alert.Topic}", alert.Severity, sink, CurrentOptions().Cooldown);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            timeout.CancelAfter(ClaimTimeout);
+            var claim = await Claims!.ClaimAsync(request, timeout.Token).AsTask().WaitAsync(ClaimTimeout, stopping).ConfigureAwait(false);
+            if (Interlocked.Exchange(ref _claimsFailing, 0) == 1)
+            {
+                Log.AlertClaimsBack(Logger);
+            }
+
+            return claim;
+        }
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
+        {
+            if (Interlocked.Exchange(ref _claimsFailing, 1) == 0)
+            {
+                Log.AlertClaimsUnavailable(Logger, ex.GetType().Name, Redaction.Internal.SecretRedactor.RedactExceptionMessage(ex));
+            }
+
+            return new AlertClaim(Send: true, SuppressedElsewhere: 0);
+        }
+    }
 
     internal ILogger Logger { get; }
 

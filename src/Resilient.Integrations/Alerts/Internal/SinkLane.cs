@@ -230,6 +230,19 @@ internal sealed class SinkLane : IDisposable
 
     private async Task DeliverAsync(Alert alert, CancellationToken stopping)
     {
+        // Logs say what each instance saw; only sinks that reach people are shared.
+        if (_owner.Claims is not null && !alert.Unsuppressed && _sink is not LoggingAlertSink)
+        {
+            var claim = await _owner.ClaimAsync(alert, Name, stopping).ConfigureAwait(false);
+            if (!claim.Send)
+            {
+                _owner.Metrics.AlertSuppressed(alert.Integration, alert.Severity); // another instance sent it to this sink
+                return;
+            }
+
+            alert = claim.SuppressedElsewhere > 0 ? alert.WithSuppressedCount(alert.SuppressedCount + claim.SuppressedElsewhere) : alert;
+        }
+
         if (await CallAsync(alert, stopping).ConfigureAwait(false) is { } failure)
         {
             lock (_gate)

@@ -94,6 +94,12 @@ internal static partial class Log
     [LoggerMessage(50, LogLevel.Warning, "{Integration}: a shared last good copy could not be read ({ExceptionType}) and is ignored")]
     public static partial void SharedCopyUnreadable(ILogger logger, string integration, string exceptionType);
 
+    [LoggerMessage(51, LogLevel.Warning, "Alert de-duplication shared with other instances does not answer ({ExceptionType}: {ExceptionMessage}); alerts are sent anyway until it does (a duplicate beats silence)")]
+    public static partial void AlertClaimsUnavailable(ILogger logger, string exceptionType, string exceptionMessage);
+
+    [LoggerMessage(52, LogLevel.Information, "Alert de-duplication shared with other instances answers again")]
+    public static partial void AlertClaimsBack(ILogger logger);
+
     [LoggerMessage(42, LogLevel.Error, "{Section} was reloaded with errors and is ignored; the last valid options stay in force until it is fixed: {Errors}")]
     public static partial void ReloadRejected(ILogger logger, string section, string errors);
 

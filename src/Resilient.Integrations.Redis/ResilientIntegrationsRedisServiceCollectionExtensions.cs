@@ -1,0 +1,53 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Resilient.Integrations.Alerts;
+using Resilient.Integrations.Redis;
+using Resilient.Integrations.Redis.Internal;
+using StackExchange.Redis;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the coordination of instances through Redis.</summary>
+public static class ResilientIntegrationsRedisServiceCollectionExtensions
+{
+    /// <summary>
+    /// Makes the app's instances share alert de-duplication through Redis (<see cref="IAlertClaims"/>): one alert per
+    /// integration, kind and sink per cooldown across all of them, escalations always sent, repeats counted for all.
+    /// When Redis does not answer within half a second, each instance sends its alerts itself.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Sets the Redis configuration (or leave it unset to use the <c>IConnectionMultiplexer</c> in DI) and the key prefix.</param>
+    /// <returns>The services.</returns>
+    /// <exception cref="ArgumentException">An option is missing or invalid; the message names it.</exception>
+    public static IServiceCollection AddResilientIntegrationsRedis(this IServiceCollection services, Action<ResilientIntegrationsRedisOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = new ResilientIntegrationsRedisOptions();
+        configure(options);
+        if (string.IsNullOrWhiteSpace(options.KeyPrefix))
+        {
+            throw new ArgumentException("ResilientIntegrationsRedisOptions.KeyPrefix must not be empty.", nameof(configure));
+        }
+
+        if (options.Configuration is not null)
+        {
+            try
+            {
+                _ = ConfigurationOptions.Parse(options.Configuration);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException($"ResilientIntegrationsRedisOptions.Configuration is not a valid StackExchange.Redis configuration: {ex.Message}", nameof(configure), ex);
+            }
+        }
+
+        services.TryAddSingleton(sp => new RedisConnection(
+            options,
+            options.Configuration is null
+                ? sp.GetService<IConnectionMultiplexer>() ?? throw new InvalidOperationException(
+                    "ResilientIntegrationsRedisOptions.Configuration is not set and no IConnectionMultiplexer is registered: set one of the two.")
+                : null));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertClaims, RedisAlertClaims>());
+        return services;
+    }
+}

@@ -1,0 +1,129 @@
+using Microsoft.Extensions.DependencyInjection;
+using Resilient.Integrations.Alerts;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Redis;
+using Resilient.Integrations.Redis.Internal;
+using Resilient.Integrations.Tests.Support;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+
+namespace Resilient.Integrations.Tests.Alerts;
+
+/// <summary>Alert de-duplication shared by instances through a real Redis: one page for one expired token, whatever the instance count.</summary>
+public sealed class RedisAlertClaimsTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static IntegrationHarness Instance(string upstream, string redis, string prefix) => IntegrationHarness.Create(
+        o => o.BaseAddress = new Uri(upstream),
+        services: s => s.AddResilientIntegrationsRedis(o =>
+        {
+            o.Configuration = redis + ",connectTimeout=2000";
+            o.KeyPrefix = prefix;
+        }));
+
+    private static int CriticalAuth(IEnumerable<IReadOnlyList<Alert>> delivered) =>
+        delivered.SelectMany(a => a).Count(a => a.Kind == FailureKind.Auth && a.Severity == AlertSeverity.Critical);
+
+    [Fact]
+    public async Task Publish_ThreeInstancesMeetAnExpiredToken_OneCriticalInTotal()
+    {
+        var redis = await RedisServer.RequireAsync();
+        using var upstream = LoopbackServer.Start();
+        upstream.Given(Request.Create().WithPath("/call")).RespondWith(Response.Create().WithStatusCode(401).WithBody("""{"error":"token expired"}"""));
+        string prefix = redis.NewPrefix();
+        var instances = new[] { Instance(upstream.Url!, redis.Configuration, prefix), Instance(upstream.Url!, redis.Configuration, prefix), Instance(upstream.Url!, redis.Configuration, prefix) };
+        try
+        {
+            foreach (var instance in instances)
+            {
+                await instance.GetAsync();
+            }
+
+            var delivered = new List<IReadOnlyList<Alert>>();
+            foreach (var instance in instances)
+            {
+                delivered.Add(await instance.SettledAlertsAsync());
+            }
+
+            Assert.Equal(3, upstream.LogEntries.Count());
+            Assert.Equal(1, CriticalAuth(delivered));
+            Assert.All(instances, i => Assert.Contains(i.Logs.GetSnapshot(), l => l.Message.Contains("ALERT Critical", StringComparison.Ordinal))); // each still logs it
+        }
+        finally
+        {
+            foreach (var instance in instances)
+            {
+                await instance.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Publish_RedisDown_EveryInstanceSendsAndWarnsOnce()
+    {
+        await using var redis = await RedisServer.StartPrivateAsync();
+        using var upstream = LoopbackServer.Start();
+        upstream.Given(Request.Create().WithPath("/call")).RespondWith(Response.Create().WithStatusCode(401));
+        string prefix = redis.NewPrefix();
+        var instances = new[] { Instance(upstream.Url!, redis.Configuration, prefix), Instance(upstream.Url!, redis.Configuration, prefix) };
+        await redis.StopAsync();
+        try
+        {
+            var delivered = new List<IReadOnlyList<Alert>>();
+            foreach (var instance in instances)
+            {
+                await instance.GetAsync();
+                await instance.GetAsync();
+                delivered.Add(await instance.SettledAlertsAsync());
+            }
+
+            Assert.Equal(2, CriticalAuth(delivered)); // a duplicate beats silence
+            Assert.All(instances, i => Assert.Single(i.Logs.GetSnapshot(), l => l.Id.Id == 51));
+        }
+        finally
+        {
+            foreach (var instance in instances)
+            {
+                await instance.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ClaimAsync_RepeatThenEscalation_RepeatHeldEscalationSentWithTheCount()
+    {
+        var redis = await RedisServer.RequireAsync();
+        await using var connection = new RedisConnection(new ResilientIntegrationsRedisOptions { Configuration = redis.Configuration, KeyPrefix = redis.NewPrefix() }, null);
+        var claims = new RedisAlertClaims(connection);
+        var warning = new AlertClaimRequest("crm", "crm\nRateLimit\n", AlertSeverity.Warning, "webhook", TimeSpan.FromMinutes(15));
+
+        var first = await claims.ClaimAsync(warning, Ct);
+        var repeat = await claims.ClaimAsync(warning, Ct);
+        var otherSink = await claims.ClaimAsync(warning with { Sink = "pager" }, Ct);
+        var escalation = await claims.ClaimAsync(warning with { Severity = AlertSeverity.Critical }, Ct);
+        var afterEscalation = await claims.ClaimAsync(warning, Ct);
+
+        Assert.Equal(new AlertClaim(true, 0), first);
+        Assert.Equal(new AlertClaim(false, 0), repeat);
+        Assert.Equal(new AlertClaim(true, 0), otherSink);
+        Assert.Equal(new AlertClaim(true, 1), escalation);   // reports the repeat another instance held back
+        Assert.False(afterEscalation.Send);
+    }
+
+    [Fact]
+    public async Task ClaimAsync_CooldownOver_SentAgain()
+    {
+        var redis = await RedisServer.RequireAsync();
+        await using var connection = new RedisConnection(new ResilientIntegrationsRedisOptions { Configuration = redis.Configuration, KeyPrefix = redis.NewPrefix() }, null);
+        var claims = new RedisAlertClaims(connection);
+        var alert = new AlertClaimRequest("crm", "crm\nAuth\n", AlertSeverity.Critical, "webhook", TimeSpan.FromMilliseconds(200));
+
+        Assert.True((await claims.ClaimAsync(alert, Ct)).Send);
+        Assert.False((await claims.ClaimAsync(alert, Ct)).Send);
+        AlertClaim again = default;
+        await Eventually.WaitUntilAsync(() => (again = claims.ClaimAsync(alert, Ct).AsTask().GetAwaiter().GetResult()).Send);
+
+        Assert.True(again.SuppressedElsewhere >= 1); // every repeat held back meanwhile (this loop's included) is reported
+    }
+}
