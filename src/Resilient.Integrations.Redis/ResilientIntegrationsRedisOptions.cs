@@ -10,6 +10,10 @@ public sealed class ResilientIntegrationsRedisOptions
     /// </value>
     public string? Configuration { get; set; }
 
+    /// <summary>Gets or sets how long a call to Redis may take before the instance goes on with its local behaviour (sends the alert itself).</summary>
+    /// <value>Defaults to 500 milliseconds. Must be between 1 millisecond and 10 seconds.</value>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Gets or sets the prefix of every key, so several apps can share one Redis.</summary>
     /// <value>Defaults to <c>resilient-integrations:</c>. Must not be empty.</value>
     public string KeyPrefix { get; set; } = "resilient-integrations:";

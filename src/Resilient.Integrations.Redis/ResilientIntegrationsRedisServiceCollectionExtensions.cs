@@ -12,7 +12,7 @@ public static class ResilientIntegrationsRedisServiceCollectionExtensions
     /// <summary>
     /// Makes the app's instances share alert de-duplication through Redis (<see cref="IAlertClaims"/>): one alert per
     /// integration, kind and sink per cooldown across all of them, escalations always sent, repeats counted for all.
-    /// When Redis does not answer within half a second, each instance sends its alerts itself.
+    /// When Redis does not answer within <see cref="ResilientIntegrationsRedisOptions.Timeout"/>, each instance sends its alerts itself.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the Redis configuration (or leave it unset to use the <c>IConnectionMultiplexer</c> in DI) and the key prefix.</param>
@@ -27,6 +27,11 @@ public static class ResilientIntegrationsRedisServiceCollectionExtensions
         if (string.IsNullOrWhiteSpace(options.KeyPrefix))
         {
             throw new ArgumentException("ResilientIntegrationsRedisOptions.KeyPrefix must not be empty.", nameof(configure));
+        }
+
+        if (options.Timeout < TimeSpan.FromMilliseconds(1) || options.Timeout > TimeSpan.FromSeconds(10))
+        {
+            throw new ArgumentException($"ResilientIntegrationsRedisOptions.Timeout ({options.Timeout}) must be between 1 millisecond and 10 seconds.", nameof(configure));
         }
 
         if (options.Configuration is not null)

@@ -10,6 +10,8 @@ namespace Resilient.Integrations.Redis.Internal;
 /// </summary>
 internal sealed class RedisAlertClaims(RedisConnection connection) : IAlertClaims
 {
+    public TimeSpan Timeout => connection.Timeout;
+
     // KEYS[1] claim (severity sent, expires with the cooldown), KEYS[2] repeats held back; ARGV[1] severity, ARGV[2] cooldown ms.
     private static readonly LuaScript Claim = LuaScript.Prepare("""
         local sent = redis.call('GET', @claim)

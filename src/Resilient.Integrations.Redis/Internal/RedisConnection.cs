@@ -10,6 +10,8 @@ internal sealed class RedisConnection(ResilientIntegrationsRedisOptions options,
 
     public string KeyPrefix => options.KeyPrefix;
 
+    public TimeSpan Timeout => options.Timeout;
+
     public async ValueTask<IDatabase> DatabaseAsync()
     {
         if (registered is not null)

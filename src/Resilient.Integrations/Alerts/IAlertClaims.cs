@@ -7,6 +7,9 @@ namespace Resilient.Integrations.Alerts;
 /// </summary>
 public interface IAlertClaims
 {
+    /// <summary>Gets how long a claim may take before the alert is sent without one.</summary>
+    TimeSpan Timeout { get; }
+
     /// <summary>Claims the right to send an alert to a sink for the cooldown, across instances.</summary>
     /// <param name="request">What the alert is and where it goes.</param>
     /// <param name="cancellationToken">Cancelled when the timeout passes or the app stops.</param>

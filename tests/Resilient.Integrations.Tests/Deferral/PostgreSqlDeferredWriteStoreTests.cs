@@ -106,9 +106,6 @@ public sealed class PostgreSqlDeferredWriteStoreTests : DeferredWriteStoreContra
     public async Task Lease_TakeoverWhileAChangeRuns_WaitsForTheChangeWhichGoesThrough()
     {
         long id = await Store.EnqueueAsync(Write(n: 1), Ct);
-        await using var holderStore = Open(TimeSpan.FromSeconds(1));
-        var holder = await holderStore.TryAcquireLeaseAsync("crm", "holder", Ct);
-        Assert.NotNull(holder);
 
         // Another transaction holds the write's row, so the holder's completion stops half-way, its lease check already made.
         await using var blocker = new NpgsqlConnection(_connectionString);
@@ -119,6 +116,11 @@ public sealed class PostgreSqlDeferredWriteStoreTests : DeferredWriteStoreContra
             lockRow.Parameters.AddWithValue("id", id);
             await lockRow.ExecuteNonQueryAsync(Ct);
         }
+
+        // Long enough that the completion surely starts inside it, even on a loaded machine; the test waits it out once.
+        await using var holderStore = Open(TimeSpan.FromSeconds(5));
+        var holder = await holderStore.TryAcquireLeaseAsync("crm", "holder", Ct);
+        Assert.NotNull(holder);
 
         var completing = holder.CompleteAsync(id, Ct).AsTask();
         await Eventually.WaitUntilAsync(() => completing.IsCompleted || WaitingOnLocks() >= 1);

@@ -59,18 +59,15 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
     /// <summary>Gets the de-duplication shared with other instances, when one is registered.</summary>
     internal IAlertClaims? Claims { get; }
 
-    /// <summary>How long a claim may take before the alert is sent anyway (a duplicate beats silence). Real time: it bounds I/O.</summary>
-    internal static TimeSpan ClaimTimeout { get; } = TimeSpan.FromMilliseconds(500);
-
-    /// <summary>Asks the shared claims; never throws and never waits past <see cref="ClaimTimeout"/>: without an answer the alert is sent.</summary>
+    /// <summary>Asks the shared claims; never throws and never waits past their timeout (real time: it bounds I/O): without an answer the alert is sent, as a duplicate beats silence.</summary>
     internal async ValueTask<AlertClaim> ClaimAsync(Alert alert, string sink, CancellationToken stopping)
     {
         var request = new AlertClaimRequest(alert.Integration, $"{alert.Integration}\n{alert.Kind}\n{alert.Topic}", alert.Severity, sink, CurrentOptions().Cooldown);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            timeout.CancelAfter(ClaimTimeout);
-            var claim = await Claims!.ClaimAsync(request, timeout.Token).AsTask().WaitAsync(ClaimTimeout, stopping).ConfigureAwait(false);
+            timeout.CancelAfter(Claims!.Timeout);
+            var claim = await Claims.ClaimAsync(request, timeout.Token).AsTask().WaitAsync(Claims.Timeout, stopping).ConfigureAwait(false);
             if (Interlocked.Exchange(ref _claimsFailing, 0) == 1)
             {
                 Log.AlertClaimsBack(Logger);
