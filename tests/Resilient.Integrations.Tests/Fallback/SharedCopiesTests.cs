@@ -132,7 +132,6 @@ public sealed class SharedCopiesTests
     {
         h.Clock.Advance(TimeSpan.FromSeconds(2)); // past RefreshInterval, so the success is kept (and shared) again
         GetReportAsync(h).GetAwaiter().GetResult().Dispose();
-        Thread.Sleep(50);
         return h.Logs.GetSnapshot().Any(l => l.Id.Id == 49);
     }
 

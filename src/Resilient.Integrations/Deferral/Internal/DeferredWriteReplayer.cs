@@ -418,7 +418,7 @@ internal sealed class DeferredWriteReplayer(
         // Until the first renewal: granted no earlier than now, so valid for at least its duration from now, less a margin.
         private long _validUntilTicks = lease.Duration == Timeout.InfiniteTimeSpan
             ? long.MaxValue
-            : (LeaseTime.GetUtcNow() + Margin(lease.Duration)).UtcTicks;
+            : (LeaseTime.GetUtcNow() + Usable(lease.Duration)).UtcTicks;
 
         public IDeferredWriteLease Lease => lease;
 
@@ -426,10 +426,10 @@ internal sealed class DeferredWriteReplayer(
 
         public bool IsValid => LeaseTime.GetUtcNow().UtcTicks < Interlocked.Read(ref _validUntilTicks);
 
-        public void Renewed(DateTimeOffset sentAt) => Interlocked.Exchange(ref _validUntilTicks, (sentAt + Margin(lease.Duration)).UtcTicks);
+        public void Renewed(DateTimeOffset sentAt) => Interlocked.Exchange(ref _validUntilTicks, (sentAt + Usable(lease.Duration)).UtcTicks);
 
         // A sixth of the lease is left for the clocks' drift and the statement's own time.
-        private static TimeSpan Margin(TimeSpan duration) => duration - (duration / 6);
+        private static TimeSpan Usable(TimeSpan duration) => duration - (duration / 6);
     }
 
     private static readonly IReadOnlyDictionary<string, string> NoDetails = new Dictionary<string, string>();
