@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Resilient.Integrations.Alerts;
+using Resilient.Integrations.Health;
+using Resilient.Integrations.Policies;
 using Resilient.Integrations.Redis;
 using Resilient.Integrations.Redis.Internal;
 using StackExchange.Redis;
@@ -53,6 +55,8 @@ public static class ResilientIntegrationsRedisServiceCollectionExtensions
                     "ResilientIntegrationsRedisOptions.Configuration is not set and no IConnectionMultiplexer is registered: set one of the two.")
                 : null));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertClaims, RedisAlertClaims>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISharedRateBudget, RedisRateBudget>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProbeTurns, RedisProbeTurns>());
         return services;
     }
 }

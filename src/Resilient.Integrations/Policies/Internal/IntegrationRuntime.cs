@@ -53,6 +53,9 @@ internal sealed class IntegrationRuntime : IDisposable
 
     public PacingGate Pacing { get; }
 
+    /// <summary>Gets the rate budget shared with other instances, when one is registered.</summary>
+    public SharedPacing? SharedPacing { get; init; }
+
     public LastKnownGoodStore LastKnownGood { get; }
 
     /// <summary>Gets the shared tier of last good copies, when an <c>IDistributedCache</c> is registered (used when <c>Fallback:Shared</c> is on).</summary>
