@@ -10,6 +10,7 @@ using WireMock.Settings;
 // An ASP.NET minimal API over a resilient CRM integration:
 //   GET /report  a report that says plainly when it is built from the last good data
 //   GET /health  the integration's cached state (never calls the CRM)
+//   GET /resilience  the operator's status page (and /resilience/status.json): state since when, copies served, alerts
 //   POST /simulate/{up|down|expired}  switches the simulated CRM (only when no Crm:BaseAddress is configured)
 // Run: dotnet run --project samples/Resilient.Integrations.WebSample --urls http://127.0.0.1:5080
 var builder = WebApplication.CreateBuilder(args);
@@ -21,6 +22,7 @@ builder.Services
     .AddResilientIntegration("crm", o => o.BaseAddress = new Uri(crmAddress))
     .AddHttpHealthProbe("/v1/ping", o => o.Interval = TimeSpan.FromSeconds(30));
 builder.Services.AddHealthChecks().AddResilientIntegrations();
+builder.Services.AddAntiforgery(); // the status page's dead-letter buttons post with a token
 
 var app = builder.Build();
 
@@ -44,6 +46,10 @@ app.MapGet("/report", async (IHttpClientFactory clients, CancellationToken ct) =
         return Results.Problem(title: "The CRM is unavailable and no recent data is kept", detail: ex.Classification.ToString(), statusCode: 503);
     }
 });
+
+// The sample listens on 127.0.0.1 only, so it opens the page on purpose; a real app names its policy instead:
+// app.MapResilientIntegrations("/resilience", o => o.AuthorizationPolicy = "operators");
+app.MapResilientIntegrations("/resilience", o => o.AllowAnonymous = true);
 
 app.MapHealthChecks("/health", new HealthCheckOptions
 {
