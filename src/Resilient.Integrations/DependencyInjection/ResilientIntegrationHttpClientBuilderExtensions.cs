@@ -64,7 +64,10 @@ public static class ResilientIntegrationHttpClientBuilderExtensions
         builder.AddResilienceHandler("resilient", (pipeline, context) => PipelineComposer.Compose(pipeline, context, name));
         SingleResilienceLayer.MarkOwnHandler(builder);
         services.AddKeyedSingleton<IResilientIntegration>(name, (sp, _) => new ResilientIntegration(
-            name, sp.GetRequiredService<IntegrationRegistry>(), sp.GetRequiredService<IOptionsMonitor<ResilientIntegrationOptions>>()));
+            name,
+            sp.GetRequiredService<IntegrationRegistry>(),
+            sp.GetRequiredService<IOptionsMonitor<ResilientIntegrationOptions>>(),
+            sp.GetService<IOptions<Polly.Telemetry.TelemetryOptions>>()?.Value));
         return new ResilientIntegrationBuilder(builder);
     }
 }

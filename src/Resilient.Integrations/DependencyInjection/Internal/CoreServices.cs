@@ -52,5 +52,9 @@ internal static class CoreServices
         services.TryAddSingleton<Deferral.IDeferredWrites, Deferral.Internal.DeferredWrites>();
         services.TryAddSingleton<Deferral.IDeferredWriteAdmin, Deferral.Internal.DeferredWriteAdmin>();
         services.TryAddSingleton<Status.IResilienceStatus, Status.Internal.ResilienceStatus>();
+
+        // Polly's options for every pipeline made through DI (the HTTP ones), and the delegate pipelines too.
+        services.AddOptions<Polly.Telemetry.TelemetryOptions>()
+            .PostConfigure<IntegrationRegistry>((telemetry, registry) => telemetry.MeteringEnrichers.Add(new Telemetry.Internal.FailureKindEnricher(registry)));
     }
 }

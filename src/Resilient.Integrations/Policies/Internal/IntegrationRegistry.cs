@@ -49,6 +49,9 @@ internal sealed class IntegrationRegistry : IDisposable
         _deferredWrites = deferredWriteStores.LastOrDefault();
         _deferredWriteProtector = deferredWriteProtectors.LastOrDefault();
         _sharedCache = sharedCaches.LastOrDefault();
+        metrics.WatchStates(
+            () => health.GetAll().Select(h => (h.Integration, (int)h.State)),
+            () => _runtimes.Values.Where(r => r.Circuit is not null).Select(r => (r.Name, Gauge(r.Circuit!.CircuitState))));
         if (sharedBudgets.LastOrDefault() is { } budget)
         {
             budget.OnHold(HoldElsewhere);
@@ -71,6 +74,18 @@ internal sealed class IntegrationRegistry : IDisposable
     {
         SharedPacing = _sharedPacing,
     });
+
+    /// <summary>The circuit gauge's scale: worse is higher.</summary>
+    private static int Gauge(Polly.CircuitBreaker.CircuitState state) => state switch
+    {
+        Polly.CircuitBreaker.CircuitState.Closed => 0,
+        Polly.CircuitBreaker.CircuitState.HalfOpen => 1,
+        Polly.CircuitBreaker.CircuitState.Open => 2,
+        _ => 3,
+    };
+
+    /// <summary>The runtime of an integration already in use, without creating one.</summary>
+    public IntegrationRuntime? Find(string name) => _runtimes.TryGetValue(name, out var runtime) ? runtime : null;
 
     public void Dispose()
     {

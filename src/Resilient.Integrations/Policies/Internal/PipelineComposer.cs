@@ -55,7 +55,7 @@ internal static class PipelineComposer
     /// retry, circuit breaker and attempt timeout, classifying what the delegate throws.
     /// </summary>
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "StrategyOptions carries no data-annotation attributes to validate.")]
-    public static ResiliencePipeline<object?> ComposeForDelegates(IntegrationRuntime runtime, ResilientIntegrationOptions options)
+    public static ResiliencePipeline<object?> ComposeForDelegates(IntegrationRuntime runtime, ResilientIntegrationOptions options, Polly.Telemetry.TelemetryOptions? telemetry = null)
     {
         ValueTask<FailureClassification> Classify(Outcome<object?> outcome, ResilienceContext context) =>
             new(outcome.Exception is { } ex ? runtime.Classifier.Classify(ex, context.CancellationToken) : FailureClassification.Success);
@@ -67,7 +67,13 @@ internal static class PipelineComposer
                 ? new(FailureClassification.Success)
                 : Classify(outcome, context);
 
-        return new ResiliencePipelineBuilder<object?> { Name = runtime.Name + "-delegates", TimeProvider = runtime.Time }
+        var builder = new ResiliencePipelineBuilder<object?> { Name = runtime.Name + "-delegates", TimeProvider = runtime.Time };
+        if (telemetry is not null)
+        {
+            builder.ConfigureTelemetry(telemetry); // the same resilience events and metrics as the HTTP pipelines
+        }
+
+        return builder
             .AddTimeout(new TimeoutStrategyOptions { Name = "TotalTimeout", Timeout = options.TotalTimeout })
             .AddRetry(new RetryPlanner(runtime, options).ToStrategyOptions<object?>(Classify))
             .AddCircuitBreaker(CircuitBreaker<object?>(runtime, options.CircuitBreaker, new CircuitBreakerStateProvider(), ClassifyForBreaker))

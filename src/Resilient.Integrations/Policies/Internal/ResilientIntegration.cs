@@ -15,13 +15,16 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
 {
     private readonly IntegrationRegistry _registry;
     private readonly IOptionsMonitor<ResilientIntegrationOptions> _options;
+    private readonly Polly.Telemetry.TelemetryOptions? _telemetry;
     private readonly IDisposable? _reload;
     private Built? _current;
     private int _version;
 
-    public ResilientIntegration(string name, IntegrationRegistry registry, IOptionsMonitor<ResilientIntegrationOptions> options)
+    public ResilientIntegration(
+        string name, IntegrationRegistry registry, IOptionsMonitor<ResilientIntegrationOptions> options, Polly.Telemetry.TelemetryOptions? telemetry = null)
     {
         Name = name;
+        _telemetry = telemetry;
         _registry = registry;
         _options = options;
         _reload = options.OnChange((_, changed) =>
@@ -205,7 +208,7 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
         // Build from the options of this version; publish only if no reload happened meanwhile.
         int version = Volatile.Read(ref _version);
         var options = _options.Get(Name);
-        built = new Built(options, PipelineComposer.ComposeForDelegates(runtime, options), new SecretRedactor(options.SensitiveHeaders));
+        built = new Built(options, PipelineComposer.ComposeForDelegates(runtime, options, _telemetry), new SecretRedactor(options.SensitiveHeaders));
         if (Volatile.Read(ref _version) == version)
         {
             Interlocked.CompareExchange(ref _current, built, null);

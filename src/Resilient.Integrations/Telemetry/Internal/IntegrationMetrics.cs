@@ -25,12 +25,27 @@ internal sealed class IntegrationMetrics
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int Depth, double OldestAgeSeconds, int DeadLetters)> _queues = new(StringComparer.Ordinal);
 
+    private Func<IEnumerable<(string Integration, int State)>>? _healthStates;
+    private Func<IEnumerable<(string Integration, int State)>>? _circuitStates;
+
+    /// <summary>Where the state gauges read from: set once the health monitor and the runtimes exist.</summary>
+    public void WatchStates(Func<IEnumerable<(string Integration, int State)>> health, Func<IEnumerable<(string Integration, int State)>> circuits)
+    {
+        _healthStates = health;
+        _circuitStates = circuits;
+    }
+
+    private static IEnumerable<Measurement<int>> Observe(Func<IEnumerable<(string Integration, int State)>>? source) =>
+        source is null ? [] : source().Select(s => new Measurement<int>(s.State, new KeyValuePair<string, object?>("integration", s.Integration)));
+
     public IntegrationMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableGauge("resilient_integrations.deferral.depth", () => _queues.Select(q => new Measurement<int>(q.Value.Depth, new KeyValuePair<string, object?>("integration", q.Key))), "{write}", "Deferred writes waiting for delivery.");
         meter.CreateObservableGauge("resilient_integrations.deferral.oldest_age", () => _queues.Select(q => new Measurement<double>(q.Value.OldestAgeSeconds, new KeyValuePair<string, object?>("integration", q.Key))), "s", "Age of the oldest deferred write waiting for delivery.");
         meter.CreateObservableGauge("resilient_integrations.deferral.dead_letters", () => _queues.Select(q => new Measurement<int>(q.Value.DeadLetters, new KeyValuePair<string, object?>("integration", q.Key))), "{write}", "Dead-lettered writes waiting for an operator to requeue or discard them.");
+        meter.CreateObservableGauge("resilient_integrations.health.state", () => Observe(_healthStates), "{state}", "Each integration's health: 0 Unknown, 1 Green, 2 Yellow, 3 Red.");
+        meter.CreateObservableGauge("resilient_integrations.circuit.state", () => Observe(_circuitStates), "{state}", "Each integration's circuit breaker: 0 closed, 1 half-open, 2 open, 3 isolated.");
         _storeFailures = meter.CreateCounter<long>("resilient_integrations.deferral.store_failures", "{failure}", "Operations on the deferred-write store that failed, by operation: enqueue (the caller got the failure) or replay (tried again next turn).");
         _failures = meter.CreateCounter<long>("resilient_integrations.failures", "{failure}", "Calls that ended in a failure, by integration and kind.");
         _retries = meter.CreateCounter<long>("resilient_integrations.retries", "{retry}", "Retries taken, by integration and the kind that caused them.");
