@@ -196,6 +196,9 @@ public sealed class FailureClassifier : IFailureClassifier
                 StatusCode = response.StatusCode,
                 ProviderCode = verdict.ProviderCode,
                 Reason = verdict.Reason,
+
+                // An error inside a 200 that is a rate limit (Slack's ok:false "ratelimited") waits for the server's hint.
+                RetryAfter = verdict.Kind == FailureKind.RateLimit ? RetryHintParser.FromHeaders(new HttpHeaderSource(response.Headers), _timeProvider, rateLimited: true) : null,
             };
     }
 
