@@ -1,5 +1,8 @@
 using Resilient.Integrations.Classification;
+using Microsoft.Extensions.DependencyInjection;
 using Resilient.Integrations.Tests.Support;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
 
 namespace Resilient.Integrations.Tests.Classification;
 
@@ -70,6 +73,23 @@ public sealed class FailureRuleHintTests : ClassifierTestBase
         var classification = await CallAndClassifyAsync(classifier);
 
         Assert.Equal(TimeSpan.FromSeconds(4), classification.RetryAfter);
+    }
+
+    [Fact]
+    public async Task Send_RuleWithHint_IntegrationWaitsTheRuleHintOnceThenSucceeds()
+    {
+        await using var h = IntegrationHarness.Create(build: b => b.AddFailureRule(FailureRule.ForStatus(409, FailureKind.RateLimit).WithRetryAfterHeader("X-Retry-In")));
+        h.Server.Given(Request.Create().WithPath("/call")).InScenario("busy").WillSetStateTo("free").RespondWith(
+            Response.Create().WithStatusCode(409).WithHeader("Content-Type", "application/json").WithHeader("X-Retry-In", "7").WithBody("""{"error":"busy"}"""));
+        h.Server.Given(Request.Create().WithPath("/call")).InScenario("busy").WhenStateIs("free").RespondWith(
+            Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}"));
+
+        var (response, error) = await h.GetAsync();
+
+        Assert.Null(error);
+        Assert.True(response!.IsSuccessStatusCode);
+        Assert.Equal(2, h.UpstreamAttempts());
+        Assert.Equal([TimeSpan.FromSeconds(7)], h.Clock.Waits);
     }
 
     [Fact]
