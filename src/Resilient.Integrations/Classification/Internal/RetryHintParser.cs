@@ -146,12 +146,12 @@ internal static class RetryHintParser
 
     /// <summary>
     /// Reads the request budget a provider reports on every answer: limit, remaining and time until full
-    /// (OpenAI <c>x-ratelimit-*-requests</c>, Anthropic <c>anthropic-ratelimit-requests-*</c>).
+    /// (OpenAI <c>x-ratelimit-*-requests</c>, Anthropic <c>anthropic-ratelimit-requests-*</c>, then the shared
+    /// <c>X-RateLimit-*</c> and IETF fields), looking up only the <paramref name="families"/> the answer carries.
     /// </summary>
-    public static bool TryRequestBudget(HttpResponseHeaders headers, TimeProvider timeProvider, out int limit, out int remaining, out TimeSpan untilFull)
+    public static bool TryRequestBudget(HttpResponseHeaders headers, RateLimitFamilies families, TimeProvider timeProvider, out int limit, out int remaining, out TimeSpan untilFull)
     {
         var source = new HttpHeaderSource(headers);
-        var families = RateLimitFields.Present(headers);
         return (families.HasFlag(RateLimitFamilies.OpenAI) &&
                 TryBudget(source, "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests", timeProvider, out limit, out remaining, out untilFull)) ||
             (families.HasFlag(RateLimitFamilies.Anthropic) &&
@@ -171,10 +171,9 @@ internal static class RetryHintParser
     }
 
     /// <summary>How long until a spent limit (remaining 0) resets, from OpenAI, Anthropic, <c>X-RateLimit-*</c> or IETF headers on any response.</summary>
-    public static TimeSpan? SpentLimitReset(HttpResponseHeaders headers, TimeProvider timeProvider)
+    public static TimeSpan? SpentLimitReset(HttpResponseHeaders headers, RateLimitFamilies families, TimeProvider timeProvider)
     {
-        // One pass over the names decides which families to look up: most answers carry none of them.
-        var families = RateLimitFields.Present(headers);
+        // One pass over the names (by the caller) decides which families to look up: most answers carry none of them.
         if (families == RateLimitFamilies.None)
         {
             return null;

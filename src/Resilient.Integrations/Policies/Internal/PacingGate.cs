@@ -98,16 +98,18 @@ internal sealed class PacingGate
     /// <summary>Learns a reset from a response. A hold never exceeds <paramref name="maxHold"/>, so one absurd hint cannot lock the integration out.</summary>
     public void Observe(HttpResponseHeaders headers, FailureClassification classification, TimeSpan maxHold, PacingMark sent = default)
     {
-        bool bare = headers.NonValidated.Count == 0; // most answers of most APIs: nothing to learn, nothing to look up
+        // Most answers of most APIs carry no rate-limit header: one pass over the names, and nothing is looked up.
+        var families = headers.NonValidated.Count == 0 ? RateLimitFamilies.None : RateLimitFields.Present(headers);
+        bool bare = families == RateLimitFamilies.None;
         TimeSpan? wait = classification.Kind == FailureKind.RateLimit
             ? classification.RetryAfter
-            : bare ? null : RetryHintParser.SpentLimitReset(headers, _time);
+            : bare ? null : RetryHintParser.SpentLimitReset(headers, families, _time);
         if (wait is { } w && w > TimeSpan.Zero)
         {
             HoldUntil(_time.GetUtcNow() + (w < maxHold ? w : maxHold));
         }
 
-        if (!bare && RetryHintParser.TryRequestBudget(headers, _time, out int limit, out int remaining, out var untilFull))
+        if (!bare && RetryHintParser.TryRequestBudget(headers, families, _time, out int limit, out int remaining, out var untilFull))
         {
             LearnBudget(limit, remaining, untilFull, sent);
         }
