@@ -34,8 +34,8 @@ public static class CredentialExpiryExtensions
             return builder; // the handler and validation are there already; only the options grew
         }
 
-        options.Validate(o => o.WarnBefore > TimeSpan.Zero, $"ResilientIntegrations:{name}:CredentialExpiry:WarnBefore must be positive.")
-            .Validate(o => string.IsNullOrEmpty(o.ExpiryHeader) || !string.IsNullOrWhiteSpace(o.ExpiryHeader), $"ResilientIntegrations:{name}:CredentialExpiry:ExpiryHeader must not be blank.")
+        options.Validate(o => o.WarnBefore > TimeSpan.Zero, $"Credential-expiry watch of '{name}': CredentialExpiryOptions.WarnBefore must be positive.")
+            .Validate(o => string.IsNullOrEmpty(o.ExpiryHeader) || !string.IsNullOrWhiteSpace(o.ExpiryHeader), $"Credential-expiry watch of '{name}': CredentialExpiryOptions.ExpiryHeader must not be blank.")
             .ValidateOnStart();
         builder.Services.AddSingleton(registration);
         builder.Services.TryAddSingleton<CredentialExpiryWatches>();

@@ -190,6 +190,6 @@ public sealed class CredentialExpiryWatchTests
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptionsMonitor<CredentialExpiryOptions>>().Get("crm"));
 
-        Assert.Contains("ResilientIntegrations:crm:CredentialExpiry:WarnBefore", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'crm': CredentialExpiryOptions.WarnBefore", error.Message, StringComparison.Ordinal);
     }
 }

@@ -32,6 +32,12 @@ public sealed class ApiProfileTests
         { "meta", 400, "", """{"error":{"message":"(#613) Calls to this api have exceeded the rate limit.","type":"OAuthException","code":613,"fbtrace_id":"Ax6"}}""", FailureKind.RateLimit, null, true, true },
         { "meta", 400, """X-Business-Use-Case-Usage: {"1234":[{"type":"ads_management","call_count":100,"total_cputime":20,"total_time":25,"estimated_time_to_regain_access":2}]}""", """{"error":{"message":"There have been too many calls to this ad-account.","type":"OAuthException","code":80004,"error_subcode":2446079,"fbtrace_id":"Ax7"}}""", FailureKind.RateLimit, 120, true, true },
         { "meta", 500, "", """{"error":{"message":"An unexpected error has occurred. Please retry your request later.","type":"OAuthException","code":2,"is_transient":true,"fbtrace_id":"Ax8"}}""", FailureKind.Unavailable, null, true, false },
+        { "meta", 400, "", """{"error":{"message":"An unknown error occurred","type":"OAuthException","code":1,"fbtrace_id":"Ax9"}}""", FailureKind.Unavailable, null, true, true },
+        { "meta", 400, "", """{"error":{"message":"Please reduce the amount of data you're asking for, then retry your request","type":"OAuthException","code":99,"is_transient":true,"fbtrace_id":"AxA"}}""", FailureKind.Unavailable, null, true, true },
+        { "meta", 400, "", """{"error":{"message":"(#10) Application does not have permission for this action","type":"OAuthException","code":10,"fbtrace_id":"AxB"}}""", FailureKind.Auth, null, false, true },
+        { "meta", 400, "", """{"error":{"message":"(#200) Requires pages_manage_posts permission","type":"OAuthException","code":200,"fbtrace_id":"AxC"}}""", FailureKind.Auth, null, false, true },
+        { "meta", 400, "", """{"error":{"message":"The action attempted has been deemed abusive or is otherwise disallowed","type":"OAuthException","code":368,"fbtrace_id":"AxD"}}""", FailureKind.RateLimit, null, true, true },
+        { "meta", 400, "", """{"error":{"message":"(#100) Unsupported get request.","type":"GraphMethodException","code":100,"error_subcode":33,"fbtrace_id":"AxE"}}""", FailureKind.Rejected, null, false, false },
 
         // Slack: https://api.slack.com/methods/auth.test (errors table) and https://api.slack.com/apis/rate-limits
         { "slack", 200, "", """{"ok":false,"error":"invalid_auth"}""", FailureKind.Auth, null, false, true },
@@ -39,6 +45,8 @@ public sealed class ApiProfileTests
         { "slack", 200, "", """{"ok":false,"error":"token_revoked"}""", FailureKind.Auth, null, false, true },
         { "slack", 200, "Retry-After: 3", """{"ok":false,"error":"ratelimited"}""", FailureKind.RateLimit, 3, true, true },
         { "slack", 200, "", """{"ok":false,"error":"channel_not_found"}""", FailureKind.Rejected, null, false, true },
+        { "slack", 200, "", """{"ok":false,"error":"internal_error"}""", FailureKind.Unavailable, null, true, true },
+        { "slack", 200, "", """{"ok":false,"error":"missing_scope","needed":"chat:write","provided":"channels:read"}""", FailureKind.Auth, null, false, true },
         { "slack", 429, "Retry-After: 30", """{"ok":false,"error":"ratelimited"}""", FailureKind.RateLimit, 30, true, false },
 
         // GitHub: https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api
@@ -83,6 +91,7 @@ public sealed class ApiProfileTests
         { "twilio", 401, "", """{"code":20003,"message":"Authenticate","more_info":"https://www.twilio.com/docs/errors/20003","status":401}""", FailureKind.Auth, null, false, false },
         { "twilio", 429, "", """{"code":20429,"message":"Too Many Requests","more_info":"https://www.twilio.com/docs/errors/20429","status":429}""", FailureKind.RateLimit, null, true, false },
         { "twilio", 400, "", """{"code":21211,"message":"The 'To' number is not a valid phone number.","more_info":"https://www.twilio.com/docs/errors/21211","status":400}""", FailureKind.Rejected, null, false, false },
+        { "twilio", 400, "", """{"code":14107,"message":"SMS send rate limit exceeded","more_info":"https://www.twilio.com/docs/errors/14107","status":400}""", FailureKind.RateLimit, null, true, true },
         { "twilio", 400, "", """{"code":21611,"message":"This 'From' number has exceeded the maximum number of queued messages","more_info":"https://www.twilio.com/docs/errors/21611","status":400}""", FailureKind.RateLimit, null, true, true },
     };
 
