@@ -231,6 +231,37 @@ public sealed class ApiProfileTests
     }
 
     [Fact]
+    public async Task Send_MetaExpiredToken_OneAttemptOneCriticalAlertAndRed()
+    {
+        await using var h = IntegrationHarness.Create(build: b => Apply(b, "meta"));
+        h.Server.Given(Request.Create().WithPath("/me")).RespondWith(Response.Create().WithStatusCode(400).WithHeader("Content-Type", "application/json")
+            .WithBody("""{"error":{"message":"Error validating access token: Session has expired.","type":"OAuthException","code":190,"error_subcode":463,"fbtrace_id":"Ax1"}}"""));
+
+        var (_, error) = await h.GetAsync("/me");
+
+        Assert.Equal(FailureKind.Auth, Assert.IsType<IntegrationFailureException>(error).Kind);
+        Assert.Equal(1, h.UpstreamAttempts("/me"));
+        var alert = Assert.Single(await h.SettledAlertsAsync());
+        Assert.Equal(Resilient.Integrations.Alerts.AlertSeverity.Critical, alert.Severity);
+        Assert.Equal(Resilient.Integrations.Health.HealthState.Red,
+            h.Provider.GetRequiredService<Resilient.Integrations.Health.IIntegrationHealthMonitor>().Get(IntegrationHarness.Name).State);
+    }
+
+    [Fact]
+    public async Task Send_HubSpotDailyLimit_OneAttemptNoWait()
+    {
+        await using var h = IntegrationHarness.Create(build: b => Apply(b, "hubspot"));
+        h.Server.Given(Request.Create().WithPath("/call")).RespondWith(Response.Create().WithStatusCode(429).WithHeader("Content-Type", "application/json")
+            .WithBody("""{"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT","correlationId":"c-1","policyName":"DAILY","groupName":"api-key:1"}"""));
+
+        var (_, error) = await h.GetAsync();
+
+        Assert.Equal(FailureKind.QuotaExhausted, Assert.IsType<IntegrationFailureException>(error).Kind);
+        Assert.Equal(1, h.UpstreamAttempts());
+        Assert.Empty(h.Clock.Waits);
+    }
+
+    [Fact]
     public void ForTwilio_WithoutAccountId_FailsNamingTheOption()
     {
         var services = new ServiceCollection();

@@ -26,6 +26,7 @@ internal sealed partial class SecretRedactor
     private static readonly HashSet<string> StoredSecretNames = new(StringComparer.OrdinalIgnoreCase)
     {
         "key", "api_key", "apikey", "api-key", "access_token", "token", "refresh_token", "id_token", "client_secret", "password", "secret",
+        "input_token", "hapikey", // Meta's debug_token, HubSpot's legacy key parameter
     };
 
     public bool IsSensitiveHeader(string name) => _sensitiveHeaders.Contains(name, StringComparer.OrdinalIgnoreCase);
