@@ -10,7 +10,10 @@ public sealed class ResilientIntegrationsRedisOptions
     /// </value>
     public string? Configuration { get; set; }
 
-    /// <summary>Gets or sets how long a call to Redis may take before the instance goes on with its local behaviour (sends the alert itself).</summary>
+    /// <summary>
+    /// Gets or sets how long a call to Redis may take before the instance goes on alone: sends the alert itself, paces
+    /// by its own budget, probes on its own schedule. No request waits longer than this because of Redis.
+    /// </summary>
     /// <value>Defaults to 500 milliseconds. Must be between 1 millisecond and 10 seconds.</value>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMilliseconds(500);
 

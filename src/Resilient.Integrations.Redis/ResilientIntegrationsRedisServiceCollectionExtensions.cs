@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Resilient.Integrations.Alerts;
+using Resilient.Integrations.Health;
+using Resilient.Integrations.Policies;
 using Resilient.Integrations.Redis;
 using Resilient.Integrations.Redis.Internal;
 using StackExchange.Redis;
@@ -10,9 +12,11 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class ResilientIntegrationsRedisServiceCollectionExtensions
 {
     /// <summary>
-    /// Makes the app's instances share alert de-duplication through Redis (<see cref="IAlertClaims"/>): one alert per
-    /// integration, kind and sink per cooldown across all of them, escalations always sent, repeats counted for all.
-    /// When Redis does not answer within <see cref="ResilientIntegrationsRedisOptions.Timeout"/>, each instance sends its alerts itself.
+    /// Makes the app's instances act as one through Redis: one rate budget per integration (<see cref="ISharedRateBudget"/>:
+    /// a 429 seen by one holds all, and together they stay inside the provider's quota), one alert per integration, kind
+    /// and sink per cooldown (<see cref="IAlertClaims"/>: escalations always sent, repeats counted for all), and one probe
+    /// per integration and interval (<see cref="IProbeTurns"/>: every instance takes in the result). When Redis does not
+    /// answer within <see cref="ResilientIntegrationsRedisOptions.Timeout"/>, each instance goes on alone.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the Redis configuration (or leave it unset to use the <c>IConnectionMultiplexer</c> in DI) and the key prefix.</param>
@@ -53,6 +57,8 @@ public static class ResilientIntegrationsRedisServiceCollectionExtensions
                     "ResilientIntegrationsRedisOptions.Configuration is not set and no IConnectionMultiplexer is registered: set one of the two.")
                 : null));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertClaims, RedisAlertClaims>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISharedRateBudget, RedisRateBudget>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProbeTurns, RedisProbeTurns>());
         return services;
     }
 }

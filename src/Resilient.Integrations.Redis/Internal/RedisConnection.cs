@@ -6,22 +6,61 @@ namespace Resilient.Integrations.Redis.Internal;
 internal sealed class RedisConnection(ResilientIntegrationsRedisOptions options, IConnectionMultiplexer? registered) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _connecting = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
     private IConnectionMultiplexer? _own;
 
     public string KeyPrefix => options.KeyPrefix;
 
     public TimeSpan Timeout => options.Timeout;
 
-    public async ValueTask<IDatabase> DatabaseAsync()
+    public async ValueTask<IDatabase> DatabaseAsync() => (await MultiplexerAsync().ConfigureAwait(false)).GetDatabase();
+
+    /// <summary>Subscribes to a channel, retrying in the background until Redis first answers (the multiplexer re-subscribes after later reconnects).</summary>
+    public void Subscribe(string channel, Action<RedisValue> onMessage)
+    {
+        var stopping = _stopping.Token;
+        _ = Task.Run(
+            async () =>
+            {
+                var channelName = RedisChannel.Literal(KeyPrefix + channel);
+                for (int attempt = 0; !stopping.IsCancellationRequested; attempt++)
+                {
+                    try
+                    {
+                        var multiplexer = await MultiplexerAsync().ConfigureAwait(false);
+                        await multiplexer.GetSubscriber().SubscribeAsync(channelName, (_, message) => onMessage(message)).ConfigureAwait(false);
+                        return;
+                    }
+                    catch (Exception ex) when (ex is RedisException or TimeoutException)
+                    {
+                        try
+                        {
+                            await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, 1 << Math.Min(attempt, 5))), stopping).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            return;
+                        }
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        return;
+                    }
+                }
+            },
+            CancellationToken.None);
+    }
+
+    private async ValueTask<IConnectionMultiplexer> MultiplexerAsync()
     {
         if (registered is not null)
         {
-            return registered.GetDatabase();
+            return registered;
         }
 
         if (Volatile.Read(ref _own) is { } own)
         {
-            return own.GetDatabase();
+            return own;
         }
 
         await _connecting.WaitAsync().ConfigureAwait(false);
@@ -34,7 +73,7 @@ internal sealed class RedisConnection(ResilientIntegrationsRedisOptions options,
                 Volatile.Write(ref _own, await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false));
             }
 
-            return _own!.GetDatabase();
+            return _own!;
         }
         finally
         {
@@ -44,11 +83,13 @@ internal sealed class RedisConnection(ResilientIntegrationsRedisOptions options,
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
         if (_own is { } own)
         {
             await own.DisposeAsync().ConfigureAwait(false);
         }
 
         _connecting.Dispose();
+        _stopping.Dispose();
     }
 }

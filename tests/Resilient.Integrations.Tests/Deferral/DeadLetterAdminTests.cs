@@ -17,7 +17,8 @@ public sealed class DeadLetterAdminTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static (IntegrationHarness Harness, InMemoryDeferredWriteStore Store) Create(Action<Resilient.Integrations.Policies.ResilientIntegrationOptions>? configure = null)
+    private static (IntegrationHarness Harness, InMemoryDeferredWriteStore Store) Create(
+        Action<Resilient.Integrations.Policies.ResilientIntegrationOptions>? configure = null, Action<IServiceCollection>? services = null, IAlertSink? pager = null)
     {
         InMemoryDeferredWriteStore? store = null;
         var h = IntegrationHarness.Create(
@@ -26,7 +27,18 @@ public sealed class DeadLetterAdminTests
                 o.Deferral.DeferWrites = true;
                 configure?.Invoke(o);
             },
-            services: s => s.AddSingleton<IDeferredWriteStore>(sp => store = new InMemoryDeferredWriteStore(sp.GetRequiredService<TimeProvider>())));
+            build: b =>
+            {
+                if (pager is not null)
+                {
+                    b.AddAlertSink(pager);
+                }
+            },
+            services: s =>
+            {
+                s.AddSingleton<IDeferredWriteStore>(sp => store = new InMemoryDeferredWriteStore(sp.GetRequiredService<TimeProvider>()));
+                services?.Invoke(s);
+            });
         _ = h.Provider.GetRequiredService<IDeferredWriteStore>();
         return (h, store!);
     }
@@ -161,5 +173,57 @@ public sealed class DeadLetterAdminTests
         Assert.Equal(2, reminders.Count);
         Assert.All(reminders, a => Assert.Equal(AlertSeverity.Warning, a.Severity));
         Assert.Contains("IDeferredWriteAdmin", reminders[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Replay_TwoInstancesSharingAlertClaims_OneDeadLetterReminderBetweenThem()
+    {
+        var redis = await RedisServer.RequireAsync();
+        string prefix = redis.NewPrefix();
+        var pager = new Pager();
+        void Shared(IServiceCollection s) => s.AddResilientIntegrationsRedis(o =>
+        {
+            o.Configuration = redis.Configuration;
+            o.KeyPrefix = prefix;
+            o.Timeout = TimeSpan.FromSeconds(5);
+        });
+        var instances = new[] { Create(o => o.Deferral.DeadLetterWarningAge = TimeSpan.FromHours(1), Shared, pager), Create(o => o.Deferral.DeadLetterWarningAge = TimeSpan.FromHours(1), Shared, pager) };
+        try
+        {
+            foreach (var (h, store) in instances)
+            {
+                await DeadLetterAsync(h, store);
+                await h.StartHostedServicesAsync();
+                await NextReplayAsync(h, TimeSpan.FromHours(1));
+                await Eventually.WaitUntilAsync(() => h.Logs.GetSnapshot().Any(l => l.Message.Contains("dead-lettered write(s) wait", StringComparison.Ordinal))); // each instance's log says so...
+            }
+
+            foreach (var (h, _) in instances)
+            {
+                await h.SettledAlertsAsync();
+            }
+
+            Assert.Single(pager.Alerts, a => a.Topic == "dead-letters"); // ...and the pager they share heard it once
+        }
+        finally
+        {
+            foreach (var (h, _) in instances)
+            {
+                await h.DisposeAsync();
+            }
+        }
+    }
+
+    private sealed class Pager : IAlertSink
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<Alert> _alerts = new();
+
+        public IReadOnlyList<Alert> Alerts => [.. _alerts];
+
+        public ValueTask SendAsync(Alert alert, CancellationToken cancellationToken)
+        {
+            _alerts.Enqueue(alert);
+            return ValueTask.CompletedTask;
+        }
     }
 }

@@ -47,10 +47,11 @@ public sealed class IntegrationHarness : IAsyncDisposable
         Action<IResilientIntegrationBuilder>? build = null,
         IDictionary<string, string?>? configuration = null,
         Action<IServiceCollection>? services = null,
-        DateTimeOffset? start = null)
+        DateTimeOffset? start = null,
+        TestClock? clock = null)
     {
         var server = LoopbackServer.Start();
-        var clock = new TestClock(start ?? new DateTimeOffset(2026, 11, 23, 6, 0, 0, TimeSpan.Zero));
+        clock ??= new TestClock(start ?? new DateTimeOffset(2026, 11, 23, 6, 0, 0, TimeSpan.Zero));
         clock.Deadlines.UnionWith([AttemptTimeout, TotalTimeout]);
         var alerts = new RecordingAlertSink();
         var collection = new ServiceCollection();

@@ -63,6 +63,15 @@ public sealed class TestClock : FakeTimeProvider
     }
 
     /// <summary>Whether a live timer (wait or deadline) is due exactly at <paramref name="due"/>: a loop has scheduled its next turn.</summary>
+    /// <summary>How many live timers fire at <paramref name="due"/> (several instances on one clock each set their own).</summary>
+    public int TimersDueAt(DateTimeOffset due)
+    {
+        lock (_timers)
+        {
+            return _timers.Count(t => !t.Disposed && t.Due == due);
+        }
+    }
+
     public bool HasTimerDueAt(DateTimeOffset due)
     {
         lock (_timers)

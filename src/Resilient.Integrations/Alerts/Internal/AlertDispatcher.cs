@@ -31,8 +31,10 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
 
     public AlertDispatcher(
         IEnumerable<IAlertSink> sinks, IOptionsMonitor<AlertOptions> options, TimeProvider time, IntegrationMetrics metrics, ILoggerFactory loggerFactory,
-        IEnumerable<IAlertClaims>? claims = null)
+        IEnumerable<IAlertClaims>? claims = null,
+        RecentAlerts? recent = null)
     {
+        Recent = recent ?? new RecentAlerts();
         Claims = claims?.LastOrDefault();
         _options = options;
         _lastValidOptions = options.CurrentValue;
@@ -47,6 +49,9 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
     }
 
     internal TimeProvider Time { get; }
+
+    /// <summary>Gets the last alerts raised, for the status page.</summary>
+    internal RecentAlerts Recent { get; }
 
     /// <summary>
     /// The clock a sink call's <see cref="AlertOptions.SinkTimeout"/> runs on: real time, since it bounds real I/O (on
@@ -98,6 +103,7 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
             return false;
         }
 
+        Recent.Add(alert);
         var options = CurrentOptions();
         if (alert.Unsuppressed)
         {

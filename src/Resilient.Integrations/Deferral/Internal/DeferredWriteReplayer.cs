@@ -126,6 +126,7 @@ internal sealed class DeferredWriteReplayer(
         health.SetBacklogged(name, stats.Depth > policy.BacklogYellowThreshold);
 
         // One reminder per oldest dead letter: a new one is due only when that one was requeued or discarded and the next is old too.
+        // Not unsuppressed: instances sharing a queue (and alert claims) remind once between them.
         if (stats.OldestDeadLetteredAt is { } deadAt && now - deadAt >= policy.DeadLetterWarningAge &&
             !(_deadLetterWarned.TryGetValue(name, out var warned) && warned == deadAt))
         {
@@ -135,7 +136,6 @@ internal sealed class DeferredWriteReplayer(
                 FailureKind.Unknown,
                 $"{stats.DeadLettered} dead-lettered write(s) wait for an operator, the oldest since {deadAt:u}: requeue or discard them (IDeferredWriteAdmin)",
                 NoDetails,
-                always: true,
                 topic: "dead-letters");
         }
     }

@@ -28,6 +28,7 @@ internal static class CoreServices
         services.TryAddSingleton<IntegrationMetrics>();
         services.TryAddSingleton<IntegrationRegistry>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Http.IHttpMessageHandlerBuilderFilter, SingleResilienceLayer.Filter>());
+        services.TryAddSingleton<RecentAlerts>();
         services.TryAddSingleton<AlertDispatcher>();
         services.TryAddSingleton<IAlertDispatcher>(sp => sp.GetRequiredService<AlertDispatcher>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAlertSink, LoggingAlertSink>());
@@ -50,5 +51,6 @@ internal static class CoreServices
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, Deferral.Internal.DeferredWriteReplayer>());
         services.TryAddSingleton<Deferral.IDeferredWrites, Deferral.Internal.DeferredWrites>();
         services.TryAddSingleton<Deferral.IDeferredWriteAdmin, Deferral.Internal.DeferredWriteAdmin>();
+        services.TryAddSingleton<Status.IResilienceStatus, Status.Internal.ResilienceStatus>();
     }
 }

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Policies;
 using Resilient.Integrations.Policies.Internal;
 using Resilient.Integrations.Redaction.Internal;
 using Resilient.Integrations.Telemetry.Internal;
@@ -18,10 +20,16 @@ internal sealed class HealthProbeScheduler(
     HealthMonitor monitor,
     IntegrationRegistry integrations,
     TimeProvider time,
-    ILoggerFactory loggerFactory)
+    ILoggerFactory loggerFactory,
+    IOptionsMonitor<ResilientIntegrationOptions> integrationOptions,
+    IEnumerable<IProbeTurns> turns)
     : BackgroundService
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger("Resilient.Integrations.Health");
+
+    private readonly SharedProbing? _shared = turns.LastOrDefault() is { } shared
+        ? new SharedProbing(shared, monitor, time, loggerFactory.CreateLogger("Resilient.Integrations.Health"), registrations.Select(r => r.Integration))
+        : null;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(registrations.Select(r => Task.Run(() => RunAsync(r, stoppingToken), CancellationToken.None)));
@@ -49,11 +57,24 @@ internal sealed class HealthProbeScheduler(
                 {
                     if (inFlight is not { IsCompleted: false })
                     {
-                        var (run, result) = await RunOnceAsync(registration, probe, stoppingToken).ConfigureAwait(false);
-                        inFlight = run;
-                        if (result is { } r)
+                        // Shared turns: another instance probes this interval and its result is taken in instead.
+                        var turn = _shared is null ? null : await _shared.TryTakeTurnAsync(registration.Integration, options.Interval, stoppingToken).ConfigureAwait(false);
+                        if (turn is { Mine: false })
                         {
-                            monitor.Report(registration.Integration, r);
+                            await _shared!.TakeInLatestAsync(registration.Integration, stoppingToken).ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            var (run, result) = await RunOnceAsync(registration, probe, stoppingToken).ConfigureAwait(false);
+                            inFlight = run;
+                            if (result is { } r)
+                            {
+                                monitor.Report(registration.Integration, r);
+                                if (turn is { } mine)
+                                {
+                                    _shared!.Publish(registration.Integration, mine.Number, r, new SecretRedactor(integrationOptions.Get(registration.Integration).SensitiveHeaders));
+                                }
+                            }
                         }
                     }
                 }

@@ -35,6 +35,17 @@ internal sealed class IntegrationRuntime : IDisposable
         Budget = new RetryBudget(time);
         Pacing = new PacingGate(time);
         LastKnownGood = new LastKnownGoodStore(fallbackSizeLimit, time);
+        ServedCopies = new ServedCopies(time);
+    }
+
+    /// <summary>Gets what the status page says of the copies served.</summary>
+    public ServedCopies ServedCopies { get; }
+
+    /// <summary>Counts a copy served instead of a failure.</summary>
+    public void CopyServed(Fallback.Degradation served)
+    {
+        Metrics.FallbackServed(Name, served.Kind);
+        ServedCopies.Record(served);
     }
 
     public string Name { get; }
@@ -52,6 +63,9 @@ internal sealed class IntegrationRuntime : IDisposable
     public RetryBudget Budget { get; }
 
     public PacingGate Pacing { get; }
+
+    /// <summary>Gets the rate budget shared with other instances, when one is registered.</summary>
+    public SharedPacing? SharedPacing { get; init; }
 
     public LastKnownGoodStore LastKnownGood { get; }
 

@@ -123,7 +123,7 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
             var copy = runtime.LastKnownGood.Serve(kept, request!, classification);
             outcome.Result?.Dispose();
             var degradation = copy.GetDegradation()!;
-            runtime.Metrics.FallbackServed(runtime.Name, classification.Kind);
+            runtime.CopyServed(degradation);
             Log.FallbackServed(runtime.Logger, runtime.Name, request!.Method.Method, SecretRedactor.RedactPathAndQuery(request.RequestUri), classification.Kind, degradation.Notice);
             return Outcome.FromResult(copy);
         }

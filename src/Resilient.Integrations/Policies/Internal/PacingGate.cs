@@ -25,6 +25,12 @@ internal sealed class PacingGate
 
     public PacingGate(TimeProvider time) => _time = time;
 
+    /// <summary>Gets a value indicating whether the provider reports a request budget (learned from its headers).</summary>
+    public bool HasBudget => Volatile.Read(ref _limit) > 0;
+
+    /// <summary>Holds new requests for <paramref name="hold"/> from now (a hold another instance learned).</summary>
+    public void HoldFor(TimeSpan hold) => HoldUntil(_time.GetUtcNow() + hold);
+
     public TimeSpan HoldTime()
     {
         long resumeAt = Volatile.Read(ref _resumeAtUtcTicks);
@@ -96,8 +102,10 @@ internal sealed class PacingGate
     }
 
     /// <summary>Learns a reset from a response. A hold never exceeds <paramref name="maxHold"/>, so one absurd hint cannot lock the integration out.</summary>
-    public void Observe(HttpResponseHeaders headers, FailureClassification classification, TimeSpan maxHold, PacingMark sent = default)
+    /// <returns>What was learned, for a budget shared with other instances.</returns>
+    public PacingLesson Observe(HttpResponseHeaders headers, FailureClassification classification, TimeSpan maxHold, PacingMark sent = default)
     {
+        var lesson = default(PacingLesson);
         // Most answers of most APIs carry no rate-limit header: one pass over the names, and nothing is looked up.
         var families = headers.NonValidated.Count == 0 ? RateLimitFamilies.None : RateLimitFields.Present(headers);
         bool bare = families == RateLimitFamilies.None;
@@ -106,15 +114,19 @@ internal sealed class PacingGate
             : bare ? null : RetryHintParser.SpentLimitReset(headers, families, _time);
         if (wait is { } w && w > TimeSpan.Zero)
         {
-            HoldUntil(_time.GetUtcNow() + (w < maxHold ? w : maxHold));
+            var hold = w < maxHold ? w : maxHold;
+            HoldUntil(_time.GetUtcNow() + hold);
+            lesson = lesson with { Hold = hold };
         }
 
         if (!bare && RetryHintParser.TryRequestBudget(headers, families, _time, out int limit, out int remaining, out var untilFull))
         {
             LearnBudget(limit, remaining, untilFull, sent);
+            lesson = lesson with { Limit = limit, Remaining = remaining, UntilFull = untilFull };
         }
         else if (classification.Kind == FailureKind.RateLimit)
         {
+            lesson = lesson with { Spent = true };
             lock (_budgetGate)
             {
                 // The provider says the budget is spent right now; if we were pacing, we paced too fast.
@@ -122,6 +134,8 @@ internal sealed class PacingGate
                 _slotsPerSecond *= 0.9;
             }
         }
+
+        return lesson;
     }
 
     private bool Admit(TimeSpan hold, TimeSpan maxWait, CallState? call)
@@ -192,6 +206,12 @@ internal sealed class PacingGate
         }
         while (Interlocked.CompareExchange(ref _resumeAtUtcTicks, ticks, current) != current);
     }
+}
+
+/// <summary>What one response taught the gate: a hold, the provider's budget, or a 429 that says the budget is spent.</summary>
+internal readonly record struct PacingLesson(TimeSpan Hold, int Limit, int Remaining, TimeSpan UntilFull, bool Spent)
+{
+    public bool IsEmpty => Hold == TimeSpan.Zero && Limit == 0 && !Spent;
 }
 
 /// <summary>When a request was sent, and how many requests the gate had admitted by then.</summary>

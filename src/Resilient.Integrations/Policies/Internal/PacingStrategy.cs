@@ -14,7 +14,22 @@ internal sealed class PacingStrategy(IntegrationRuntime runtime, PacingPolicy po
         Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
     {
         var call = CallState.Of(context);
-        if (!runtime.Pacing.TryReserve(policy.MaxWait, call, out var hold))
+        var shared = runtime.SharedPacing;
+        RateBudgetGrant grant = default;
+        TimeSpan hold;
+
+        // Only a provider that reports a budget has one to share; other integrations never wait on the store.
+        if (shared is not null && runtime.Pacing.HasBudget &&
+            await shared.TryTakeAsync(runtime.Name, MaxWait(call), context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext) is { } taken)
+        {
+            grant = taken;
+            hold = runtime.Pacing.HoldTime() is var local && local > taken.Wait ? local : taken.Wait;
+            if (!taken.Admitted || hold > MaxWait(call))
+            {
+                return Outcome.FromException<HttpResponseMessage>(new PacingRejectedException(hold));
+            }
+        }
+        else if (!runtime.Pacing.TryReserve(policy.MaxWait, call, out hold))
         {
             return Outcome.FromException<HttpResponseMessage>(new PacingRejectedException(hold));
         }
@@ -29,7 +44,10 @@ internal sealed class PacingStrategy(IntegrationRuntime runtime, PacingPolicy po
             }
             catch (OperationCanceledException ex)
             {
-                runtime.Pacing.ReturnSlot(); // nobody will use it; the requests behind must not wait for it
+                if (grant.At == 0)
+                {
+                    runtime.Pacing.ReturnSlot(); // nobody will use it; the requests behind must not wait for it
+                }
                 return Outcome.FromException<HttpResponseMessage>(ex);
             }
         }
@@ -39,9 +57,20 @@ internal sealed class PacingStrategy(IntegrationRuntime runtime, PacingPolicy po
         if (outcome.Result is { } response)
         {
             var classification = call?.ClassificationOf(response) ?? FailureClassification.Success;
-            runtime.Pacing.Observe(response.Headers, classification, policy.MaxWait, sent);
+            var lesson = runtime.Pacing.Observe(response.Headers, classification, policy.MaxWait, sent);
+            if (shared is not null && !lesson.IsEmpty)
+            {
+                await shared.ReportAsync(runtime.Name, lesson, grant).ConfigureAwait(context.ContinueOnCapturedContext);
+            }
         }
 
         return outcome;
+    }
+
+    /// <summary>The longest this request may be held: the pacing cap, and less than the call's time left.</summary>
+    private TimeSpan MaxWait(CallState? call)
+    {
+        var left = call is null ? TimeSpan.MaxValue : call.Remaining(runtime.Time) - TimeSpan.FromMilliseconds(1);
+        return left < policy.MaxWait ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : policy.MaxWait;
     }
 }

@@ -94,7 +94,7 @@ internal sealed class ResilientIntegration : IResilientIntegration, IDisposable
         if (options.Fallback.Enabled && options.Fallback.ServeOn.Contains(failure.Kind) &&
             runtime.LastKnownGood.TryServeValue(FallbackKey(key), failure, options.Fallback, out T? kept, out var degradation))
         {
-            runtime.Metrics.FallbackServed(Name, failure.Kind);
+            runtime.CopyServed(degradation!);
             result = new IntegrationResult<T>(kept!, degradation);
             return true;
         }

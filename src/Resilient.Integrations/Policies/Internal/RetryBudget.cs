@@ -56,6 +56,23 @@ internal sealed class RetryBudget
         }
     }
 
+    /// <summary>The window's requests and retries, and how many retries it allows now, for the status page.</summary>
+    public (long Requests, long Retries, long Allowed) Snapshot(RetryBudgetPolicy policy)
+    {
+        lock (_lock)
+        {
+            _ = Current(policy); // slides the window first
+            long requests = 0, retries = 0;
+            for (int i = 0; i < Buckets; i++)
+            {
+                requests += _requests[i];
+                retries += _retries[i];
+            }
+
+            return (requests, retries, (long)Math.Max(policy.MinRetries, policy.RetryRatio * requests));
+        }
+    }
+
     private int Current(RetryBudgetPolicy policy)
     {
         long bucketTicks = Math.Max(1, policy.Window.Ticks / Buckets);

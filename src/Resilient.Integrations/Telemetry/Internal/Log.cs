@@ -100,6 +100,18 @@ internal static partial class Log
     [LoggerMessage(52, LogLevel.Information, "Alert de-duplication shared with other instances answers again")]
     public static partial void AlertClaimsBack(ILogger logger);
 
+    [LoggerMessage(53, LogLevel.Warning, "The rate budget shared with other instances does not answer ({ExceptionType}: {ExceptionMessage}); each instance paces alone until it does")]
+    public static partial void SharedRateBudgetUnavailable(ILogger logger, string exceptionType, string exceptionMessage);
+
+    [LoggerMessage(54, LogLevel.Information, "The rate budget shared with other instances answers again")]
+    public static partial void SharedRateBudgetBack(ILogger logger);
+
+    [LoggerMessage(55, LogLevel.Warning, "Probe turns shared with other instances do not answer ({ExceptionType}: {ExceptionMessage}); each instance probes on its own until they do")]
+    public static partial void ProbeTurnsUnavailable(ILogger logger, string exceptionType, string exceptionMessage);
+
+    [LoggerMessage(56, LogLevel.Information, "Probe turns shared with other instances answer again")]
+    public static partial void ProbeTurnsBack(ILogger logger);
+
     // Credential expiry: the times and where they were read, never the credential.
     [LoggerMessage(60, LogLevel.Warning, "{Integration}: the credential expires at {ExpiresAt:u} (read from {Source}), in {TimeLeft}; renew it before then")]
     public static partial void CredentialExpiresSoon(ILogger logger, string integration, DateTimeOffset expiresAt, string source, string timeLeft);

@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Resilient.Integrations.Classification;
+using Resilient.Integrations.Redaction.Internal;
+using Resilient.Integrations.Telemetry.Internal;
+
+namespace Resilient.Integrations.Health.Internal;
+
+/// <summary>
+/// The scheduler's side of <see cref="IProbeTurns"/>: asks for the turn, shares the result of its own turns, and feeds the
+/// monitor each newer turn another instance published (pushed, or read at the next tick in case the push was lost).
+/// Every call is bounded by the turns' timeout; without an answer the instance probes on its own, and says so once.
+/// </summary>
+internal sealed class SharedProbing
+{
+    private readonly IProbeTurns _turns;
+    private readonly HealthMonitor _monitor;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly HashSet<string> _probed;
+    private readonly ConcurrentDictionary<string, long> _takenIn = new(StringComparer.Ordinal);
+    private int _failing;
+
+    public SharedProbing(IProbeTurns turns, HealthMonitor monitor, TimeProvider time, ILogger logger, IEnumerable<string> probed)
+    {
+        _turns = turns;
+        _monitor = monitor;
+        _time = time;
+        _logger = logger;
+        _probed = new HashSet<string>(probed, StringComparer.Ordinal);
+        turns.OnResult(TakeIn);
+    }
+
+    private DateTimeOffset? Now => ReferenceEquals(_time, TimeProvider.System) ? null : _time.GetUtcNow();
+
+    /// <summary>Asks whose turn it is; <see langword="null"/> when the turns do not answer and the instance must probe itself.</summary>
+    public async ValueTask<ProbeTurn?> TryTakeTurnAsync(string integration, TimeSpan interval, CancellationToken stopping)
+    {
+        var (answered, turn) = await CallAsync(t => _turns.TakeTurnAsync(new ProbeTurnRequest(integration, interval, Now), t), stopping).ConfigureAwait(false);
+        if (!answered)
+        {
+            return null;
+        }
+
+        if (turn.Mine)
+        {
+            Advance(integration, turn.Number);
+        }
+
+        return turn;
+    }
+
+    /// <summary>Shares the result of this instance's turn (the monitor has it already), in the background.</summary>
+    public void Publish(string integration, long turn, HealthProbeResult result, SecretRedactor redactor)
+    {
+        var outcome = result.Outcome;
+        var shared = new SharedProbeResult(
+            integration,
+            turn,
+            outcome.Kind,
+            outcome.StatusCode is { } status ? (int)status : null,
+            outcome.ProviderCode is { } code ? redactor.Redact(code) : null,
+            outcome.Reason is { } reason ? redactor.Redact(reason) : null,
+            result.Latency);
+        _ = CallAsync(async t => { await _turns.PublishAsync(shared, t).ConfigureAwait(false); return true; }, CancellationToken.None).AsTask();
+    }
+
+    /// <summary>Takes in the newest stored result, in case its message never arrived.</summary>
+    public async ValueTask TakeInLatestAsync(string integration, CancellationToken stopping)
+    {
+        if ((await CallAsync(t => _turns.ReadLatestAsync(integration, t), stopping).ConfigureAwait(false)).Value is { } latest)
+        {
+            TakeIn(latest);
+        }
+    }
+
+    private void TakeIn(SharedProbeResult result)
+    {
+        if (result.Integration is not { } name || !_probed.Contains(name) || !Advance(name, result.Turn))
+        {
+            return;
+        }
+
+        var outcome = result.Kind == FailureKind.None
+            ? FailureClassification.Success
+            : new FailureClassification(result.Kind)
+            {
+                StatusCode = result.StatusCode is { } status ? (System.Net.HttpStatusCode)status : null,
+                ProviderCode = result.ProviderCode,
+                Reason = result.Reason,
+            };
+        _monitor.Report(name, new HealthProbeResult(outcome, result.Latency));
+    }
+
+    /// <summary>Records a turn as seen; false when it (or a newer one) was seen already.</summary>
+    private bool Advance(string integration, long turn)
+    {
+        while (true)
+        {
+            if (!_takenIn.TryGetValue(integration, out long seen))
+            {
+                if (_takenIn.TryAdd(integration, turn))
+                {
+                    return true;
+                }
+            }
+            else if (turn <= seen)
+            {
+                return false;
+            }
+            else if (_takenIn.TryUpdate(integration, turn, seen))
+            {
+                return true;
+            }
+        }
+    }
+
+    // Real time: the timeout bounds I/O, whatever clock the app injects.
+    private async ValueTask<(bool Answered, T Value)> CallAsync<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken stopping)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            timeout.CancelAfter(_turns.Timeout);
+            var answer = await call(timeout.Token).AsTask().WaitAsync(_turns.Timeout, stopping).ConfigureAwait(false);
+            if (Volatile.Read(ref _failing) == 1 && Interlocked.Exchange(ref _failing, 0) == 1)
+            {
+                Log.ProbeTurnsBack(_logger);
+            }
+
+            return (true, answer);
+        }
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
+        {
+            if (Interlocked.Exchange(ref _failing, 1) == 0)
+            {
+                Log.ProbeTurnsUnavailable(_logger, ex.GetType().Name, SecretRedactor.RedactExceptionMessage(ex));
+            }
+
+            return (false, default!);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+using Resilient.Integrations.Alerts;
+
+namespace Resilient.Integrations.Status;
+
+/// <summary>A snapshot of the app's integrations, from <see cref="IResilienceStatus"/>.</summary>
+public sealed record ResilienceStatusReport
+{
+    /// <summary>Gets when the snapshot was taken.</summary>
+    public required DateTimeOffset GeneratedAt { get; init; }
+
+    /// <summary>Gets every registered integration, by name.</summary>
+    public required IReadOnlyList<IntegrationStatus> Integrations { get; init; }
+
+    /// <summary>Gets the most recent alerts raised, newest first (at most 50), as raised: before de-duplication per sink.</summary>
+    public required IReadOnlyList<RecentAlert> RecentAlerts { get; init; }
+}
