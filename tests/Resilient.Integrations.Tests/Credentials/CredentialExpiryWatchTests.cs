@@ -144,6 +144,51 @@ public sealed class CredentialExpiryWatchTests
         AssertNoSecret(h, [alert], token);
     }
 
+    [Theory]
+    [InlineData("sk-plain-api-key-not-a-jwt")]
+    [InlineData("abc.%%%not-base64%%%.def")]
+    [InlineData("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln")] // a JWT without exp
+    public async Task Send_BearerThatIsNoJwtWithExp_IgnoredWithoutAnAlert(string token)
+    {
+        await using var h = IntegrationHarness.Create(build: b => b.AddCredentialExpiryWatch());
+        h.Server.Given(Request.Create().WithPath("/call")).RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/call");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+
+        using var response = await h.Clock.RunAsync(h.Client.SendAsync(request, TestContext.Current.CancellationToken));
+
+        Assert.True(response.IsSuccessStatusCode);
+        Assert.Empty(await h.SettledAlertsAsync());
+    }
+
+    [Fact]
+    public async Task Send_RenewedBearerJwt_HealthBackToGreenAndNoCriticalForTheOldOne()
+    {
+        string old = Jwt(Start + TimeSpan.FromDays(1));
+        string renewed = Jwt(Start + TimeSpan.FromDays(90));
+        await using var h = IntegrationHarness.Create(build: b => b.AddCredentialExpiryWatch());
+        h.Server.Given(Request.Create().WithPath("/call")).RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}"));
+        async Task SendAsync(string token)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/call");
+            request.Headers.Authorization = new("Bearer", token);
+            using var response = await h.Clock.RunAsync(h.Client.SendAsync(request, TestContext.Current.CancellationToken));
+        }
+
+        await SendAsync(old);
+        Assert.Equal(HealthState.Yellow, HealthAfterASuccess(h));
+        await SendAsync(renewed);
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        h.Clock.Advance(TimeSpan.FromDays(1));
+
+        var alert = Assert.Single(await h.SettledAlertsAsync());
+        Assert.Equal(AlertSeverity.Warning, alert.Severity);
+        Assert.Equal(HealthState.Green, HealthAfterASuccess(h));
+        Assert.Single(h.Logs.GetSnapshot(), r => r.Id.Id == 63);
+        AssertNoSecret(h, [alert], old);
+        AssertNoSecret(h, [alert], renewed);
+    }
+
     [Fact]
     public async Task Send_GitHubTokenExpirationHeader_Warned()
     {
