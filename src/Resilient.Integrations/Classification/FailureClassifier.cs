@@ -18,6 +18,7 @@ public sealed class FailureClassifier : IFailureClassifier
     private readonly IResponseValidator? _validator;
     private readonly int _maxErrorBodyBytes;
     private readonly TimeProvider _timeProvider;
+    private readonly string[] _shouldRetryHeaders;
 
     /// <summary>Creates a classifier with default options and the system clock.</summary>
     public FailureClassifier()
@@ -46,10 +47,11 @@ public sealed class FailureClassifier : IFailureClassifier
         _responseRules = [.. options.Rules.Where(r => r.ForResponses)];
         _exceptionRules = [.. options.Rules.Where(r => !r.ForResponses)];
         // A body rule bound to an error status must not make every success (an event stream too) wait for a body prefix.
-        _rulesNeedBody = _responseRules.Any(r => r.NeedsBody && r.StatusCode is null or < 400);
+        _rulesNeedBody = _responseRules.Any(r => r.NeedsBody && !r.ErrorsOnly && r.StatusCode is null or < 400);
         _validator = options.ResponseValidator;
         _maxErrorBodyBytes = options.MaxErrorBodyBytes;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _shouldRetryHeaders = [.. options.ShouldRetryHeaders];
     }
 
     /// <inheritdoc/>
@@ -194,6 +196,9 @@ public sealed class FailureClassifier : IFailureClassifier
                 StatusCode = response.StatusCode,
                 ProviderCode = verdict.ProviderCode,
                 Reason = verdict.Reason,
+
+                // An error inside a 200 that is a rate limit (Slack's ok:false "ratelimited") waits for the server's hint.
+                RetryAfter = verdict.Kind == FailureKind.RateLimit ? RetryHintParser.FromHeaders(new HttpHeaderSource(response.Headers), _timeProvider, rateLimited: true) : null,
             };
     }
 
@@ -226,6 +231,13 @@ public sealed class FailureClassifier : IFailureClassifier
             return FailureClassification.Success;
         }
 
+        // A 403 that says a rate-limit window is spent, or when to come back, is throttling, not a refused credential (GitHub).
+        if (rule is null && kind == FailureKind.Auth && status == 403 && hasHeaders &&
+            (RateLimitFields.IsSpent(headers) || headers.Get("Retry-After") is not null))
+        {
+            kind = FailureKind.RateLimit;
+        }
+
         var classification = new FailureClassification(kind)
         {
             StatusCode = (HttpStatusCode)status,
@@ -235,13 +247,48 @@ public sealed class FailureClassifier : IFailureClassifier
                 ?? (text is null ? null : RetryHintParser.FromBody(text)),
         };
 
-        // The server's x-should-retry beats the kind's default; a host rule that says so beats both.
-        if (hasHeaders && RetryHintParser.ShouldRetry(headers.Get("x-should-retry")) is bool allowed)
+        // The server's x-should-retry (or a profile's own such header) beats the kind's default; a host rule that says so beats both.
+        if (hasHeaders && ShouldRetry(headers) is bool allowed)
         {
             classification = classification with { RetryMayHelp = allowed };
         }
 
-        return rule is null ? classification : Apply(rule, classification);
+        if (rule is null)
+        {
+            return classification;
+        }
+
+        classification = Apply(rule, classification);
+        if (rule.RetryHint is { } hint)
+        {
+            // Only a rule that asks pays for the answer's view; its hint beats the server's generic one.
+            var answer = new FailureRuleAnswer(status, text, hasHeaders ? headers.Get : static _ => null, _timeProvider);
+            if (hint(answer) is { } wait && RetryHintParser.TryFromMilliseconds(wait.TotalMilliseconds, out var usable))
+            {
+                classification = classification with { RetryAfter = usable };
+            }
+        }
+
+        return classification;
+    }
+
+    private bool? ShouldRetry<THeaders>(THeaders headers)
+        where THeaders : struct, IHeaderSource
+    {
+        if (RetryHintParser.ShouldRetry(headers.Get("x-should-retry")) is bool allowed)
+        {
+            return allowed;
+        }
+
+        foreach (var name in _shouldRetryHeaders)
+        {
+            if (RetryHintParser.ShouldRetry(headers.Get(name)) is bool said)
+            {
+                return said;
+            }
+        }
+
+        return null;
     }
 
     private FailureRule? MatchRule<THeaders>(THeaders headers, int status, string? body)
@@ -249,7 +296,7 @@ public sealed class FailureClassifier : IFailureClassifier
     {
         foreach (var rule in _responseRules)
         {
-            if ((rule.StatusCode is null || rule.StatusCode == status) &&
+            if ((rule.StatusCode is null || rule.StatusCode == status) && (!rule.ErrorsOnly || status >= 400) &&
                 (rule.HeaderName is null || headers.Any(rule.HeaderName, rule.HeaderPredicate!)) &&
                 (rule.BodyPredicate is null || (body is not null && rule.BodyPredicate(body))))
             {

@@ -22,4 +22,7 @@ public sealed class FailureClassifierOptions
     /// </summary>
     /// <value>Defaults to 4096. Must be between 0 and <see cref="MaxErrorBodyBytesLimit"/>.</value>
     public int MaxErrorBodyBytes { get; set; } = 4096;
+
+    /// <summary>Headers that say whether a retry may help as <c>x-should-retry</c> does, under an API's own name (Stripe's <c>Stripe-Should-Retry</c>); added by profiles.</summary>
+    internal IList<string> ShouldRetryHeaders { get; } = [];
 }

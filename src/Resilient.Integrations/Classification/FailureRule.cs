@@ -27,6 +27,8 @@ public sealed class FailureRule
         ExceptionPredicate = other.ExceptionPredicate;
         CarriedStatus = other.CarriedStatus;
         CarriedBody = other.CarriedBody;
+        RetryHint = other.RetryHint;
+        ErrorsOnly = other.ErrorsOnly;
     }
 
     /// <summary>Gets the kind a matching outcome is classified as.</summary>
@@ -56,6 +58,11 @@ public sealed class FailureRule
     internal Func<Exception, HttpStatusCode?>? CarriedStatus { get; private init; }
 
     internal Func<Exception, string?>? CarriedBody { get; private init; }
+
+    internal Func<FailureRuleAnswer, TimeSpan?>? RetryHint { get; private init; }
+
+    /// <summary>Whether the rule tests answers of status 400 and above only, so that a body rule never makes successes wait for a body.</summary>
+    internal bool ErrorsOnly { get; private init; }
 
     internal bool ForResponses => ExceptionType is null;
 
@@ -173,6 +180,46 @@ public sealed class FailureRule
     /// <param name="retryMayHelp">Whether a retry may help.</param>
     /// <returns>A new rule with the setting.</returns>
     public FailureRule WithRetryMayHelp(bool retryMayHelp) => new FailureRule(this) { RetryMayHelp = retryMayHelp };
+
+    /// <summary>
+    /// Sets how long a matching answer asks the client to wait, read from one of its headers: seconds to wait, an epoch
+    /// (seconds or milliseconds, measured against the classifier's clock), an HTTP-date, or a duration such as <c>1m30s</c>.
+    /// </summary>
+    /// <param name="headerName">The response header (case-insensitive), e.g. <c>X-Retry-In</c>.</param>
+    /// <returns>A new rule that supplies the hint; when the header is missing or unreadable, the server's usual hint applies.</returns>
+    public FailureRule WithRetryAfterHeader(string headerName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(headerName);
+        return WithRetryAfter(answer => answer.Header(headerName) is string value && Internal.RetryHintParser.TryParseValue(value, answer.Now, out var wait) ? wait : null);
+    }
+
+    /// <summary>
+    /// Sets how long a matching answer asks the client to wait, read from a member of its JSON body, anywhere in it
+    /// (the largest when several carry it), as a number of <paramref name="unit"/>s or a duration string such as <c>30s</c>.
+    /// </summary>
+    /// <param name="memberName">The JSON member's name, e.g. <c>retry_after</c>.</param>
+    /// <param name="unit">What one unit of a number means, e.g. <see cref="TimeSpan.FromMinutes(double)"/> of 1 for minutes.</param>
+    /// <returns>A new rule that supplies the hint; when the member is missing or unreadable, the server's usual hint applies.</returns>
+    /// <remarks>Only the bounded prefix of the body that the classifier reads is searched.</remarks>
+    public FailureRule WithRetryAfterBodyMember(string memberName, TimeSpan unit)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(memberName);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(unit, TimeSpan.Zero);
+        return WithRetryAfter(answer => answer.Body is string body ? Internal.JsonMembers.LargestDuration(body, memberName, unit) : null);
+    }
+
+    /// <summary>Sets how long a matching answer asks the client to wait, computed by a function of the answer.</summary>
+    /// <param name="hint">Reads the hint from the answer's status, headers and body prefix; <see langword="null"/> leaves the server's usual hint.</param>
+    /// <returns>A new rule that supplies the hint. Negative or absurd (over 30 days) values are ignored.</returns>
+    public FailureRule WithRetryAfter(Func<FailureRuleAnswer, TimeSpan?> hint)
+    {
+        ThrowIfExceptionRule();
+        ArgumentNullException.ThrowIfNull(hint);
+        return new FailureRule(this) { RetryHint = hint };
+    }
+
+    /// <summary>Narrows a response rule to answers of status 400 and above (profiles: an API's errors come with many statuses).</summary>
+    internal FailureRule WhenError() => new(this) { ErrorsOnly = true };
 
     private void ThrowIfExceptionRule()
     {

@@ -26,6 +26,39 @@ public sealed class PacingTests
         Assert.Equal(2, h.UpstreamAttempts());
     }
 
+    [Theory]
+    [InlineData("X-RateLimit-Remaining", "X-RateLimit-Reset", true)]  // GitHub, SendGrid: epoch seconds
+    [InlineData("X-RateLimit-Remaining", "X-RateLimit-Reset", false)] // others: seconds to wait
+    [InlineData("RateLimit-Remaining", "RateLimit-Reset", false)]     // the older IETF draft
+    public async Task Send_SharedDialectRemainingZero_HoldsNextRequestUntilReset(string remaining, string reset, bool epoch)
+    {
+        await using var h = IntegrationHarness.Create();
+        string value = epoch ? h.Clock.GetUtcNow().AddSeconds(4).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture) : "4";
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}")
+                .WithHeader(remaining, "0").WithHeader(reset, value));
+
+        await h.GetAsync();
+        await h.GetAsync();
+
+        Assert.Equal([TimeSpan.FromSeconds(4)], h.Clock.Waits);
+        Assert.Equal(2, h.UpstreamAttempts());
+    }
+
+    [Fact]
+    public async Task Send_IetfStructuredRemainingZero_HoldsNextRequestUntilReset()
+    {
+        await using var h = IntegrationHarness.Create();
+        h.Server.Given(Request.Create().WithPath("/call").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}")
+                .WithHeader("RateLimit", "\"default\";r=0;t=5").WithHeader("RateLimit-Policy", "\"default\";q=100;w=60"));
+
+        await h.GetAsync();
+        await h.GetAsync();
+
+        Assert.Equal([TimeSpan.FromSeconds(5)], h.Clock.Waits);
+    }
+
     [Fact]
     public async Task Send_AnthropicRemainingZero_HoldsNextRequestUntilReset()
     {

@@ -38,7 +38,8 @@ internal static class RetryHintParser
             TryMilliseconds(header.Get("x-ms-retry-after-ms"), out hint) ||
             TryRetryAfter(header.Get("Retry-After"), timeProvider, out hint) ||
             (rateLimited && TryResets(header, OpenAiLimits, timeProvider, out hint)) ||
-            (rateLimited && TryResets(header, AnthropicLimits, timeProvider, out hint)))
+            (rateLimited && TryResets(header, AnthropicLimits, timeProvider, out hint)) ||
+            (rateLimited && RateLimitFields.TryReset(header, timeProvider, out hint)))
         {
             return hint;
         }
@@ -56,6 +57,27 @@ internal static class RetryHintParser
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Reads one wait written any common way: seconds or an epoch (told apart by size), an HTTP-date, an RFC 3339
+    /// timestamp or a Go-style duration. Dates are measured against <paramref name="now"/>; a past one means no wait.
+    /// </summary>
+    public static bool TryParseValue(string value, DateTimeOffset now, out TimeSpan wait)
+    {
+        if (RateLimitFields.TryDeltaOrEpoch(value, now, out wait) || GoDuration.TryParse(value, out wait))
+        {
+            return true;
+        }
+
+        var text = value.Trim();
+        if (DateTimeOffset.TryParseExact(text, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date) ||
+            (text.Contains('T', StringComparison.Ordinal) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out date)))
+        {
+            return TryFromMilliseconds(Math.Max(0, (date - now).TotalMilliseconds), out wait);
+        }
+
+        return false;
     }
 
     /// <summary>Reads <c>x-should-retry</c>: the server's own word on whether a retry is allowed.</summary>
@@ -100,7 +122,7 @@ internal static class RetryHintParser
             TryFromMilliseconds(ms, out hint);
     }
 
-    private static bool TryRetryAfter(string? value, TimeProvider timeProvider, out TimeSpan hint)
+    internal static bool TryRetryAfter(string? value, TimeProvider timeProvider, out TimeSpan hint)
     {
         hint = default;
         if (value is null)
@@ -122,16 +144,19 @@ internal static class RetryHintParser
         return false;
     }
 
-    /// <summary>How long until a spent limit (remaining 0) resets, from OpenAI or Anthropic headers on any response.</summary>
     /// <summary>
     /// Reads the request budget a provider reports on every answer: limit, remaining and time until full
-    /// (OpenAI <c>x-ratelimit-*-requests</c>, Anthropic <c>anthropic-ratelimit-requests-*</c>).
+    /// (OpenAI <c>x-ratelimit-*-requests</c>, Anthropic <c>anthropic-ratelimit-requests-*</c>, then the shared
+    /// <c>X-RateLimit-*</c> and IETF fields), looking up only the <paramref name="families"/> the answer carries.
     /// </summary>
-    public static bool TryRequestBudget(HttpResponseHeaders headers, TimeProvider timeProvider, out int limit, out int remaining, out TimeSpan untilFull)
+    public static bool TryRequestBudget(HttpResponseHeaders headers, RateLimitFamilies families, TimeProvider timeProvider, out int limit, out int remaining, out TimeSpan untilFull)
     {
         var source = new HttpHeaderSource(headers);
-        return TryBudget(source, "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests", timeProvider, out limit, out remaining, out untilFull) ||
-            TryBudget(source, "anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset", timeProvider, out limit, out remaining, out untilFull);
+        return (families.HasFlag(RateLimitFamilies.OpenAI) &&
+                TryBudget(source, "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests", timeProvider, out limit, out remaining, out untilFull)) ||
+            (families.HasFlag(RateLimitFamilies.Anthropic) &&
+                TryBudget(source, "anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset", timeProvider, out limit, out remaining, out untilFull)) ||
+            RateLimitFields.TryBudget(source, families, timeProvider, out limit, out remaining, out untilFull);
     }
 
     private static bool TryBudget<THeaders>(
@@ -145,12 +170,19 @@ internal static class RetryHintParser
             header.Get(resetName) is string reset && TryReset(reset, timeProvider, out untilFull);
     }
 
-    public static TimeSpan? SpentLimitReset(HttpResponseHeaders headers, TimeProvider timeProvider)
+    /// <summary>How long until a spent limit (remaining 0) resets, from OpenAI, Anthropic, <c>X-RateLimit-*</c> or IETF headers on any response.</summary>
+    public static TimeSpan? SpentLimitReset(HttpResponseHeaders headers, RateLimitFamilies families, TimeProvider timeProvider)
     {
+        // One pass over the names (by the caller) decides which families to look up: most answers carry none of them.
+        if (families == RateLimitFamilies.None)
+        {
+            return null;
+        }
+
         var source = new HttpHeaderSource(headers);
-        var (spentOpenAi, _) = Resets(source, OpenAiLimits, timeProvider);
-        var (spentAnthropic, _) = Resets(source, AnthropicLimits, timeProvider);
-        return Max(spentOpenAi, spentAnthropic);
+        var (spentOpenAi, _) = families.HasFlag(RateLimitFamilies.OpenAI) ? Resets(source, OpenAiLimits, timeProvider) : default;
+        var (spentAnthropic, _) = families.HasFlag(RateLimitFamilies.Anthropic) ? Resets(source, AnthropicLimits, timeProvider) : default;
+        return Max(Max(spentOpenAi, spentAnthropic), RateLimitFields.SpentReset(source, families, timeProvider));
     }
 
     private static bool TryResets<THeaders>(THeaders header, (string Remaining, string Reset)[] limits, TimeProvider timeProvider, out TimeSpan hint)
@@ -183,9 +215,9 @@ internal static class RetryHintParser
         return (spent, any);
     }
 
-    private static TimeSpan? Max(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : a > b ? a : b;
+    internal static TimeSpan? Max(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : a > b ? a : b;
 
-    private static bool TryReset(string value, TimeProvider timeProvider, out TimeSpan hint)
+    internal static bool TryReset(string value, TimeProvider timeProvider, out TimeSpan hint)
     {
         // OpenAI writes a Go duration ("6m0s"); Anthropic an RFC 3339 timestamp.
         if (GoDuration.TryParse(value, out hint))
@@ -198,7 +230,7 @@ internal static class RetryHintParser
             TryUntil(date, timeProvider, out hint);
     }
 
-    private static bool TryUntil(DateTimeOffset date, TimeProvider timeProvider, out TimeSpan hint)
+    internal static bool TryUntil(DateTimeOffset date, TimeProvider timeProvider, out TimeSpan hint)
     {
         var wait = date - timeProvider.GetUtcNow();
         return TryFromMilliseconds(Math.Max(0, wait.TotalMilliseconds), out hint);

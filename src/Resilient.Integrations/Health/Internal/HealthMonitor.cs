@@ -42,7 +42,7 @@ internal sealed class HealthMonitor(
             var state = stale ? HealthState.Unknown : tracker.State;
 
             // A backlog of undelivered writes is degradation even while calls succeed.
-            state = tracker.Backlogged && state == HealthState.Green ? HealthState.Yellow : state;
+            state = (tracker.Backlogged || tracker.CredentialExpiring) && state == HealthState.Green ? HealthState.Yellow : state;
             return new IntegrationHealth(integration, state, tracker.Since, tracker.LastAt, tracker.Last, tracker.LastFailure);
         }
     }
@@ -132,6 +132,16 @@ internal sealed class HealthMonitor(
         }
     }
 
+    /// <summary>Marks whether the integration's credential expires soon (or has expired): Green reads as Yellow meanwhile.</summary>
+    public void SetCredentialExpiring(string integration, bool expiring)
+    {
+        var tracker = _trackers.GetOrAdd(integration, _ => new Tracker());
+        lock (tracker)
+        {
+            tracker.CredentialExpiring = expiring;
+        }
+    }
+
     private static HealthState Evaluate(HealthProbeResult result, HealthPolicy policy, int timeoutsInRow) => result.Outcome.Kind switch
     {
         FailureKind.None => result.Latency > policy.LatencyThreshold ? HealthState.Yellow : HealthState.Green,
@@ -216,6 +226,8 @@ internal sealed class HealthMonitor(
         public int TimeoutsInRow { get; set; }
 
         public bool Backlogged { get; set; }
+
+        public bool CredentialExpiring { get; set; }
 
         public HealthStateChange? Offer(HealthState target, FailureClassification cause, bool immediate, int confirmAfter, DateTimeOffset now, string integration)
         {

@@ -106,10 +106,12 @@ internal sealed class PacingGate
     public PacingLesson Observe(HttpResponseHeaders headers, FailureClassification classification, TimeSpan maxHold, PacingMark sent = default)
     {
         var lesson = default(PacingLesson);
-        bool bare = headers.NonValidated.Count == 0; // most answers of most APIs: nothing to learn, nothing to look up
+        // Most answers of most APIs carry no rate-limit header: one pass over the names, and nothing is looked up.
+        var families = headers.NonValidated.Count == 0 ? RateLimitFamilies.None : RateLimitFields.Present(headers);
+        bool bare = families == RateLimitFamilies.None;
         TimeSpan? wait = classification.Kind == FailureKind.RateLimit
             ? classification.RetryAfter
-            : bare ? null : RetryHintParser.SpentLimitReset(headers, _time);
+            : bare ? null : RetryHintParser.SpentLimitReset(headers, families, _time);
         if (wait is { } w && w > TimeSpan.Zero)
         {
             var hold = w < maxHold ? w : maxHold;
@@ -117,7 +119,7 @@ internal sealed class PacingGate
             lesson = lesson with { Hold = hold };
         }
 
-        if (!bare && RetryHintParser.TryRequestBudget(headers, _time, out int limit, out int remaining, out var untilFull))
+        if (!bare && RetryHintParser.TryRequestBudget(headers, families, _time, out int limit, out int remaining, out var untilFull))
         {
             LearnBudget(limit, remaining, untilFull, sent);
             lesson = lesson with { Limit = limit, Remaining = remaining, UntilFull = untilFull };

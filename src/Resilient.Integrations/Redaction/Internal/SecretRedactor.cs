@@ -26,6 +26,7 @@ internal sealed partial class SecretRedactor
     private static readonly HashSet<string> StoredSecretNames = new(StringComparer.OrdinalIgnoreCase)
     {
         "key", "api_key", "apikey", "api-key", "access_token", "token", "refresh_token", "id_token", "client_secret", "password", "secret",
+        "input_token", "hapikey", // Meta's debug_token, HubSpot's legacy key parameter
     };
 
     public bool IsSensitiveHeader(string name) => _sensitiveHeaders.Contains(name, StringComparer.OrdinalIgnoreCase);
@@ -137,7 +138,8 @@ internal sealed partial class SecretRedactor
     [GeneratedRegex(@"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*")]
     private static partial Regex BearerToken();
 
-    [GeneratedRegex(@"\b(sk-|sk_live_|sk_test_|AIza|xox[bpas]-)[A-Za-z0-9_\-]{6,}")]
+    // OpenAI, Stripe (secret and restricted), Google, Slack, GitHub (classic and fine-grained) and SendGrid key shapes.
+    [GeneratedRegex(@"\b(sk-|sk_live_|sk_test_|rk_live_|rk_test_|AIza|xox[bpase]-|gh[pousr]_|github_pat_|SG\.)[A-Za-z0-9_\-]{6,}(?:\.[A-Za-z0-9_\-]{6,})*")]
     private static partial Regex SecretKey();
 
     // Any member whose name mentions a key, token, secret or password; the value may be cut off by a bounded prefix.

@@ -112,6 +112,19 @@ internal static partial class Log
     [LoggerMessage(56, LogLevel.Information, "Probe turns shared with other instances answer again")]
     public static partial void ProbeTurnsBack(ILogger logger);
 
+    // Credential expiry: the times and where they were read, never the credential.
+    [LoggerMessage(60, LogLevel.Warning, "{Integration}: the credential expires at {ExpiresAt:u} (read from {Source}), in {TimeLeft}; renew it before then")]
+    public static partial void CredentialExpiresSoon(ILogger logger, string integration, DateTimeOffset expiresAt, string source, string timeLeft);
+
+    [LoggerMessage(61, LogLevel.Error, "{Integration}: the credential expired at {ExpiresAt:u} (read from {Source}); calls will be refused until it is renewed")]
+    public static partial void CredentialExpired(ILogger logger, string integration, DateTimeOffset expiresAt, string source);
+
+    [LoggerMessage(62, LogLevel.Debug, "{Integration}: the credential expires at {ExpiresAt:u} (read from {Source})")]
+    public static partial void CredentialExpiryLearned(ILogger logger, string integration, DateTimeOffset expiresAt, string source);
+
+    [LoggerMessage(63, LogLevel.Information, "{Integration}: the credential was renewed; it now expires at {ExpiresAt:u} (read from {Source})")]
+    public static partial void CredentialRenewed(ILogger logger, string integration, DateTimeOffset expiresAt, string source);
+
     [LoggerMessage(42, LogLevel.Error, "{Section} was reloaded with errors and is ignored; the last valid options stay in force until it is fixed: {Errors}")]
     public static partial void ReloadRejected(ILogger logger, string section, string errors);
 
