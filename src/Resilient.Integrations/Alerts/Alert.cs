@@ -64,12 +64,19 @@ public sealed class Alert
     /// </summary>
     internal string? Topic { get; init; }
 
+    /// <summary>
+    /// Gets, on the "recovered" notice that ends an episode, the identities (kind and topic) of the alerts the episode
+    /// raised, so that a sink that opens incidents (PagerDuty) can resolve each; <see langword="null"/> on any other alert.
+    /// </summary>
+    internal IReadOnlyList<(FailureKind Kind, string? Topic)>? Resolves { get; init; }
+
     internal Alert WithSuppressedCount(int count) => new()
     {
         Recovery = Recovery,
         HealthChange = HealthChange,
         Unsuppressed = Unsuppressed,
         Topic = Topic,
+        Resolves = Resolves,
         Integration = Integration,
         Severity = Severity,
         Kind = Kind,
