@@ -75,7 +75,8 @@ public sealed class SmtpAlertSinkTests
     [Fact]
     public async Task SendAsync_ServerUnreachable_FailsAndBacksOffWithoutLeakingPassword()
     {
-        await using var h = Create(FakeSmtpServer.UnusedPort());
+        using var closed = FakeSmtpServer.ClosedPort(out int port);
+        await using var h = Create(port);
         using var failures = h.Metric("resilient_integrations.alerts.sink_failures");
         AnswerCallWith(h, 401);
 

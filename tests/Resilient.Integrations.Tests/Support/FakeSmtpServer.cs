@@ -40,14 +40,16 @@ internal sealed class FakeSmtpServer : IAsyncDisposable
     /// <summary>Credentials tried, accepted or not, as (user, password).</summary>
     public ConcurrentQueue<(string User, string Password)> Logins { get; } = new();
 
-    /// <summary>A port nothing listens on: bound by the system, then released.</summary>
-    public static int UnusedPort()
+    /// <summary>
+    /// A port nothing listens on, for as long as the socket returned is open: bound, never listening, so a connection
+    /// to it is refused and no other process can take the port meanwhile.
+    /// </summary>
+    public static Socket ClosedPort(out int port)
     {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        return socket;
     }
 
     public async ValueTask DisposeAsync()
