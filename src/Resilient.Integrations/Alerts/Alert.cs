@@ -70,6 +70,15 @@ public sealed class Alert
     /// </summary>
     internal IReadOnlyList<(FailureKind Kind, string? Topic)>? Resolves { get; init; }
 
+    /// <summary>
+    /// Gets, on a summary of alerts a sink missed, the "recovered" notices among them that no later alert of their
+    /// integration contradicts, so that the sink can still resolve what they end; <see langword="null"/> on any other alert.
+    /// </summary>
+    internal IReadOnlyList<Alert>? Recoveries { get; init; }
+
+    /// <summary>Gets a value indicating whether this summary's every integration has recovered since: nothing it reports is still open.</summary>
+    internal bool AllRecovered { get; init; }
+
     internal Alert WithSuppressedCount(int count) => new()
     {
         Recovery = Recovery,
@@ -77,6 +86,8 @@ public sealed class Alert
         Unsuppressed = Unsuppressed,
         Topic = Topic,
         Resolves = Resolves,
+        Recoveries = Recoveries,
+        AllRecovered = AllRecovered,
         Integration = Integration,
         Severity = Severity,
         Kind = Kind,

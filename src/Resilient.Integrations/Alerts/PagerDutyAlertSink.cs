@@ -18,6 +18,8 @@ namespace Resilient.Integrations.Alerts;
 /// Severity maps to PagerDuty's: Critical to <c>critical</c>, Warning to <c>warning</c>, Info to <c>info</c>.
 /// The incidents to resolve are known from the episode and from what this sink triggered since the app started; an
 /// incident left open across a restart is resolved by the next recovery of the same kind only if it alerts again.
+/// A "recovered" notice missed while PagerDuty was unreachable still resolves, from the summary the sink gets
+/// afterwards; a summary whose integrations have all recovered since opens no incident.
 /// </remarks>
 public sealed class PagerDutyAlertSink : IAlertSink
 {
@@ -54,7 +56,13 @@ public sealed class PagerDutyAlertSink : IAlertSink
             return;
         }
 
-        if (alert.Severity < _options.MinimumSeverity)
+        // A summary of what this sink missed may hold recoveries: they still resolve what they end.
+        foreach (var recovery in alert.Recoveries ?? [])
+        {
+            await ResolveAsync(recovery, recovery.Resolves!, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (alert.Severity < _options.MinimumSeverity || alert.AllRecovered)
         {
             return;
         }

@@ -51,6 +51,24 @@ public sealed class PagerDutyAlertSinkTests
             .Select(e => JsonDocument.Parse(e.RequestMessage!.Body!).RootElement)
             .Where(e => e.GetProperty("event_action").GetString() == action)];
 
+    /// <summary>What the health layer publishes on a return to Green; with SettleTime zero, "recovered" goes out at once.</summary>
+    private static void PublishRecovery(IntegrationHarness h) =>
+        h.Provider.GetRequiredService<IAlertDispatcher>().Publish(new Alert
+        {
+            Integration = IntegrationHarness.Name,
+            Severity = AlertSeverity.Info,
+            Message = "recovered after less than a minute",
+            HealthChange = true,
+            Recovery = true,
+        });
+
+    private static HashSet<string?> AcceptedResolves(IntegrationHarness h) =>
+        [.. h.Server.LogEntries
+            .Where(e => e.RequestMessage?.Path == "/v2/enqueue" && e.ResponseMessage?.StatusCode?.ToString() == "202")
+            .Select(e => JsonDocument.Parse(e.RequestMessage!.Body!).RootElement)
+            .Where(e => e.GetProperty("event_action").GetString() == "resolve")
+            .Select(e => e.GetProperty("dedup_key").GetString())];
+
     [Fact]
     public async Task SendAsync_AuthFailure_TriggersEventWithDocumentedFields()
     {
@@ -89,15 +107,7 @@ public sealed class PagerDutyAlertSinkTests
         await h.GetAsync();
         await Eventually.WaitUntilAsync(() => Events(h, "trigger").Count > 0);
 
-        // What the health layer publishes on a return to Green; with SettleTime zero, "recovered" goes out at once.
-        h.Provider.GetRequiredService<IAlertDispatcher>().Publish(new Alert
-        {
-            Integration = IntegrationHarness.Name,
-            Severity = AlertSeverity.Info,
-            Message = "recovered after less than a minute",
-            HealthChange = true,
-            Recovery = true,
-        });
+        PublishRecovery(h);
         await h.Alerts.WaitForAsync(a => a.Message.StartsWith("recovered after", StringComparison.Ordinal));
         await h.SettledAlertsAsync();
 
@@ -109,6 +119,33 @@ public sealed class PagerDutyAlertSinkTests
 
         // The recovered notice itself opens nothing.
         Assert.DoesNotContain(Events(h, "trigger"), e => e.GetProperty("payload").GetProperty("severity").GetString() == "info");
+    }
+
+    [Fact]
+    public async Task SendAsync_RecoveredWhilePagerDutyFailing_ResolvedFromTheMissedSummary()
+    {
+        await using var h = Create();
+        using var failures = h.Metric("resilient_integrations.alerts.sink_failures");
+        await h.GetAsync();
+        await Eventually.WaitUntilAsync(() => Events(h, "trigger").Count > 0);
+        await h.SettledAlertsAsync();
+        var triggered = Events(h, "trigger").Select(e => e.GetProperty("dedup_key").GetString()).ToHashSet();
+
+        // PagerDuty fails the resolve: the sink is backed off and the recovery is kept for its summary.
+        h.Server.ResetMappings();
+        Configure(h, status: 503);
+        PublishRecovery(h);
+        await failures.WaitForMeasurementsAsync(1, Eventually.Deadline);
+
+        h.Server.ResetMappings();
+        Configure(h, status: 202);
+        h.Clock.Advance(Resilient.Integrations.Alerts.Internal.SinkLane.FirstBackoff);
+        await Eventually.WaitUntilAsync(() => AcceptedResolves(h).IsSupersetOf(triggered));
+        await h.SettledAlertsAsync();
+
+        // The summary ("this sink missed 1 alert"), all of whose integrations recovered, opens nothing.
+        Assert.Equal(triggered, Events(h, "trigger").Select(e => e.GetProperty("dedup_key").GetString()).ToHashSet());
+        Assert.DoesNotContain(Events(h, "trigger"), e => e.GetProperty("payload").GetProperty("summary").GetString()!.Contains("missed", StringComparison.Ordinal));
     }
 
     [Fact]
