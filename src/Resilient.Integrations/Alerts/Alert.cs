@@ -64,12 +64,30 @@ public sealed class Alert
     /// </summary>
     internal string? Topic { get; init; }
 
+    /// <summary>
+    /// Gets, on the "recovered" notice that ends an episode, the identities (kind and topic) of the alerts the episode
+    /// raised, so that a sink that opens incidents (PagerDuty) can resolve each; <see langword="null"/> on any other alert.
+    /// </summary>
+    internal IReadOnlyList<(FailureKind Kind, string? Topic)>? Resolves { get; init; }
+
+    /// <summary>
+    /// Gets, on a summary of alerts a sink missed, the "recovered" notices among them that no later alert of their
+    /// integration contradicts, so that the sink can still resolve what they end; <see langword="null"/> on any other alert.
+    /// </summary>
+    internal IReadOnlyList<Alert>? Recoveries { get; init; }
+
+    /// <summary>Gets a value indicating whether this summary's every integration has recovered since: nothing it reports is still open.</summary>
+    internal bool AllRecovered { get; init; }
+
     internal Alert WithSuppressedCount(int count) => new()
     {
         Recovery = Recovery,
         HealthChange = HealthChange,
         Unsuppressed = Unsuppressed,
         Topic = Topic,
+        Resolves = Resolves,
+        Recoveries = Recoveries,
+        AllRecovered = AllRecovered,
         Integration = Integration,
         Severity = Severity,
         Kind = Kind,

@@ -6,8 +6,8 @@ using Microsoft.Extensions.Options;
 namespace Resilient.Integrations.Alerts;
 
 /// <summary>
-/// Posts alerts as JSON (<c>{"text": "…"}</c>) to an incoming webhook, the shape Slack and Microsoft Teams accept.
-/// A non-success answer counts as a failed delivery.
+/// Posts alerts as JSON (<c>{"text": "…"}</c>) to an incoming webhook, the shape Slack accepts. A non-success answer
+/// counts as a failed delivery. Microsoft Teams Workflows take Adaptive Cards only: use <see cref="TeamsAlertSink"/>.
 /// </summary>
 public sealed partial class WebhookAlertSink : IAlertSink
 {

@@ -89,7 +89,7 @@ public static class ResilientIntegrationBuilderExtensions
         return builder;
     }
 
-    /// <summary>Adds the <see cref="WebhookAlertSink"/> posting to a Slack or Teams incoming webhook.</summary>
+    /// <summary>Adds the <see cref="WebhookAlertSink"/> posting to a Slack incoming webhook (for Teams, see <see cref="ResilientIntegrationAlertSinkExtensions.AddTeamsAlertSink"/>).</summary>
     /// <param name="builder">The integration's builder.</param>
     /// <param name="configure">Sets the webhook address and minimum severity.</param>
     /// <returns>The builder.</returns>

@@ -364,6 +364,7 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
                 Time = now,
                 SuppressedCount = suppressed,
                 Details = details,
+                Resolves = [.. _slots.Keys.OrderBy(k => k.Kind).ThenBy(k => k.Topic, StringComparer.Ordinal)],
             };
             EndLocked();
             _owner.Fan(announced, options);

@@ -11,6 +11,9 @@ internal sealed class MissedAlerts
 {
     private readonly Dictionary<(AlertSeverity Severity, FailureKind Kind), int> _counts = [];
     private readonly SortedSet<string> _integrations = new(StringComparer.Ordinal);
+
+    // Per integration, its latest "recovered" notice, while no later alert of the integration was missed.
+    private readonly Dictionary<string, Alert> _recoveries = new(StringComparer.Ordinal);
     private Alert? _worst;
     private DateTimeOffset _first;
     private DateTimeOffset _last;
@@ -24,6 +27,15 @@ internal sealed class MissedAlerts
         Count++;
         _counts[(alert.Severity, alert.Kind)] = _counts.GetValueOrDefault((alert.Severity, alert.Kind)) + 1;
         _integrations.Add(alert.Integration);
+        if (alert.Resolves is not null)
+        {
+            _recoveries[alert.Integration] = alert;
+        }
+        else
+        {
+            _recoveries.Remove(alert.Integration);
+        }
+
         _suppressed += alert.SuppressedCount;
         _first = Count == 1 || at < _first ? at : _first;
         _last = at > _last ? at : _last;
@@ -48,6 +60,15 @@ internal sealed class MissedAlerts
             _counts[key] = _counts.GetValueOrDefault(key) + count;
         }
 
+        // What is put back is older than what was counted since: a recovery of it holds only for integrations not heard of since.
+        foreach (var (integration, recovery) in other._recoveries)
+        {
+            if (!_integrations.Contains(integration))
+            {
+                _recoveries[integration] = recovery;
+            }
+        }
+
         _integrations.UnionWith(other._integrations);
         _suppressed += other._suppressed;
         _first = Count == 0 || other._first < _first ? other._first : _first;
@@ -67,6 +88,7 @@ internal sealed class MissedAlerts
         taken.Merge(this);
         _counts.Clear();
         _integrations.Clear();
+        _recoveries.Clear();
         _worst = null;
         _suppressed = 0;
         Count = 0;
@@ -94,6 +116,8 @@ internal sealed class MissedAlerts
                 $"this sink missed {Count} alert{(Count == 1 ? string.Empty : "s")} while it was failing or behind ({span}): {byKind}"),
             Time = now,
             SuppressedCount = _suppressed,
+            Recoveries = _recoveries.Count == 0 ? null : [.. _recoveries.Values],
+            AllRecovered = _recoveries.Count == _integrations.Count,
             Details = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 ["missed"] = Count.ToString(CultureInfo.InvariantCulture),
