@@ -180,7 +180,7 @@ public sealed class DeadLetterAdminTests
     {
         var redis = await RedisServer.RequireAsync();
         string prefix = redis.NewPrefix();
-        var pager = new Pager();
+        var pager = new SharedPager();
         void Shared(IServiceCollection s) => s.AddResilientIntegrationsRedis(o =>
         {
             o.Configuration = redis.Configuration;
@@ -211,19 +211,6 @@ public sealed class DeadLetterAdminTests
             {
                 await h.DisposeAsync();
             }
-        }
-    }
-
-    private sealed class Pager : IAlertSink
-    {
-        private readonly System.Collections.Concurrent.ConcurrentQueue<Alert> _alerts = new();
-
-        public IReadOnlyList<Alert> Alerts => [.. _alerts];
-
-        public ValueTask SendAsync(Alert alert, CancellationToken cancellationToken)
-        {
-            _alerts.Enqueue(alert);
-            return ValueTask.CompletedTask;
         }
     }
 }

@@ -147,7 +147,7 @@ public sealed class SharedProbeTurnsTests
         using var upstream = LoopbackServer.Start();
         Models(upstream, 200);
         string prefix = redis.NewPrefix();
-        var pager = new Pager();
+        var pager = new SharedPager();
         var instances = Enumerable.Range(0, 3).Select(_ => Instance(upstream, clock, redis.Configuration, prefix, pager)).ToArray();
         try
         {
@@ -208,19 +208,6 @@ public sealed class SharedProbeTurnsTests
         finally
         {
             await DisposeAllAsync(instances);
-        }
-    }
-
-    private sealed class Pager : IAlertSink
-    {
-        private readonly System.Collections.Concurrent.ConcurrentQueue<Alert> _alerts = new();
-
-        public IReadOnlyList<Alert> Alerts => [.. _alerts];
-
-        public ValueTask SendAsync(Alert alert, CancellationToken cancellationToken)
-        {
-            _alerts.Enqueue(alert);
-            return ValueTask.CompletedTask;
         }
     }
 }
