@@ -30,7 +30,8 @@ internal sealed class RedisAlertClaims(RedisConnection connection) : IAlertClaim
     {
         var database = await connection.DatabaseAsync().ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
-        string key = connection.KeyPrefix + "alert:" + Hash(request.Identity + "\n" + request.Sink);
+        // One hash tag for both keys: the script touches one cluster slot.
+        string key = connection.KeyPrefix + "alert:{" + Hash(request.Identity + "\n" + request.Sink) + "}";
         var result = (RedisResult[])(await database.ScriptEvaluateAsync(
             Claim,
             new

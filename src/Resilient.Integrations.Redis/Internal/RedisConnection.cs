@@ -15,6 +15,29 @@ internal sealed class RedisConnection(ResilientIntegrationsRedisOptions options,
 
     public async ValueTask<IDatabase> DatabaseAsync() => (await MultiplexerAsync().ConfigureAwait(false)).GetDatabase();
 
+    /// <summary>
+    /// The channel a Lua script publishes to, so subscribers hear it: the multiplexer adds its <c>ChannelPrefix</c> to
+    /// what it subscribes to but cannot add it to a PUBLISH inside a script. Passed as an argument, not a key, so a script
+    /// touches one key (one cluster slot).
+    /// </summary>
+    public string PublishedChannel(string channel)
+    {
+        string? configuration = registered?.Configuration ?? options.Configuration;
+        string prefix = "";
+        try
+        {
+            if (configuration is not null && ConfigurationOptions.Parse(configuration).ChannelPrefix is { IsNullOrEmpty: false } channelPrefix)
+            {
+                prefix = channelPrefix.ToString();
+            }
+        }
+        catch (ArgumentException)
+        {
+        }
+
+        return prefix + KeyPrefix + channel;
+    }
+
     /// <summary>Subscribes to a channel, retrying in the background until Redis first answers (the multiplexer re-subscribes after later reconnects).</summary>
     public void Subscribe(string channel, Action<RedisValue> onMessage)
     {
@@ -28,7 +51,7 @@ internal sealed class RedisConnection(ResilientIntegrationsRedisOptions options,
                     try
                     {
                         var multiplexer = await MultiplexerAsync().ConfigureAwait(false);
-                        await multiplexer.GetSubscriber().SubscribeAsync(channelName, (_, message) => onMessage(message)).ConfigureAwait(false);
+                        await multiplexer.GetSubscriber().SubscribeAsync(channelName, (_, message) => Deliver(onMessage, message)).ConfigureAwait(false);
                         return;
                     }
                     catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -49,6 +72,18 @@ internal sealed class RedisConnection(ResilientIntegrationsRedisOptions options,
                 }
             },
             CancellationToken.None);
+    }
+
+    // A message is a hint from another instance: one that cannot be taken in is dropped, never thrown into the multiplexer.
+    private static void Deliver(Action<RedisValue> onMessage, RedisValue message)
+    {
+        try
+        {
+            onMessage(message);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+        }
     }
 
     private async ValueTask<IConnectionMultiplexer> MultiplexerAsync()

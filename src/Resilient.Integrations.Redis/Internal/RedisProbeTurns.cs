@@ -48,7 +48,7 @@ internal sealed class RedisProbeTurns(RedisConnection connection) : IProbeTurns
             Claim,
             new
             {
-                turn = Key(request.Integration, "turn"),
+                turn = Key(request.Probe, "turn"),
                 now = RedisKeys.Milliseconds(request.Now),
                 interval = (long)Math.Max(1, request.Interval.TotalMilliseconds),
             }).ConfigureAwait(false))!;
@@ -63,19 +63,19 @@ internal sealed class RedisProbeTurns(RedisConnection connection) : IProbeTurns
             Store,
             new
             {
-                result = Key(result.Integration, "result"),
-                channel = (RedisKey)(connection.KeyPrefix + ResultChannel),
+                result = Key(result.Probe, "result"),
+                channel = connection.PublishedChannel(ResultChannel),
                 json = Serialize(result),
                 number = result.Turn,
                 keep = (long)TimeSpan.FromHours(1).TotalMilliseconds,
             }).ConfigureAwait(false);
     }
 
-    public async ValueTask<SharedProbeResult?> ReadLatestAsync(string integration, CancellationToken cancellationToken)
+    public async ValueTask<SharedProbeResult?> ReadLatestAsync(string probe, CancellationToken cancellationToken)
     {
         var database = await connection.DatabaseAsync().ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
-        var stored = await database.StringGetAsync(Key(integration, "result")).ConfigureAwait(false);
+        var stored = await database.StringGetAsync(Key(probe, "result")).ConfigureAwait(false);
         return stored.IsNullOrEmpty ? null : Deserialize(stored.ToString());
     }
 
@@ -96,6 +96,7 @@ internal sealed class RedisProbeTurns(RedisConnection connection) : IProbeTurns
     private static string Serialize(SharedProbeResult result) => JsonSerializer.Serialize(new Wire
     {
         Integration = result.Integration,
+        Probe = result.Probe,
         Turn = result.Turn,
         Kind = result.Kind.ToString(),
         Status = result.StatusCode,
@@ -110,11 +111,11 @@ internal sealed class RedisProbeTurns(RedisConnection connection) : IProbeTurns
         try
         {
             var wire = JsonSerializer.Deserialize(json, WireContext.Default.Wire);
-            return wire is { Integration: { } name } && Enum.TryParse<FailureKind>(wire.Kind, out var kind) && Enum.IsDefined(kind)
-                ? new SharedProbeResult(name, wire.Turn, kind, wire.Status, wire.Code, wire.Reason, TimeSpan.FromMilliseconds(Math.Max(0, wire.LatencyMs)))
+            return wire is { Integration: { } name, Probe: { } probe } && Enum.TryParse<FailureKind>(wire.Kind, out var kind) && Enum.IsDefined(kind)
+                ? new SharedProbeResult(name, probe, wire.Turn, kind, wire.Status, wire.Code, wire.Reason, TimeSpan.FromMilliseconds(Math.Clamp(wire.LatencyMs, 0, 86_400_000)))
                 : null;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or OverflowException or ArgumentException)
         {
             return null;
         }
@@ -139,11 +140,13 @@ internal sealed class RedisProbeTurns(RedisConnection connection) : IProbeTurns
         }
     }
 
-    private RedisKey Key(string integration, string what) => connection.KeyPrefix + "probe:" + RedisKeys.Hash(integration) + ":" + what;
+    private RedisKey Key(string probe, string what) => connection.KeyPrefix + "probe:" + RedisKeys.Hash(probe) + ":" + what;
 
     internal sealed class Wire
     {
         public string? Integration { get; set; }
+
+        public string? Probe { get; set; }
 
         public long Turn { get; set; }
 

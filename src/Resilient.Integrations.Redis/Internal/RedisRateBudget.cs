@@ -21,8 +21,8 @@ internal sealed class RedisRateBudget(RedisConnection connection) : ISharedRateB
         local updated, hold, taken = tonumber(f[4]) or now, tonumber(f[5]) or 0, tonumber(f[6]) or 0
         local wait = math.max(0, hold - now)
         local left = nil
-        if rate > 0 and slots then
-          slots = math.min(limit, slots + math.max(0, now - updated) / 1000 * rate)
+        if rate > 0 then
+          slots = math.min(limit, (slots or limit) + math.max(0, now - updated) / 1000 * rate)
           left = slots - 1
           if left < 0 then wait = math.max(wait, -left / rate * 1000) end
         end
@@ -98,7 +98,7 @@ internal sealed class RedisRateBudget(RedisConnection connection) : ISharedRateB
             new
             {
                 budget = Key(report.Integration),
-                channel = (RedisKey)(connection.KeyPrefix + HoldChannel),
+                channel = connection.PublishedChannel(HoldChannel),
                 integration = report.Integration,
                 now = RedisKeys.Milliseconds(report.Now),
                 hold = (long)Math.Ceiling(report.Hold.TotalMilliseconds),

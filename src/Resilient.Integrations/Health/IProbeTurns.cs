@@ -24,11 +24,11 @@ public interface IProbeTurns
     /// <returns>A task that completes when the result is stored.</returns>
     ValueTask PublishAsync(SharedProbeResult result, CancellationToken cancellationToken);
 
-    /// <summary>Reads the newest stored result of an integration (a published message may have been missed).</summary>
-    /// <param name="integration">The integration.</param>
+    /// <summary>Reads the newest stored result of a probe (a published message may have been missed).</summary>
+    /// <param name="probe">The probe's identity (<see cref="ProbeTurnRequest.Probe"/>).</param>
     /// <param name="cancellationToken">Cancelled when <see cref="Timeout"/> passes or the app stops.</param>
     /// <returns>The newest result, or <see langword="null"/> if none is stored.</returns>
-    ValueTask<SharedProbeResult?> ReadLatestAsync(string integration, CancellationToken cancellationToken);
+    ValueTask<SharedProbeResult?> ReadLatestAsync(string probe, CancellationToken cancellationToken);
 
     /// <summary>Registers what to do with a result another instance published.</summary>
     /// <param name="onResult">Called with each published result; must not throw or block.</param>
@@ -37,9 +37,13 @@ public interface IProbeTurns
 
 /// <summary>An instance asking for a probe turn.</summary>
 /// <param name="Integration">The integration.</param>
+/// <param name="Probe">
+/// The probe's identity: the integration, the probe's place among its probes and its interval. Instances running the same
+/// probe on the same interval share its turns; a probe added or an interval changed by a rolling deploy gets turns of its own.
+/// </param>
 /// <param name="Interval">The probe interval: one turn per interval.</param>
 /// <param name="Now">The app's clock when it is not the system clock (tests, simulations); <see langword="null"/>: the store's own clock, which instances share.</param>
-public readonly record struct ProbeTurnRequest(string Integration, TimeSpan Interval, DateTimeOffset? Now);
+public readonly record struct ProbeTurnRequest(string Integration, string Probe, TimeSpan Interval, DateTimeOffset? Now);
 
 /// <summary>The answer to a <see cref="ProbeTurnRequest"/>.</summary>
 /// <param name="Mine">Whether this instance probes this turn.</param>
@@ -48,6 +52,7 @@ public readonly record struct ProbeTurn(bool Mine, long Number);
 
 /// <summary>A probe result shared between instances: the classification's facts, without exceptions or secrets.</summary>
 /// <param name="Integration">The integration.</param>
+/// <param name="Probe">The probe's identity (<see cref="ProbeTurnRequest.Probe"/>).</param>
 /// <param name="Turn">The turn it answers.</param>
 /// <param name="Kind">The failure kind; <see cref="FailureKind.None"/> for a healthy answer.</param>
 /// <param name="StatusCode">The HTTP status, if any.</param>
@@ -55,4 +60,4 @@ public readonly record struct ProbeTurn(bool Mine, long Number);
 /// <param name="Reason">Why, redacted.</param>
 /// <param name="Latency">How long the probe took.</param>
 public readonly record struct SharedProbeResult(
-    string Integration, long Turn, FailureKind Kind, int? StatusCode, string? ProviderCode, string? Reason, TimeSpan Latency);
+    string Integration, string Probe, long Turn, FailureKind Kind, int? StatusCode, string? ProviderCode, string? Reason, TimeSpan Latency);

@@ -28,8 +28,10 @@ internal sealed class HealthProbeScheduler(
     private readonly ILogger _logger = loggerFactory.CreateLogger("Resilient.Integrations.Health");
 
     private readonly SharedProbing? _shared = turns.LastOrDefault() is { } shared
-        ? new SharedProbing(shared, monitor, time, loggerFactory.CreateLogger("Resilient.Integrations.Health"), registrations.Select(r => r.Integration))
+        ? new SharedProbing(shared, monitor, time, loggerFactory.CreateLogger("Resilient.Integrations.Health"), registrations)
         : null;
+
+    private readonly IReadOnlyList<ProbeRegistration> _all = [.. registrations];
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(registrations.Select(r => Task.Run(() => RunAsync(r, stoppingToken), CancellationToken.None)));
@@ -45,6 +47,7 @@ internal sealed class HealthProbeScheduler(
     private async Task RunAsync(ProbeRegistration registration, CancellationToken stoppingToken)
     {
         var options = registration.Options;
+        string? identity = _shared is null ? null : SharedProbing.IdentityOf(registration, _all);
         Task<HealthProbeResult>? inFlight = null;
         try
         {
@@ -58,10 +61,10 @@ internal sealed class HealthProbeScheduler(
                     if (inFlight is not { IsCompleted: false })
                     {
                         // Shared turns: another instance probes this interval and its result is taken in instead.
-                        var turn = _shared is null ? null : await _shared.TryTakeTurnAsync(registration.Integration, options.Interval, stoppingToken).ConfigureAwait(false);
+                        var turn = _shared is null ? null : await _shared.TryTakeTurnAsync(registration.Integration, identity!, options.Interval, stoppingToken).ConfigureAwait(false);
                         if (turn is { Mine: false })
                         {
-                            await _shared!.TakeInLatestAsync(registration.Integration, stoppingToken).ConfigureAwait(false);
+                            await _shared!.TakeInLatestAsync(identity!, stoppingToken).ConfigureAwait(false);
                         }
                         else
                         {
@@ -72,7 +75,7 @@ internal sealed class HealthProbeScheduler(
                                 monitor.Report(registration.Integration, r);
                                 if (turn is { } mine)
                                 {
-                                    _shared!.Publish(registration.Integration, mine.Number, r, new SecretRedactor(integrationOptions.Get(registration.Integration).SensitiveHeaders));
+                                    _shared!.Publish(registration.Integration, identity!, mine.Number, r, new SecretRedactor(integrationOptions.Get(registration.Integration).SensitiveHeaders));
                                 }
                             }
                         }

@@ -21,22 +21,30 @@ internal sealed class SharedProbing
     private readonly ConcurrentDictionary<string, long> _takenIn = new(StringComparer.Ordinal);
     private int _failing;
 
-    public SharedProbing(IProbeTurns turns, HealthMonitor monitor, TimeProvider time, ILogger logger, IEnumerable<string> probed)
+    public SharedProbing(IProbeTurns turns, HealthMonitor monitor, TimeProvider time, ILogger logger, IEnumerable<ProbeRegistration> probes)
     {
         _turns = turns;
         _monitor = monitor;
         _time = time;
         _logger = logger;
-        _probed = new HashSet<string>(probed, StringComparer.Ordinal);
+        var all = probes.ToList();
+        _probed = new HashSet<string>(all.Select(p => IdentityOf(p, all)), StringComparer.Ordinal);
         turns.OnResult(TakeIn);
+    }
+
+    /// <summary>The probe's identity: its integration, its place among that integration's probes, and its interval.</summary>
+    public static string IdentityOf(ProbeRegistration probe, IReadOnlyList<ProbeRegistration> all)
+    {
+        int index = all.Where(p => string.Equals(p.Integration, probe.Integration, StringComparison.Ordinal)).ToList().IndexOf(probe);
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{probe.Integration}#{index}@{(long)probe.Options.Interval.TotalMilliseconds}");
     }
 
     private DateTimeOffset? Now => ReferenceEquals(_time, TimeProvider.System) ? null : _time.GetUtcNow();
 
     /// <summary>Asks whose turn it is; <see langword="null"/> when the turns do not answer and the instance must probe itself.</summary>
-    public async ValueTask<ProbeTurn?> TryTakeTurnAsync(string integration, TimeSpan interval, CancellationToken stopping)
+    public async ValueTask<ProbeTurn?> TryTakeTurnAsync(string integration, string probe, TimeSpan interval, CancellationToken stopping)
     {
-        var (answered, turn) = await CallAsync(t => _turns.TakeTurnAsync(new ProbeTurnRequest(integration, interval, Now), t), stopping).ConfigureAwait(false);
+        var (answered, turn) = await CallAsync(t => _turns.TakeTurnAsync(new ProbeTurnRequest(integration, probe, interval, Now), t), stopping).ConfigureAwait(false);
         if (!answered)
         {
             return null;
@@ -44,18 +52,19 @@ internal sealed class SharedProbing
 
         if (turn.Mine)
         {
-            Advance(integration, turn.Number);
+            Advance(probe, turn.Number);
         }
 
         return turn;
     }
 
     /// <summary>Shares the result of this instance's turn (the monitor has it already), in the background.</summary>
-    public void Publish(string integration, long turn, HealthProbeResult result, SecretRedactor redactor)
+    public void Publish(string integration, string probe, long turn, HealthProbeResult result, SecretRedactor redactor)
     {
         var outcome = result.Outcome;
         var shared = new SharedProbeResult(
             integration,
+            probe,
             turn,
             outcome.Kind,
             outcome.StatusCode is { } status ? (int)status : null,
@@ -66,9 +75,9 @@ internal sealed class SharedProbing
     }
 
     /// <summary>Takes in the newest stored result, in case its message never arrived.</summary>
-    public async ValueTask TakeInLatestAsync(string integration, CancellationToken stopping)
+    public async ValueTask TakeInLatestAsync(string probe, CancellationToken stopping)
     {
-        if ((await CallAsync(t => _turns.ReadLatestAsync(integration, t), stopping).ConfigureAwait(false)).Value is { } latest)
+        if ((await CallAsync(t => _turns.ReadLatestAsync(probe, t), stopping).ConfigureAwait(false)).Value is { } latest)
         {
             TakeIn(latest);
         }
@@ -76,7 +85,7 @@ internal sealed class SharedProbing
 
     private void TakeIn(SharedProbeResult result)
     {
-        if (result.Integration is not { } name || !_probed.Contains(name) || !Advance(name, result.Turn))
+        if (result.Integration is not { } name || result.Probe is not { } probe || !_probed.Contains(probe) || !Advance(probe, result.Turn))
         {
             return;
         }

@@ -22,6 +22,9 @@ internal sealed class ResilienceStatus(
 {
     private const int DeadLettersShown = 20;
 
+    // Real time: it bounds I/O to the store.
+    private static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(5);
+
     public async Task<ResilienceStatusReport> GetAsync(CancellationToken cancellationToken = default)
     {
         var store = services.GetService<IDeferredWriteStore>();
@@ -68,9 +71,12 @@ internal sealed class ResilienceStatus(
 
         try
         {
-            var queue = await store.GetStatsAsync(name, cancellationToken).ConfigureAwait(false);
+            // A store that hangs must not hang the page: its part says so after a few seconds, the rest is shown.
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(StoreTimeout);
+            var queue = await store.GetStatsAsync(name, bounded.Token).AsTask().WaitAsync(StoreTimeout, cancellationToken).ConfigureAwait(false);
             var dead = queue.DeadLettered > 0 && admin is not null
-                ? await admin.ListAsync(name, DeferredWriteState.DeadLettered, DeadLettersShown, cancellationToken: cancellationToken).ConfigureAwait(false)
+                ? await admin.ListAsync(name, DeferredWriteState.DeadLettered, DeadLettersShown, cancellationToken: bounded.Token).WaitAsync(StoreTimeout, cancellationToken).ConfigureAwait(false)
                 : [];
             return status with { Queue = queue, DeadLetters = dead };
         }

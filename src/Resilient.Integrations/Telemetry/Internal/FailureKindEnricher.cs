@@ -13,10 +13,14 @@ namespace Resilient.Integrations.Telemetry.Internal;
 /// </summary>
 internal sealed class FailureKindEnricher(IntegrationRegistry registry) : MeteringEnricher
 {
+    // Pipeline name → integration name, so an event (one per attempt, successes included) allocates nothing.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> _names = new(StringComparer.Ordinal);
+
     public override void Enrich<TResult, TArgs>(in EnrichmentContext<TResult, TArgs> context)
     {
         var telemetry = context.TelemetryEvent;
-        if (telemetry.Outcome is not { } outcome || Integration(telemetry.Source.PipelineName) is not { } name || registry.Find(name) is not { } runtime)
+        if (telemetry.Outcome is not { } outcome || telemetry.Source.PipelineName is not { } pipeline ||
+            _names.GetOrAdd(pipeline, Integration) is not { } name || registry.Find(name) is not { } runtime)
         {
             return;
         }
@@ -40,9 +44,8 @@ internal sealed class FailureKindEnricher(IntegrationRegistry registry) : Meteri
         }
     }
 
-    private static string? Integration(string? pipeline) => pipeline switch
+    private static string? Integration(string pipeline) => pipeline switch
     {
-        null => null,
         _ when pipeline.EndsWith("-resilient", StringComparison.Ordinal) => pipeline[..^"-resilient".Length],
         _ when pipeline.EndsWith("-delegates", StringComparison.Ordinal) => pipeline[..^"-delegates".Length],
         _ => null,
@@ -52,6 +55,19 @@ internal sealed class FailureKindEnricher(IntegrationRegistry registry) : Meteri
     {
         IntegrationFailureException failure => failure.Kind,
         _ when context.CancellationToken.IsCancellationRequested => FailureKind.None, // the caller's cancellation is not a failure
-        _ => runtime.Classifier.Classify(exception, context.CancellationToken).Kind,
+        _ => Classify(exception, runtime, context),
     };
+
+    // A user's rule that throws must not break Polly's telemetry: the event keeps Polly's own tags.
+    private static FailureKind Classify(Exception exception, IntegrationRuntime runtime, ResilienceContext context)
+    {
+        try
+        {
+            return runtime.Classifier.Classify(exception, context.CancellationToken).Kind;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return FailureKind.None;
+        }
+    }
 }
