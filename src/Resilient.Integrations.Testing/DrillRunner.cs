@@ -260,32 +260,32 @@ public static class DrillRunner
 
         private async Task ExpectRateLimitedAsync()
         {
-            // A real quota (two requests, then one more every 100 ms) that reports no budget: four calls in a row
-            // meet its 429s and must all be answered live.
-            int answered = 0;
-            for (int i = 0; i < 4; i++)
+            // A real quota (two requests, then one more every 500 ms) that reports no budget. The first two calls go
+            // together and spend it at once, so the next ones meet its 429s however slow the machine is (one call after
+            // another, slow calls would let it refill); those wait as the server asks, one after the other.
+            var first = await Task.WhenAll(CallAsync(0), CallAsync(1)).ConfigureAwait(false);
+            var problems = new List<string?>(first) { await CallAsync(2).ConfigureAwait(false), await CallAsync(3).ConfigureAwait(false) };
+            _failures.AddRange(problems.OfType<string>());
+            int answered = problems.Count(p => p is null);
+
+            async Task<string?> CallAsync(int i)
             {
                 try
                 {
                     using var response = await _client.GetAsync(options.ReadPath, ct).ConfigureAwait(false);
-                    if (response.IsSuccessStatusCode && response.GetDegradation() is null)
-                    {
-                        answered++;
-                    }
-                    else
-                    {
-                        _failures.Add($"call {i + 1} against the quota was not answered live: {(int)response.StatusCode}{(response.GetDegradation() is { } stale ? " from the last good copy (" + stale.Kind + ")" : "")}");
-                    }
+                    return response.IsSuccessStatusCode && response.GetDegradation() is null
+                        ? null
+                        : $"call {i + 1} against the quota was not answered live: {(int)response.StatusCode}{(response.GetDegradation() is { } stale ? " from the last good copy (" + stale.Kind + ")" : "")}";
                 }
                 catch (IntegrationFailureException ex)
                 {
-                    _failures.Add($"call {i + 1} against the quota failed: {ex.Classification}");
+                    return $"call {i + 1} against the quota failed: {ex.Classification}";
                 }
             }
 
             int refused = upstream.LogEntries.Count(e => e.ResponseMessage?.StatusCode is 429);
             Expect(refused > 0, $"the quota answered {refused} request(s) 429 with retry-after-ms", "the quota never refused a request: the drill did not exercise a rate limit");
-            Expect(answered == 4, $"all 4 calls answered live after waiting as the server asked", $"{4 - answered} of 4 calls failed against a quota that refills every 100 ms");
+            Expect(answered == 4, $"all 4 calls answered live after waiting as the server asked", $"{4 - answered} of 4 calls failed against a quota that refills every 500 ms");
             await FlushAlertsAsync().ConfigureAwait(false);
             Expect(_alerts is null || !_alerts.Alerts.Any(a => a.Severity == AlertSeverity.Critical), "no Critical alert for a rate limit", "a rate limit raised a Critical alert");
         }

@@ -16,7 +16,7 @@ public enum FaultScenario
     TokenExpired,
 
     /// <summary>
-    /// A real request quota: a token bucket (2 requests, one more every 100 ms) that answers 429 with the exact
+    /// A real request quota: a token bucket (2 requests, one more every 500 ms) that answers 429 with the exact
     /// <c>retry-after-ms</c> and a <c>Retry-After</c> when it is empty. It does not report its budget on 200s, so
     /// the client meets the 429s; with the budget reported, a well-paced client never would. See <see cref="UpstreamFaults.InjectTokenBucket"/>.
     /// </summary>

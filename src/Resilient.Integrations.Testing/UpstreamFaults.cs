@@ -56,7 +56,7 @@ public static class UpstreamFaults
                 server.InjectTokenExpiry(path, (timeProvider ?? TimeProvider.System).GetUtcNow(), timeProvider);
                 break;
             case FaultScenario.RateLimited:
-                server.InjectTokenBucket(path, new TokenBucketQuota(2, TimeSpan.FromMilliseconds(100), timeProvider), reportBudget: false);
+                server.InjectTokenBucket(path, new TokenBucketQuota(2, TimeSpan.FromMilliseconds(500), timeProvider), reportBudget: false);
                 break;
             case FaultScenario.ConnectionRefused:
                 server.Stop(); // WireMock cannot refuse on a live port; a stopped server really does
