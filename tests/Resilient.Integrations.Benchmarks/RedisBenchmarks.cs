@@ -16,6 +16,7 @@ public class RedisBenchmarks
 {
     private static readonly Uri Address = new("http://ai.example/v1/chat/completions");
     private ServiceProvider _provider = null!;
+    private ServiceProvider _sharedProvider = null!;
     private HttpClient _plain = null!;
     private HttpClient _plainRedis = null!;
     private HttpClient _budget = null!;
@@ -42,14 +43,13 @@ public class RedisBenchmarks
         down.AddResilientIntegrationsRedis(o => (o.Configuration, o.KeyPrefix) = ("127.0.0.1:1,connectTimeout=200", prefix));
 
         _provider = alone.BuildServiceProvider();
-        var sharedProvider = shared.BuildServiceProvider();
+        _sharedProvider = shared.BuildServiceProvider();
         _down = down.BuildServiceProvider();
         var factory = _provider.GetRequiredService<IHttpClientFactory>();
-        var sharedFactory = sharedProvider.GetRequiredService<IHttpClientFactory>();
+        var sharedFactory = _sharedProvider.GetRequiredService<IHttpClientFactory>();
         (_plain, _budget) = (factory.CreateClient("plain"), factory.CreateClient("budget"));
         (_plainRedis, _budgetRedis) = (sharedFactory.CreateClient("plain"), sharedFactory.CreateClient("budget"));
         _budgetRedisDown = _down.GetRequiredService<IHttpClientFactory>().CreateClient("budget");
-        _sharedProvider = sharedProvider;
 
         // The first answer teaches each integration that the provider reports a budget.
         foreach (var client in new[] { _budget, _budgetRedis, _budgetRedisDown })
@@ -57,8 +57,6 @@ public class RedisBenchmarks
             (await client.GetAsync(Address)).Dispose();
         }
     }
-
-    private ServiceProvider _sharedProvider = null!;
 
     [GlobalCleanup]
     public async Task Cleanup()

@@ -154,7 +154,7 @@ internal static class StatusPage
             return;
         }
 
-        html.Append("<table><caption>Newest first, as raised (before each sink's de-duplication)</caption><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Integration</th>")
+        html.Append("<table><caption>Newest first, as given to the sinks (repeats within the cooldown counted, not listed)</caption><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Integration</th>")
             .Append("<th scope=\"col\">Severity</th><th scope=\"col\">Kind</th><th scope=\"col\">Message</th></tr></thead><tbody>");
         foreach (var alert in report.RecentAlerts)
         {

@@ -23,7 +23,11 @@ public interface IAlertClaims
 /// <param name="Severity">The alert's severity: a more severe alert than the one claimed is always sent.</param>
 /// <param name="Sink">The sink's name.</param>
 /// <param name="Cooldown">How long a sent alert holds back its repeats (<see cref="AlertOptions.Cooldown"/>).</param>
-public readonly record struct AlertClaimRequest(string Integration, string Identity, AlertSeverity Severity, string Sink, TimeSpan Cooldown);
+/// <param name="EndsEpisode">
+/// The alert announces the integration's recovery: the claims of its episode end with it, so the next outage alerts
+/// again even within the cooldown, on every instance.
+/// </param>
+public readonly record struct AlertClaimRequest(string Integration, string Identity, AlertSeverity Severity, string Sink, TimeSpan Cooldown, bool EndsEpisode = false);
 
 /// <summary>The answer to an <see cref="AlertClaimRequest"/>.</summary>
 /// <param name="Send">Whether this instance sends the alert.</param>

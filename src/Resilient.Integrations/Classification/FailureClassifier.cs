@@ -51,7 +51,7 @@ public sealed class FailureClassifier : IFailureClassifier
         _validator = options.ResponseValidator;
         _maxErrorBodyBytes = options.MaxErrorBodyBytes;
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _shouldRetryHeaders = [.. options.ShouldRetryHeaders];
+        _shouldRetryHeaders = ["x-should-retry", .. options.ShouldRetryHeaders];
     }
 
     /// <inheritdoc/>
@@ -275,11 +275,6 @@ public sealed class FailureClassifier : IFailureClassifier
     private bool? ShouldRetry<THeaders>(THeaders headers)
         where THeaders : struct, IHeaderSource
     {
-        if (RetryHintParser.ShouldRetry(headers.Get("x-should-retry")) is bool allowed)
-        {
-            return allowed;
-        }
-
         foreach (var name in _shouldRetryHeaders)
         {
             if (RetryHintParser.ShouldRetry(headers.Get(name)) is bool said)

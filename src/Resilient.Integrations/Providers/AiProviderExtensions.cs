@@ -64,7 +64,7 @@ public static class AiProviderExtensions
         }
 
         // Profile defaults go before configuration binding and the host's own Configure, so both still win.
-        InsertFirst(builder.Services, new ConfigureNamedOptions<ResilientIntegrationOptions>(builder.Name, o =>
+        ProfileDefaults.InsertFirst(builder.Services, new ConfigureNamedOptions<ResilientIntegrationOptions>(builder.Name, o =>
         {
             o.BaseAddress ??= endpoint;
             o.AttemptTimeout = options.AttemptTimeout;
@@ -133,19 +133,5 @@ public static class AiProviderExtensions
         {
             throw new ArgumentException(prefix + "AttemptTimeout must be positive and TotalTimeout at least AttemptTimeout.", nameof(options));
         }
-    }
-
-    private static void InsertFirst(IServiceCollection services, IConfigureOptions<ResilientIntegrationOptions> configure)
-    {
-        int index = 0;
-        for (; index < services.Count; index++)
-        {
-            if (services[index].ServiceType == typeof(IConfigureOptions<ResilientIntegrationOptions>))
-            {
-                break;
-            }
-        }
-
-        services.Insert(index, ServiceDescriptor.Singleton(configure));
     }
 }

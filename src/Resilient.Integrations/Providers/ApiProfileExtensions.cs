@@ -108,14 +108,8 @@ public static class ApiProfileExtensions
         string name = builder.Name;
 
         // Defaults go before configuration binding and the host's own Configure, so both still win.
-        InsertFirst(builder.Services, new ConfigureNamedOptions<ResilientIntegrationOptions>(name, o =>
-        {
-            o.BaseAddress ??= endpoint;
-            if (!o.SensitiveHeaders.Contains(profile.KeyHeader, StringComparer.OrdinalIgnoreCase))
-            {
-                o.SensitiveHeaders.Add(profile.KeyHeader);
-            }
-        }));
+        // Every profile's credential goes in Authorization, which is redacted by default.
+        ProfileDefaults.InsertFirst(builder.Services, new ConfigureNamedOptions<ResilientIntegrationOptions>(name, o => o.BaseAddress ??= endpoint));
 
         // After every Configure: the host's rules first, the profile's next, the built-in defaults last.
         builder.Services.PostConfigure<FailureClassifierOptions>(name, o =>
@@ -136,8 +130,12 @@ public static class ApiProfileExtensions
             }
         });
 
-        builder.HttpClientBuilder.AddHttpMessageHandler(sp => new ApiCredentialHandler(
-            profile, options, endpoint, name, sp.GetRequiredService<IOptionsMonitor<ResilientIntegrationOptions>>()));
+        // Only a credential or a required header has anything to add to a request.
+        if (options.AccessToken is not null || profile.RequiredHeaders.Count > 0)
+        {
+            builder.HttpClientBuilder.AddHttpMessageHandler(sp => new ApiCredentialHandler(
+                profile, options, endpoint, name, sp.GetRequiredService<IOptionsMonitor<ResilientIntegrationOptions>>()));
+        }
 
         // After the credential handler, so the watch sees the token the profile puts on.
         if (options.WatchCredentialExpiry)
@@ -203,19 +201,5 @@ public static class ApiProfileExtensions
         {
             throw new ArgumentException(prefix + "AccessToken is required for the default health probe; set it, or set HealthProbe = false and add a probe of your own.", nameof(options));
         }
-    }
-
-    private static void InsertFirst(IServiceCollection services, IConfigureOptions<ResilientIntegrationOptions> configure)
-    {
-        int index = 0;
-        for (; index < services.Count; index++)
-        {
-            if (services[index].ServiceType == typeof(IConfigureOptions<ResilientIntegrationOptions>))
-            {
-                break;
-            }
-        }
-
-        services.Insert(index, ServiceDescriptor.Singleton(configure));
     }
 }

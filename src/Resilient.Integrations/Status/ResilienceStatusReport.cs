@@ -11,6 +11,6 @@ public sealed record ResilienceStatusReport
     /// <summary>Gets every registered integration, by name.</summary>
     public required IReadOnlyList<IntegrationStatus> Integrations { get; init; }
 
-    /// <summary>Gets the most recent alerts raised, newest first (at most 50), as raised: before de-duplication per sink.</summary>
+    /// <summary>Gets the most recent alerts given to the sinks, newest first (at most 50): past the cooldown, before each sink's shared claims.</summary>
     public required IReadOnlyList<RecentAlert> RecentAlerts { get; init; }
 }

@@ -66,6 +66,7 @@ public sealed class RedisAlertClaimsTests
         await using var redis = await RedisServer.StartPrivateAsync();
         using var upstream = LoopbackServer.Start();
         upstream.Given(Request.Create().WithPath("/call")).RespondWith(Response.Create().WithStatusCode(401));
+        upstream.Given(Request.Create().WithPath("/other")).RespondWith(Response.Create().WithStatusCode(503));
         string prefix = redis.NewPrefix();
         var instances = new[] { Instance(upstream.Url!, redis.Configuration, prefix, TimeSpan.FromMilliseconds(300)), Instance(upstream.Url!, redis.Configuration, prefix, TimeSpan.FromMilliseconds(300)) };
         await redis.StopAsync();
@@ -75,7 +76,7 @@ public sealed class RedisAlertClaimsTests
             foreach (var instance in instances)
             {
                 await instance.GetAsync();
-                await instance.GetAsync();
+                await instance.GetAsync("/other"); // another kind: a second claim that fails too, and must not warn again
                 delivered.Add(await instance.SettledAlertsAsync());
             }
 
@@ -110,6 +111,24 @@ public sealed class RedisAlertClaimsTests
         Assert.Equal(new AlertClaim(true, 0), otherSink);
         Assert.Equal(new AlertClaim(true, 1), escalation);   // reports the repeat another instance held back
         Assert.False(afterEscalation.Send);
+    }
+
+    [Fact]
+    public async Task ClaimAsync_OutageRecoveredThenBackWithinTheCooldown_AlertedAndRecoveredAgain()
+    {
+        var redis = await RedisServer.RequireAsync();
+        await using var connection = new RedisConnection(new ResilientIntegrationsRedisOptions { Configuration = redis.Configuration, KeyPrefix = redis.NewPrefix() }, null);
+        var claims = new RedisAlertClaims(connection);
+        var red = new AlertClaimRequest("crm", "crm\nAuth\n", AlertSeverity.Critical, "pager", TimeSpan.FromMinutes(15));
+        var recovered = new AlertClaimRequest("crm", "crm\nNone\n", AlertSeverity.Info, "pager", TimeSpan.FromMinutes(15), EndsEpisode: true);
+
+        Assert.True((await claims.ClaimAsync(red, Ct)).Send);
+        Assert.False((await claims.ClaimAsync(red, Ct)).Send);              // another instance, same outage
+        Assert.True((await claims.ClaimAsync(recovered, Ct)).Send);
+        Assert.False((await claims.ClaimAsync(recovered, Ct)).Send);        // another instance, same recovery
+        Assert.True((await claims.ClaimAsync(red, Ct)).Send);               // a new outage within the cooldown still pages
+        Assert.False((await claims.ClaimAsync(red, Ct)).Send);
+        Assert.True((await claims.ClaimAsync(recovered, Ct)).Send);         // and its recovery still resolves
     }
 
     [Fact]

@@ -101,7 +101,7 @@ public sealed class CredentialExpiryWatchTests
     }
 
     [Fact]
-    public async Task Send_BearerJwtOnTheRequest_ReadOnceAndWarned()
+    public async Task Send_BearerJwtOnTheRequest_WarnedOnceAcrossCalls()
     {
         string token = Jwt(Start + TimeSpan.FromDays(2));
         await using var h = IntegrationHarness.Create(build: b => b.AddCredentialExpiryWatch());
@@ -116,7 +116,7 @@ public sealed class CredentialExpiryWatchTests
 
         var alert = Assert.Single(await h.SettledAlertsAsync());
         Assert.Equal(AlertSeverity.Warning, alert.Severity);
-        Assert.Single(h.Logs.GetSnapshot(), r => r.Id.Id == 62); // decoded once, not per call
+        Assert.Single(h.Logs.GetSnapshot(), r => r.Id.Id == 62); // logged once, not per call
         AssertNoSecret(h, [alert], token);
     }
 
@@ -159,6 +159,12 @@ public sealed class CredentialExpiryWatchTests
 
         Assert.True(response.IsSuccessStatusCode);
         Assert.Empty(await h.SettledAlertsAsync());
+
+        // The watch still reads the bearer tokens that follow: the one above was ignored, not the reading switched off.
+        using var next = new HttpRequestMessage(HttpMethod.Get, "/call");
+        next.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Jwt(Start + TimeSpan.FromDays(2)));
+        using var _ = await h.Clock.RunAsync(h.Client.SendAsync(next, TestContext.Current.CancellationToken));
+        Assert.Equal(AlertSeverity.Warning, Assert.Single(await h.SettledAlertsAsync()).Severity);
     }
 
     [Fact]

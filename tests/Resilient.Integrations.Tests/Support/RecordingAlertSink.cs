@@ -5,7 +5,7 @@ using Resilient.Integrations.Alerts;
 namespace Resilient.Integrations.Tests.Support;
 
 /// <summary>Keeps every alert it receives and lets a test wait for them.</summary>
-public sealed class RecordingAlertSink : IAlertSink
+public class RecordingAlertSink : IAlertSink
 {
     private readonly ConcurrentQueue<Alert> _alerts = new();
     private readonly SemaphoreSlim _arrived = new(0);

@@ -62,7 +62,6 @@ public sealed class TestClock : FakeTimeProvider
         }
     }
 
-    /// <summary>Whether a live timer (wait or deadline) is due exactly at <paramref name="due"/>: a loop has scheduled its next turn.</summary>
     /// <summary>How many live timers fire at <paramref name="due"/> (several instances on one clock each set their own).</summary>
     public int TimersDueAt(DateTimeOffset due)
     {
@@ -72,13 +71,8 @@ public sealed class TestClock : FakeTimeProvider
         }
     }
 
-    public bool HasTimerDueAt(DateTimeOffset due)
-    {
-        lock (_timers)
-        {
-            return _timers.Any(t => !t.Disposed && t.Due == due);
-        }
-    }
+    /// <summary>Whether a live timer (wait or deadline) is due exactly at <paramref name="due"/>: a loop has scheduled its next turn.</summary>
+    public bool HasTimerDueAt(DateTimeOffset due) => TimersDueAt(due) > 0;
 
     /// <summary>Whether a library deadline (<see cref="AttemptDeadline"/>) is live: a delegate attempt or a response body is being timed.</summary>
     public bool HasLiveDeadline()

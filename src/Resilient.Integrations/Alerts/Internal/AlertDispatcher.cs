@@ -27,7 +27,7 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
     private readonly CancellationTokenSource _stopping = new();
     private AlertOptions _lastValidOptions;
     private int _disposed;
-    private int _claimsFailing;
+    private readonly Resilient.Integrations.Internal.SharedTier _claimsTier;
 
     public AlertDispatcher(
         IEnumerable<IAlertSink> sinks, IOptionsMonitor<AlertOptions> options, TimeProvider time, IntegrationMetrics metrics, ILoggerFactory loggerFactory,
@@ -41,6 +41,8 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
         Time = time;
         Metrics = metrics;
         Logger = loggerFactory.CreateLogger("Resilient.Integrations.Alerts");
+        var logger = Logger;
+        _claimsTier = new((type, message) => Log.AlertClaimsUnavailable(logger, type, message), () => Log.AlertClaimsBack(logger));
         Stopping = _stopping.Token;
 
         // One sink reached through several registrations (an instance or a factory added for each integration)
@@ -50,7 +52,7 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
 
     internal TimeProvider Time { get; }
 
-    /// <summary>Gets the last alerts raised, for the status page.</summary>
+    /// <summary>Gets the last alerts given to the sinks, for the status page.</summary>
     internal RecentAlerts Recent { get; }
 
     /// <summary>
@@ -64,31 +66,13 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
     /// <summary>Gets the de-duplication shared with other instances, when one is registered.</summary>
     internal IAlertClaims? Claims { get; }
 
-    /// <summary>Asks the shared claims; never throws and never waits past their timeout (real time: it bounds I/O): without an answer the alert is sent, as a duplicate beats silence.</summary>
+    /// <summary>Asks the shared claims; never throws and never waits past their timeout: without an answer the alert is sent, as a duplicate beats silence.</summary>
     internal async ValueTask<AlertClaim> ClaimAsync(Alert alert, string sink, CancellationToken stopping)
     {
-        var request = new AlertClaimRequest(alert.Integration, $"{alert.Integration}\n{alert.Kind}\n{alert.Topic}", alert.Severity, sink, CurrentOptions().Cooldown);
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            timeout.CancelAfter(Claims!.Timeout);
-            var claim = await Claims.ClaimAsync(request, timeout.Token).AsTask().WaitAsync(Claims.Timeout, stopping).ConfigureAwait(false);
-            if (Interlocked.Exchange(ref _claimsFailing, 0) == 1)
-            {
-                Log.AlertClaimsBack(Logger);
-            }
-
-            return claim;
-        }
-        catch (Exception ex) when (!stopping.IsCancellationRequested)
-        {
-            if (Interlocked.Exchange(ref _claimsFailing, 1) == 0)
-            {
-                Log.AlertClaimsUnavailable(Logger, ex.GetType().Name, Redaction.Internal.SecretRedactor.RedactExceptionMessage(ex));
-            }
-
-            return new AlertClaim(Send: true, SuppressedElsewhere: 0);
-        }
+        var request = new AlertClaimRequest(
+            alert.Integration, $"{alert.Integration}\n{alert.Kind}\n{alert.Topic}", alert.Severity, sink, CurrentOptions().Cooldown, EndsEpisode: alert.Resolves is not null);
+        var (answered, claim) = await _claimsTier.TryAsync(t => Claims!.ClaimAsync(request, t), Claims!.Timeout, stopping).ConfigureAwait(false);
+        return answered ? claim : new AlertClaim(Send: true, SuppressedElsewhere: 0);
     }
 
     internal ILogger Logger { get; }
@@ -103,7 +87,6 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
             return false;
         }
 
-        Recent.Add(alert);
         var options = CurrentOptions();
         if (alert.Unsuppressed)
         {
@@ -196,6 +179,7 @@ internal sealed class AlertDispatcher : IAlertDispatcher, IAsyncDisposable, IDis
 
     private void Fan(Alert alert, AlertOptions options)
     {
+        Recent.Add(alert); // what the sinks were given: past the cooldown, a recovery only once it settled
         foreach (var lane in _lanes)
         {
             lane.Enqueue(alert, options.QueueCapacity);

@@ -2,7 +2,7 @@ using Resilient.Integrations.Status;
 
 namespace Resilient.Integrations.Alerts.Internal;
 
-/// <summary>The last alerts raised, for the status page: a small ring, written on the (rare) alert path only.</summary>
+/// <summary>The last alerts given to the sinks, for the status page: a small ring, written only past the cooldown.</summary>
 internal sealed class RecentAlerts
 {
     public const int Capacity = 50;

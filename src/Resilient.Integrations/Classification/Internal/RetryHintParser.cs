@@ -122,7 +122,7 @@ internal static class RetryHintParser
             TryFromMilliseconds(ms, out hint);
     }
 
-    internal static bool TryRetryAfter(string? value, TimeProvider timeProvider, out TimeSpan hint)
+    private static bool TryRetryAfter(string? value, TimeProvider timeProvider, out TimeSpan hint)
     {
         hint = default;
         if (value is null)
@@ -217,7 +217,7 @@ internal static class RetryHintParser
 
     internal static TimeSpan? Max(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : a > b ? a : b;
 
-    internal static bool TryReset(string value, TimeProvider timeProvider, out TimeSpan hint)
+    private static bool TryReset(string value, TimeProvider timeProvider, out TimeSpan hint)
     {
         // OpenAI writes a Go duration ("6m0s"); Anthropic an RFC 3339 timestamp.
         if (GoDuration.TryParse(value, out hint))
@@ -230,7 +230,7 @@ internal static class RetryHintParser
             TryUntil(date, timeProvider, out hint);
     }
 
-    internal static bool TryUntil(DateTimeOffset date, TimeProvider timeProvider, out TimeSpan hint)
+    private static bool TryUntil(DateTimeOffset date, TimeProvider timeProvider, out TimeSpan hint)
     {
         var wait = date - timeProvider.GetUtcNow();
         return TryFromMilliseconds(Math.Max(0, wait.TotalMilliseconds), out hint);

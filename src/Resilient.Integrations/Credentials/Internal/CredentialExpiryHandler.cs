@@ -15,10 +15,18 @@ internal sealed class CredentialExpiryHandler(CredentialExpiryWatch watch) : Del
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var options = watch.Options;
-        if (options.ReadBearerTokens && request.Headers.Authorization is { Scheme: var scheme, Parameter: { } token } &&
-            scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
+        // The raw value, not the typed Authorization property: that would parse (and allocate) on every request.
+        if (options.ReadBearerTokens && request.Headers.NonValidated.TryGetValues("Authorization", out var authorization))
         {
-            ReadToken(token);
+            foreach (string value in authorization)
+            {
+                if (value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && value.Length > 7)
+                {
+                    ReadToken(value, 7);
+                }
+
+                break;
+            }
         }
 
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
@@ -34,11 +42,12 @@ internal sealed class CredentialExpiryHandler(CredentialExpiryWatch watch) : Del
         return response;
     }
 
-    private void ReadToken(string token)
+    private void ReadToken(string header, int start)
     {
         // The same token again (nearly every call) costs one compare; a token that is not a JWT is remembered too.
         var last = Volatile.Read(ref _lastToken);
-        if (last is not null && string.Equals(last.Token, token, StringComparison.Ordinal))
+        var value = header.AsSpan(start).Trim();
+        if (last is not null && value.SequenceEqual(last.Token))
         {
             if (last.ExpiresAt is { } exp)
             {
@@ -48,6 +57,7 @@ internal sealed class CredentialExpiryHandler(CredentialExpiryWatch watch) : Del
             return;
         }
 
+        string token = value.ToString();
         var seen = JwtExpiry.TryRead(token, out var expiresAt, out var issuedAt) ? new Seen(token, expiresAt, issuedAt) : new Seen(token, null, null);
         Volatile.Write(ref _lastToken, seen);
         if (seen.ExpiresAt is { } read)

@@ -12,7 +12,10 @@ namespace Resilient.Integrations.Fallback.Internal;
 /// </summary>
 internal sealed class SharedCopies(IDistributedCache cache, string integration, ILogger logger, IDeferredWriteProtector? protector, TimeProvider time)
 {
-    private int _failing;
+    private readonly Resilient.Integrations.Internal.SharedTier _tier = new(
+        (type, message) => Log.SharedCopiesUnavailable(logger, integration, type, message),
+        () => Log.SharedCopiesBack(logger, integration));
+
 
     /// <summary>Writes a kept copy in the background: never on the success path's critical path.</summary>
     public void WriteBehind(LastKnownGoodKey key, StoredResponse stored, FallbackPolicy policy) =>
@@ -28,11 +31,11 @@ internal sealed class SharedCopies(IDistributedCache cache, string integration, 
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            Failed(ex);
+            _tier.Failed(ex);
             return null;
         }
 
-        Answered();
+        _tier.Answered();
         if (bytes is null)
         {
             return null;
@@ -65,31 +68,15 @@ internal sealed class SharedCopies(IDistributedCache cache, string integration, 
             bytes = protector is null ? bytes : protector.Protect(bytes);
             var expiry = new DistributedCacheEntryOptions { AbsoluteExpirationRelativeToNow = expiresIn };
             await cache.SetAsync(key, bytes, expiry).WaitAsync(policy.SharedTimeout).ConfigureAwait(false);
-            Answered();
+            _tier.Answered();
         }
 #pragma warning disable CA1031 // A write-behind that fails costs other instances a fresher copy, never this call.
         catch (Exception ex)
         {
-            Failed(ex);
+            _tier.Failed(ex);
         }
 #pragma warning restore CA1031
     }
 
     private string Key(string key) => $"resilient-integrations:last-good:{integration}:{key}";
-
-    private void Failed(Exception ex)
-    {
-        if (Interlocked.Exchange(ref _failing, 1) == 0)
-        {
-            Log.SharedCopiesUnavailable(logger, integration, ex.GetType().Name, Redaction.Internal.SecretRedactor.RedactExceptionMessage(ex));
-        }
-    }
-
-    private void Answered()
-    {
-        if (Volatile.Read(ref _failing) == 1 && Interlocked.Exchange(ref _failing, 0) == 1)
-        {
-            Log.SharedCopiesBack(logger, integration);
-        }
-    }
 }

@@ -16,17 +16,16 @@ internal sealed class SharedProbing
     private readonly IProbeTurns _turns;
     private readonly HealthMonitor _monitor;
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
     private readonly HashSet<string> _probed;
     private readonly ConcurrentDictionary<string, long> _takenIn = new(StringComparer.Ordinal);
-    private int _failing;
+    private readonly Resilient.Integrations.Internal.SharedTier _tier;
 
     public SharedProbing(IProbeTurns turns, HealthMonitor monitor, TimeProvider time, ILogger logger, IEnumerable<ProbeRegistration> probes)
     {
         _turns = turns;
         _monitor = monitor;
         _time = time;
-        _logger = logger;
+        _tier = new((type, message) => Log.ProbeTurnsUnavailable(logger, type, message), () => Log.ProbeTurnsBack(logger));
         var all = probes.ToList();
         _probed = new HashSet<string>(all.Select(p => IdentityOf(p, all)), StringComparer.Ordinal);
         turns.OnResult(TakeIn);
@@ -124,29 +123,6 @@ internal sealed class SharedProbing
         }
     }
 
-    // Real time: the timeout bounds I/O, whatever clock the app injects.
-    private async ValueTask<(bool Answered, T Value)> CallAsync<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken stopping)
-    {
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            timeout.CancelAfter(_turns.Timeout);
-            var answer = await call(timeout.Token).AsTask().WaitAsync(_turns.Timeout, stopping).ConfigureAwait(false);
-            if (Volatile.Read(ref _failing) == 1 && Interlocked.Exchange(ref _failing, 0) == 1)
-            {
-                Log.ProbeTurnsBack(_logger);
-            }
-
-            return (true, answer);
-        }
-        catch (Exception ex) when (!stopping.IsCancellationRequested)
-        {
-            if (Interlocked.Exchange(ref _failing, 1) == 0)
-            {
-                Log.ProbeTurnsUnavailable(_logger, ex.GetType().Name, SecretRedactor.RedactExceptionMessage(ex));
-            }
-
-            return (false, default!);
-        }
-    }
+    private ValueTask<(bool Answered, T Value)> CallAsync<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken stopping) =>
+        _tier.TryAsync(call, _turns.Timeout, stopping);
 }

@@ -19,12 +19,12 @@ internal sealed class PacingStrategy(IntegrationRuntime runtime, PacingPolicy po
         TimeSpan hold;
 
         // Only a provider that reports a budget has one to share; other integrations never wait on the store.
-        if (shared is not null && runtime.Pacing.HasBudget &&
-            await shared.TryTakeAsync(runtime.Name, MaxWait(call), context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext) is { } taken)
+        if (shared is not null && runtime.Pacing.HasBudget && MaxWait(call) is var maxWait &&
+            await shared.TryTakeAsync(runtime.Name, maxWait, context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext) is { } taken)
         {
             grant = taken;
             hold = runtime.Pacing.HoldTime() is var local && local > taken.Wait ? local : taken.Wait;
-            if (!taken.Admitted || hold > MaxWait(call))
+            if (!taken.Admitted || hold > maxWait)
             {
                 return Outcome.FromException<HttpResponseMessage>(new PacingRejectedException(hold));
             }

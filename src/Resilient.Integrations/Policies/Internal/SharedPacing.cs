@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Resilient.Integrations.Redaction.Internal;
+using Resilient.Integrations.Internal;
 using Resilient.Integrations.Telemetry.Internal;
 
 namespace Resilient.Integrations.Policies.Internal;
@@ -11,48 +11,37 @@ namespace Resilient.Integrations.Policies.Internal;
 /// </summary>
 internal sealed class SharedPacing
 {
-
     private readonly ISharedRateBudget _budget;
-    private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly SharedTier _tier;
     private long _aloneUntil;
-    private int _failing;
 
     public SharedPacing(ISharedRateBudget budget, ILogger logger, TimeProvider time)
     {
         _budget = budget;
-        _logger = logger;
         _time = time;
+        _tier = new SharedTier((type, message) => Log.SharedRateBudgetUnavailable(logger, type, message), () => Log.SharedRateBudgetBack(logger));
     }
 
-    /// <summary>The app's clock when the app injects one of its own; otherwise the store's, which all instances share.</summary>
     /// <summary>Gets or sets how long the shared budget is left alone after it failed to answer (real time: it bounds I/O, whatever clock the app injects).</summary>
     public TimeSpan AloneAfterFailure { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The app's clock when the app injects one of its own; otherwise the store's, which all instances share.</summary>
     private DateTimeOffset? Now => ReferenceEquals(_time, TimeProvider.System) ? null : _time.GetUtcNow();
+
+    private bool Alone => Environment.TickCount64 < Volatile.Read(ref _aloneUntil);
 
     /// <summary>Takes a slot of the shared budget, or returns <see langword="null"/> when the request must be paced locally.</summary>
     public async ValueTask<RateBudgetGrant?> TryTakeAsync(string integration, TimeSpan maxWait, CancellationToken cancellationToken)
     {
-        if (Environment.TickCount64 < Volatile.Read(ref _aloneUntil))
+        if (Alone)
         {
             return null;
         }
 
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(_budget.Timeout);
-            var grant = await _budget.TakeAsync(new RateBudgetRequest(integration, maxWait, Now), timeout.Token)
-                .AsTask().WaitAsync(_budget.Timeout, cancellationToken).ConfigureAwait(false);
-            Answered();
-            return grant;
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            Failed(ex);
-            return null;
-        }
+        var request = new RateBudgetRequest(integration, maxWait, Now);
+        var (answered, grant) = await _tier.TryAsync(t => _budget.TakeAsync(request, t), _budget.Timeout, cancellationToken).ConfigureAwait(false);
+        return answered ? grant : GoAlone();
     }
 
     /// <summary>
@@ -61,38 +50,29 @@ internal sealed class SharedPacing
     /// </summary>
     public async ValueTask ReportAsync(string integration, PacingLesson lesson, RateBudgetGrant sent)
     {
-        if (Environment.TickCount64 < Volatile.Read(ref _aloneUntil))
+        if (Alone)
         {
             return;
         }
 
         var report = new RateBudgetReport(integration, lesson.Hold, lesson.Limit, lesson.Remaining, lesson.UntilFull, lesson.Spent, sent, Now);
-        try
+        var (answered, _) = await _tier.TryAsync(
+            async t =>
+            {
+                await _budget.ReportAsync(report, t).ConfigureAwait(false);
+                return true;
+            },
+            _budget.Timeout,
+            CancellationToken.None).ConfigureAwait(false);
+        if (!answered)
         {
-            using var timeout = new CancellationTokenSource(_budget.Timeout);
-            await _budget.ReportAsync(report, timeout.Token).AsTask().WaitAsync(_budget.Timeout).ConfigureAwait(false);
-            Answered();
-        }
-        catch (Exception ex)
-        {
-            Failed(ex);
-        }
-    }
-
-    private void Answered()
-    {
-        if (Volatile.Read(ref _failing) == 1 && Interlocked.Exchange(ref _failing, 0) == 1)
-        {
-            Log.SharedRateBudgetBack(_logger);
+            GoAlone();
         }
     }
 
-    private void Failed(Exception ex)
+    private RateBudgetGrant? GoAlone()
     {
         Volatile.Write(ref _aloneUntil, Environment.TickCount64 + (long)AloneAfterFailure.TotalMilliseconds);
-        if (Interlocked.Exchange(ref _failing, 1) == 0)
-        {
-            Log.SharedRateBudgetUnavailable(_logger, ex.GetType().Name, SecretRedactor.RedactExceptionMessage(ex));
-        }
+        return null;
     }
 }

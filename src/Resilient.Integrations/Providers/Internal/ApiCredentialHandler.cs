@@ -18,9 +18,9 @@ internal sealed class ApiCredentialHandler(
     {
         if (request.RequestUri is { } address && (SameOrigin(address, endpoint) || (options.Get(integration).BaseAddress is { } configured && SameOrigin(address, configured))))
         {
-            if (_credential is not null && request.Headers.Authorization is null && !request.Headers.Contains(profile.KeyHeader) && !HasTokenParameter(address))
+            if (_credential is not null && !request.Headers.Contains("Authorization") && !HasTokenParameter(address.Query))
             {
-                request.Headers.TryAddWithoutValidation(profile.KeyHeader, _credential);
+                request.Headers.TryAddWithoutValidation("Authorization", _credential);
             }
 
             foreach (var (name, value) in profile.RequiredHeaders)
@@ -35,12 +35,16 @@ internal sealed class ApiCredentialHandler(
         return base.SendAsync(request, cancellationToken);
     }
 
-    // Meta and Slack also take the token as a parameter; a request that brings its own is left alone.
-    private static bool HasTokenParameter(Uri address)
+    // Meta and Slack also take the token as a parameter; a request that brings its own is left alone. Read in place:
+    // this runs on every request.
+    private static bool HasTokenParameter(string query) =>
+        HasParameter(query, "access_token=") || HasParameter(query, "token=");
+
+    private static bool HasParameter(string query, string prefix)
     {
-        foreach (var parameter in address.Query.TrimStart('?').Split('&'))
+        for (int at = query.IndexOf(prefix, StringComparison.Ordinal); at >= 0; at = query.IndexOf(prefix, at + 1, StringComparison.Ordinal))
         {
-            if (parameter.StartsWith("access_token=", StringComparison.Ordinal) || parameter.StartsWith("token=", StringComparison.Ordinal))
+            if (at == 0 || query[at - 1] is '?' or '&')
             {
                 return true;
             }

@@ -13,9 +13,6 @@ internal sealed class ApiProfile
     /// <summary>The probe's address relative to the endpoint; <c>{0}</c> is the account id, <c>{1}</c> the token (Meta's debug_token).</summary>
     public required string ProbePath { get; init; }
 
-    /// <summary>The header that carries the credential (added to the integration's sensitive headers), and how its value is written.</summary>
-    public string KeyHeader { get; init; } = "Authorization";
-
     public Func<string, ApiProfileOptions, string> KeyValue { get; init; } = (token, _) => "Bearer " + token;
 
     /// <summary>Headers the API requires on every request (GitHub's User-Agent), added when a request lacks them.</summary>

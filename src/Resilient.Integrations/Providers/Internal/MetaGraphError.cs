@@ -56,7 +56,7 @@ internal static class MetaGraphError
             return default;
         }
 
-        int? code = null, subcode = null;
+        int? code = null;
         bool? transient = null;
         try
         {
@@ -73,7 +73,7 @@ internal static class MetaGraphError
                     continue;
                 }
 
-                int field = reader.ValueTextEquals("code"u8) ? 1 : reader.ValueTextEquals("error_subcode"u8) ? 2 : reader.ValueTextEquals("is_transient"u8) ? 3 : 0;
+                int field = reader.ValueTextEquals("code"u8) ? 1 : reader.ValueTextEquals("is_transient"u8) ? 3 : 0;
                 if (field == 0 || !reader.Read())
                 {
                     continue;
@@ -85,7 +85,7 @@ internal static class MetaGraphError
                 }
                 else if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int value))
                 {
-                    if (field == 1) { code = value; } else if (field == 2) { subcode = value; }
+                    code = value;
                 }
             }
         }
@@ -94,8 +94,8 @@ internal static class MetaGraphError
             // A cut-off prefix: what was read before the cut stands.
         }
 
-        return new Parsed(code, subcode, transient);
+        return new Parsed(code, transient);
     }
 
-    internal readonly record struct Parsed(int? Code, int? Subcode, bool? Transient);
+    internal readonly record struct Parsed(int? Code, bool? Transient);
 }
