@@ -27,10 +27,29 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
 
             return live;
         }
-        catch (IntegrationFailureException failure) when (key is not null && integration.TryServeLastGood<ChatResponse>(key, failure.Classification, out var kept))
+        catch (IntegrationFailureException failure) when (key is not null && TryServe(key, failure, out var kept))
         {
             return Stale(kept.Value, kept.Degradation!);
         }
+    }
+
+    /// <summary>Gets the integration whose policies this layer applies.</summary>
+    public IResilientIntegration Integration => integration;
+
+    /// <summary>
+    /// Serves the last good answer, unless a failover runs this call: then the copy is left for the failover to
+    /// serve once every secondary has failed, and the failure goes up.
+    /// </summary>
+    private bool TryServe(string key, IntegrationFailureException failure, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IntegrationResult<ChatResponse>? kept)
+    {
+        if (CopyDeferral.Current is { } deferral)
+        {
+            deferral.Leave(this, key);
+            kept = null;
+            return false;
+        }
+
+        return integration.TryServeLastGood(key, failure.Classification, out kept);
     }
 
     public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
@@ -82,7 +101,7 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
         }
     }
 
-    private void Remember(string key, ChatResponse live)
+    internal void Remember(string key, ChatResponse live)
     {
         var kept = Keepable(live);
         integration.RememberLastGood(key, kept, ApproximateBytes(kept));
@@ -140,14 +159,14 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
     // Text is most of an answer and carries the SDK's raw part; other contents (tool calls) are kept as they are.
     private static AIContent Copy(AIContent content) => content is TextContent text ? new TextContent(text.Text) : content;
 
-    private static ChatResponse Stale(ChatResponse kept, Degradation degradation)
+    internal static ChatResponse Stale(ChatResponse kept, Degradation degradation)
     {
         var copy = Keepable(kept);
         copy.AdditionalProperties = new() { [ChatResponseDegradationExtensions.PropertyName] = degradation };
         return copy;
     }
 
-    private static ChatResponseUpdate[] StaleUpdates(ChatResponse kept, Degradation degradation)
+    internal static ChatResponseUpdate[] StaleUpdates(ChatResponse kept, Degradation degradation)
     {
         // Keepable made this copy's dictionaries for this answer alone: marking them in place touches nothing kept.
         var updates = Keepable(kept).ToChatResponseUpdates();
@@ -170,7 +189,7 @@ internal sealed class ResilientChatClient(IChatClient inner, IResilientIntegrati
         {
             return await integration.ExecuteLiveAsync(ct => OpenAttemptAsync(messages, chatOptions, ct, cancellationToken), safeToRepeat: true, cancellationToken).ConfigureAwait(false);
         }
-        catch (IntegrationFailureException failure) when (key is not null && integration.TryServeLastGood<ChatResponse>(key, failure.Classification, out var kept))
+        catch (IntegrationFailureException failure) when (key is not null && TryServe(key, failure, out var kept))
         {
             return new Opened(null, null, null, StaleUpdates(kept.Value, kept.Degradation!));
         }

@@ -51,6 +51,9 @@ internal static class ProviderProfiles
             // The envelope's type says only invalid_request_error or rate_limit_error; the detail names the spent limit.
             FailureRule.ForStatus(400, FailureKind.QuotaExhausted).WhenBody(b => b.Contains("enforced_spend_limit_reached", StringComparison.Ordinal)).WithProviderCode("enforced_spend_limit_reached"),
             FailureRule.ForStatus(429, FailureKind.QuotaExhausted).WhenBody(b => b.Contains("enforced_spend_limit_reached", StringComparison.Ordinal)).WithProviderCode("enforced_spend_limit_reached"),
+
+            // A prompt longer than the context window is an invalid_request_error like any other; a code of its own lets a failover route it.
+            FailureRule.ForStatus(400, FailureKind.Rejected).WhenBody(b => b.Contains("prompt is too long", StringComparison.Ordinal)).WithProviderCode("prompt_too_long"),
         ],
     };
 
