@@ -24,6 +24,7 @@ public sealed class ChatFailoverTests
 {
     private const string Primary = IntegrationHarness.Name;
     private const string Secondary = "claude";
+    private const string Backup = "claude-eu";
     private const string OpenAIPath = "/v1/chat/completions";
     private const string ClaudePath = "/v1/messages";
 
@@ -58,15 +59,19 @@ public sealed class ChatFailoverTests
     /// <summary>The primary on the harness's server and the secondary on a server of its own, with the secondary's integration registered.</summary>
     private sealed class Rig : IAsyncDisposable
     {
-        private Rig(IntegrationHarness h, WireMockServer claude)
+        private Rig(IntegrationHarness h, WireMockServer claude, WireMockServer backup)
         {
             H = h;
             Claude = claude;
+            ClaudeEu = backup;
         }
 
         public IntegrationHarness H { get; }
 
         public WireMockServer Claude { get; }
+
+        /// <summary>A second secondary in Anthropic's dialect, added after <see cref="Claude"/> when a test asks for it.</summary>
+        public WireMockServer ClaudeEu { get; }
 
         public int PrimaryAttempts => H.UpstreamAttempts(OpenAIPath);
 
@@ -75,7 +80,17 @@ public sealed class ChatFailoverTests
         public static Rig Create(Action<global::Resilient.Integrations.Policies.ResilientIntegrationOptions>? primary = null)
         {
             var claude = LoopbackServer.Start();
-            var h = IntegrationHarness.Create(primary, services: s => s.AddResilientIntegration(Secondary, o =>
+            var backup = LoopbackServer.Start();
+            var h = IntegrationHarness.Create(primary, services: s =>
+            {
+                AddClaude(s, Secondary);
+                AddClaude(s, Backup);
+            });
+            return new Rig(h, claude, backup);
+        }
+
+        private static void AddClaude(IServiceCollection services, string name) =>
+            services.AddResilientIntegration(name, o =>
                 {
                     o.AttemptTimeout = IntegrationHarness.AttemptTimeout;
                     o.TotalTimeout = IntegrationHarness.TotalTimeout;
@@ -85,11 +100,12 @@ public sealed class ChatFailoverTests
                     }
                 })
                 .ForAnthropic(o => o.HealthProbe = false)
-                .AddFailureRule(FailureRule.ForExceptionResponse<Anthropic.Exceptions.AnthropicApiException>(e => e.StatusCode, e => e.ResponseBody)));
-            return new Rig(h, claude);
-        }
+                .AddFailureRule(FailureRule.ForExceptionResponse<Anthropic.Exceptions.AnthropicApiException>(e => e.StatusCode, e => e.ResponseBody));
 
-        public IChatClient Chat(Action<ChatFailoverOptions>? failover = null, Action<ResilientChatClientOptions>? primary = null)
+        public static IChatClient ClaudeClient(WireMockServer server) =>
+            new Anthropic.AnthropicClient { HttpClient = PlainHttp, BaseUrl = server.Url!, ApiKey = "sk-ant-test", MaxRetries = 0 }.AsIChatClient("claude-sonnet-4-5");
+
+        public IChatClient Chat(Action<ChatFailoverOptions>? failover = null, Action<ResilientChatClientOptions>? primary = null, bool withBackup = false)
         {
             var openai = new OpenAI.Chat.ChatClient("gpt-4o-mini", new ApiKeyCredential("sk-chat-test"), new OpenAIClientOptions
             {
@@ -97,11 +113,15 @@ public sealed class ChatFailoverTests
                 Transport = new HttpClientPipelineTransport(PlainHttp),
                 RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
             });
-            var anthropic = new Anthropic.AnthropicClient { HttpClient = PlainHttp, BaseUrl = Claude.Url!, ApiKey = "sk-ant-test", MaxRetries = 0 };
             return new ChatClientBuilder(openai.AsIChatClient())
                 .UseFailover(o =>
                 {
-                    o.AddSecondary(Secondary, anthropic.AsIChatClient("claude-sonnet-4-5"));
+                    o.AddSecondary(Secondary, ClaudeClient(Claude));
+                    if (withBackup)
+                    {
+                        o.AddSecondary(Backup, ClaudeClient(ClaudeEu));
+                    }
+
                     failover?.Invoke(o);
                 })
                 .UseResilience(Primary, primary)
@@ -119,8 +139,11 @@ public sealed class ChatFailoverTests
         public async ValueTask DisposeAsync()
         {
             await H.DisposeAsync();
-            Claude.Stop();
-            Claude.Dispose();
+            foreach (var server in new[] { Claude, ClaudeEu })
+            {
+                server.Stop();
+                server.Dispose();
+            }
         }
     }
 
@@ -350,6 +373,51 @@ public sealed class ChatFailoverTests
     }
 
     [Fact]
+    public async Task GetResponse_FirstSecondaryDownToo_AnsweredByTheNextInOrder()
+    {
+        await using var rig = Rig.Create();
+        rig.PrimaryAnswers(503, Overloaded);
+        rig.SecondaryAnswers(529, ClaudeOverloaded);
+        rig.ClaudeEu.Given(Request.Create().WithPath(ClaudePath).UsingPost()).RespondWith(
+            Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(ClaudeMessage.Replace("from Claude", "from Claude EU", StringComparison.Ordinal)));
+
+        var response = await rig.H.Clock.RunAsync(rig.Chat(withBackup: true).GetResponseAsync("Summarise the week", cancellationToken: Ct));
+
+        Assert.Equal("Weekly summary from Claude EU", response.Text);
+        Assert.Equal(3, rig.SecondaryAttempts); // the first secondary's own retries ran before the call moved on
+        Assert.Equal("answered by claude-eu: crm unavailable, claude unavailable", response.GetFailover()?.Notice);
+    }
+
+    [Fact]
+    public async Task GetResponse_SecondaryFailsWithAKindThatDoesNotMoveOn_NextSecondaryNotTried()
+    {
+        await using var rig = Rig.Create();
+        rig.PrimaryAnswers(503, Overloaded);
+        rig.SecondaryAnswers(401, """{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}""");
+
+        var error = await Record.ExceptionAsync(() => rig.H.Clock.RunAsync(rig.Chat(withBackup: true).GetResponseAsync("Summarise the week", cancellationToken: Ct)));
+
+        var failure = Assert.IsType<IntegrationFailureException>(error);
+        Assert.Equal(FailureKind.Unavailable, failure.Kind); // the primary's failure
+        Assert.Equal("no answer: crm unavailable, claude refused the credentials", failure.GetFailover()?.Notice);
+        Assert.Empty(rig.ClaudeEu.LogEntries);
+    }
+
+    [Fact]
+    public async Task GetResponse_AnthropicPromptTooLong_RecognisedAsContextLengthExceeded()
+    {
+        await using var rig = Rig.Create();
+        rig.PrimaryAnswers(503, Overloaded);
+        rig.SecondaryAnswers(400, """{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 212345 tokens > 200000 maximum"}}""");
+
+        var error = await Record.ExceptionAsync(() => rig.H.Clock.RunAsync(rig.Chat().GetResponseAsync("Summarise the week", cancellationToken: Ct)));
+
+        var passed = Assert.IsType<IntegrationFailureException>(error).GetFailover()!.Passed[1];
+        Assert.True(ChatRejections.IsContextLengthExceeded(passed.Failure));
+        Assert.Equal("claude context length exceeded", passed.Reason);
+    }
+
+    [Fact]
     public async Task GetStreamingResponse_PrimaryFailsBeforeTheFirstUpdate_SecondaryStreamsMarkedUpdates()
     {
         await using var rig = Rig.Create();
@@ -416,7 +484,7 @@ public sealed class ChatFailoverTests
     public async Task UseFailover_InvalidOptions_FailsAtBuildNamingTheOption(string setup, string message)
     {
         await using var rig = Rig.Create();
-        var secondary = new Anthropic.AnthropicClient { HttpClient = PlainHttp, BaseUrl = rig.Claude.Url!, ApiKey = "sk-ant-test", MaxRetries = 0 }.AsIChatClient("claude-sonnet-4-5");
+        var secondary = Rig.ClaudeClient(rig.Claude);
         var primary = new OpenAI.Chat.ChatClient("gpt-4o-mini", new ApiKeyCredential("sk-chat-test")).AsIChatClient();
         var builder = new ChatClientBuilder(primary).UseFailover(o =>
         {
