@@ -27,7 +27,7 @@ namespace Resilient.Integrations.Benchmarks;
 [InvocationCount(1, 1)]
 public class AiFailoverBenchmarks
 {
-    private const int Calls = 1000;
+    private const int Calls = 3000;
     private const string PrimaryName = "openai";
     private const string SecondaryName = "azure-gpt-4o";
     private static readonly HttpClient PlainHttp = new();
@@ -168,9 +168,19 @@ public class AiFailoverBenchmarks
         ScenarioColumn.Record(method, "p99 (ms)", Percentile(latencies, 0.99), "0.000");
         if (baseline is not null)
         {
-            ScenarioColumn.Record(method, "Added p50 (ms)", Percentile(latencies, 0.50) - Percentile(baseline, 0.50), "0.000");
-            ScenarioColumn.Record(method, "Added p99 (ms)", Percentile(latencies, 0.99) - Percentile(baseline, 0.99), "0.000");
+            // A p99 of loopback calls on a shared machine moves with the scheduler: the median over the runs so far is shown.
+            Added.Add((Percentile(latencies, 0.50) - Percentile(baseline, 0.50), Percentile(latencies, 0.99) - Percentile(baseline, 0.99)));
+            ScenarioColumn.Record(method, "Added p50 (ms)", Median(Added.Select(a => a.P50)), "0.000");
+            ScenarioColumn.Record(method, "Added p99 (ms)", Median(Added.Select(a => a.P99)), "0.000");
         }
+    }
+
+    private static readonly List<(double P50, double P99)> Added = [];
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private static double Percentile(double[] values, double share)
@@ -187,7 +197,7 @@ public class AiFailoverBenchmarks
             new ScenarioColumn("Primary attempts/call once open", "Attempts that reached the primary per call, once its circuit had opened"),
             new ScenarioColumn("p50 (ms)", "Median real latency of a call once the primary's circuit is open (loopback)"),
             new ScenarioColumn("p99 (ms)", "99th percentile of the real latency once the primary's circuit is open"),
-            new ScenarioColumn("Added p50 (ms)", "Failover's p50 minus that of the secondary alone, calls interleaved"),
-            new ScenarioColumn("Added p99 (ms)", "Failover's p99 minus that of the secondary alone, calls interleaved"));
+            new ScenarioColumn("Added p50 (ms)", "Failover's p50 minus that of the secondary alone, calls interleaved; median over the runs (warm-up included)"),
+            new ScenarioColumn("Added p99 (ms)", "Failover's p99 minus that of the secondary alone, calls interleaved; median over the runs (warm-up included)"));
     }
 }
