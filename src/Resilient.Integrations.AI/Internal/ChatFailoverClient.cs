@@ -194,14 +194,14 @@ internal sealed class ChatFailoverClient(
 
     private ChatFailover Answered(Ladder ladder, string answeredBy)
     {
-        var failover = new ChatFailover(ChatFailoverStep.Secondary, answeredBy, ladder.Passed);
+        var failover = new ChatFailover(ChatFailoverStep.Secondary, answeredBy, [.. ladder.Passed]);
         Report(failover);
         return failover;
     }
 
     private ChatFailover ServedCopy(Ladder ladder, string owner, IntegrationResult<ChatResponse> kept)
     {
-        var failover = new ChatFailover(ChatFailoverStep.LastGoodAnswer, owner, ladder.Passed, kept.Degradation);
+        var failover = new ChatFailover(ChatFailoverStep.LastGoodAnswer, owner, [.. ladder.Passed], kept.Degradation);
         Report(failover);
         return failover;
     }
@@ -215,7 +215,7 @@ internal sealed class ChatFailoverClient(
             failure.Throw(); // no failover ran (a rejected request, say): the failure as it came, nothing to report
         }
 
-        var failover = new ChatFailover(ChatFailoverStep.Failure, null, ladder.Passed);
+        var failover = new ChatFailover(ChatFailoverStep.Failure, null, [.. ladder.Passed]);
         Report(failover);
         failure.SourceException.Data[ChatFailoverExtensions.PropertyName] = failover;
         failure.Throw(); // the primary's failure, with its own stack
