@@ -280,6 +280,7 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         Task<Outcome<HttpResponseMessage>> running, ResilienceContext liveContext, LiveCall live, CallState call, HttpRequestMessage request, LastKnownGoodKey key, bool background)
     {
         Outcome<HttpResponseMessage> outcome = default;
+        string? landed = null;
         try
         {
             outcome = await running.ConfigureAwait(false);
@@ -288,7 +289,6 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
                 return; // abandoned: as a caller's cancellation, no failure
             }
 
-            string path = SecretRedactor.RedactPathAndQuery(request.RequestUri);
             var classification = await runtime.ClassifyAsync(outcome, liveContext).ConfigureAwait(false);
             if (!classification.IsFailure)
             {
@@ -299,20 +299,19 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
                     Keep(key, outcome.Result!, call);
                 }
 
-                Log.BackgroundRefreshLanded(runtime.Logger, runtime.Name, request.Method.Method, path,
-                    kept ? "the copy is refreshed" : "answered, but the body was not kept (larger than Fallback:MaxEntryBytes)");
+                landed = kept ? "the copy is refreshed" : "answered, but the body was not kept (larger than Fallback:MaxEntryBytes)";
                 return;
             }
 
             classification = RepeatSafety.Annotate(classification, call.Repeatable);
             Report(classification, request);
             FeedHealth(isProbe: false, classification);
-            Log.BackgroundRefreshLanded(runtime.Logger, runtime.Name, request.Method.Method, path, $"failed with {classification.Kind}; its caller had the copy already");
+            landed = $"failed with {classification.Kind}; its caller had the copy already";
         }
 #pragma warning disable CA1031 // Nobody awaits a background refresh: whatever it throws must end here, not as an unobserved task.
         catch (Exception ex)
         {
-            Log.BackgroundRefreshLanded(runtime.Logger, runtime.Name, request.Method.Method, SecretRedactor.RedactPathAndQuery(request.RequestUri), $"could not be seen through: {ex.GetType().Name}");
+            landed = $"could not be seen through: {ex.GetType().Name}";
         }
 #pragma warning restore CA1031
         finally
@@ -325,6 +324,12 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
 
             ResilienceContextPool.Shared.Return(liveContext);
             live.Dispose();
+
+            // Last: once this is logged, the response is disposed and the place is free for another.
+            if (landed is not null)
+            {
+                Log.BackgroundRefreshLanded(runtime.Logger, runtime.Name, request.Method.Method, SecretRedactor.RedactPathAndQuery(request.RequestUri), landed);
+            }
         }
     }
 
