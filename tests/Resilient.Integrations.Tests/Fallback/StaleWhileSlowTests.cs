@@ -102,6 +102,8 @@ public sealed class StaleWhileSlowTests
         Assert.EndsWith("; slow", stale.Headers.GetValues(FallbackRequestExtensions.DegradedHeader).Single(), StringComparison.Ordinal);
         Assert.Equal("background", Assert.Single(servedWhileSlow.GetMeasurementSnapshot()).Tags["live_call"]);
         Assert.Single(h.Logs.GetSnapshot(), l => l.Id.Id == ServedWhileSlowEvent);
+        var status = await h.Provider.GetRequiredService<Resilient.Integrations.Status.IResilienceStatus>().GetAsync(Ct);
+        Assert.Equal(1, status.Integrations.Single(i => i.Name == IntegrationHarness.Name).CopiesServed);
 
         // The live call goes on without anyone waiting, and refreshes the copy when it lands.
         var landedAt = h.Clock.GetUtcNow();

@@ -255,7 +255,7 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
             {
                 "background" => $"no answer within the soft timeout ({softTimeout}); the live call goes on in the background",
                 "joined" => "the live call of the same request is past its soft timeout and goes on in the background",
-                _ => $"no answer within the soft timeout ({softTimeout}); the live call was cancelled: the most background refreshes run already",
+                _ => $"no answer within the soft timeout ({softTimeout}); the live call was cancelled: Fallback:MaxBackgroundRefreshes go on in the background already",
             },
         };
         var response = runtime.LastKnownGood.Serve(copy, request, slow, DegradationCause.LiveCallSlow);
@@ -293,13 +293,13 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
             if (!classification.IsFailure)
             {
                 FeedHealth(isProbe: false, classification);
-                bool kept = outcome.Result is { } good && call.KeptBody is not null && call.ClassificationOf(good) is not null;
+                bool kept = outcome.Result is { IsSuccessStatusCode: true } good && call.KeptBody is not null && call.ClassificationOf(good) is not null;
                 if (kept)
                 {
                     Keep(key, outcome.Result!, call);
                 }
 
-                landed = kept ? "the copy is refreshed" : "answered, but the body was not kept (larger than Fallback:MaxEntryBytes)";
+                landed = kept ? "the copy is refreshed" : "answered, but its body was not kept (a stream, or larger than Fallback:MaxEntryBytes)";
                 return;
             }
 
