@@ -76,7 +76,7 @@ public static class DrillRunner
 
             // Slow depends on the integration's attempt timeout, a refused connection on a server of the drill's own,
             // and a write goes to the write path: those three set themselves up.
-            if (scenario is not (FaultScenario.WriteWhileDown or FaultScenario.Slow or FaultScenario.ConnectionRefused))
+            if (scenario is not (FaultScenario.WriteWhileDown or FaultScenario.Slow or FaultScenario.ConnectionRefused or FaultScenario.SlowWithSoftTimeout))
             {
                 upstream.Inject(scenario, options.ReadPath, _time);
             }
@@ -87,7 +87,7 @@ public static class DrillRunner
                     await ExpectCopyAsync(FailureKind.Unavailable, AlertSeverity.Warning).ConfigureAwait(false);
                     break;
                 case FaultScenario.Slow:
-                    var attemptTimeout = services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Policies.ResilientIntegrationOptions>>().Get(integration).AttemptTimeout;
+                    var attemptTimeout = Options.AttemptTimeout;
                     if (attemptTimeout > TimeSpan.FromSeconds(5))
                     {
                         _evidence.Add($"skipped: the attempt timeout ({attemptTimeout}) is too long for a drill; shorten it in the drill's configuration");
@@ -95,7 +95,12 @@ public static class DrillRunner
                     }
 
                     upstream.InjectSlow(options.ReadPath, attemptTimeout + TimeSpan.FromMilliseconds(500));
-                    await ExpectCopyAsync(FailureKind.Timeout, AlertSeverity.Warning).ConfigureAwait(false);
+                    // With a soft timeout the copy comes first and the attempt times out later, in the background: wait for its alert.
+                    await ExpectCopyAsync(FailureKind.Timeout, AlertSeverity.Warning, beforeAlert: Options.Fallback.SoftTimeout is null ? null : () =>
+                        WaitForAsync(() => _alerts?.Alerts.FirstOrDefault(a => a.Integration == integration && a.Kind == FailureKind.Timeout), options.AlertWait)).ConfigureAwait(false);
+                    break;
+                case FaultScenario.SlowWithSoftTimeout:
+                    await ExpectStaleWhileSlowAsync().ConfigureAwait(false);
                     break;
                 case FaultScenario.ConnectionRefused:
                     await ExpectRefusedAsync().ConfigureAwait(false);
@@ -197,7 +202,77 @@ public static class DrillRunner
             _failures.Add("could not hold a stopped server's port: another process kept taking it");
         }
 
-        private async Task ExpectCopyAsync(FailureKind kind, AlertSeverity severity, string? hint = null, Uri? address = null)
+        private Policies.ResilientIntegrationOptions Options =>
+            services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Policies.ResilientIntegrationOptions>>().Get(integration);
+
+        /// <summary>
+        /// A read past the soft timeout is answered from the copy, the service gets that one request, and its slow answer
+        /// refreshes the copy when it lands: the next read that is slow again is answered from a copy fetched after the first began.
+        /// </summary>
+        private async Task ExpectStaleWhileSlowAsync()
+        {
+            var integrationOptions = Options;
+            if (integrationOptions.Fallback.SoftTimeout is not { } soft)
+            {
+                _evidence.Add("skipped: Fallback:SoftTimeout is off; set it to drill stale-while-slow");
+                return;
+            }
+
+            var delay = soft + TimeSpan.FromSeconds(1);
+            if (soft > TimeSpan.FromSeconds(5) || delay >= integrationOptions.AttemptTimeout)
+            {
+                _evidence.Add($"skipped: a soft timeout of {soft} leaves no room for a slow answer {delay} late within the attempt timeout ({integrationOptions.AttemptTimeout}) in a drill");
+                return;
+            }
+
+            upstream.InjectSlow(options.ReadPath, delay);
+            var startedAt = _time.GetUtcNow();
+            long started = _time.GetTimestamp();
+            try
+            {
+                using var response = await _client.GetAsync(options.ReadPath, ct).ConfigureAwait(false);
+                var stale = response.GetDegradation();
+                if (stale?.Cause != DegradationCause.LiveCallSlow)
+                {
+                    _failures.Add(stale is null
+                        ? $"a read {delay} slow was not answered from the copy: it waited {_time.GetElapsedTime(started)} for the live answer"
+                        : $"a slow read was answered from the copy as a failure ({stale.Kind}), not as slow");
+                    return;
+                }
+
+                _evidence.Add($"answered from the copy after {_time.GetElapsedTime(started).TotalMilliseconds:0} ms: \"{stale.Notice}\"");
+            }
+            catch (IntegrationFailureException ex)
+            {
+                _failures.Add($"a slow read failed instead of being answered from the copy: {ex.Classification}");
+                return;
+            }
+
+            await AnsweredOnceAsync().ConfigureAwait(false);
+            int requests = upstream.LogEntries.Count(e => e.RequestMessage?.Path == options.ReadPath);
+            Expect(requests == 1, "the service got one request, answered in the background", $"the service got {requests} requests for one slow read");
+
+            // Until the slow answer is kept, a read joins it and gets the old copy at once; after, it goes live again and,
+            // slow again, gets the copy the slow answer refreshed.
+            var refreshed = await WaitForAsync(
+                async () =>
+                {
+                    using var again = await _client.GetAsync(options.ReadPath, ct).ConfigureAwait(false);
+                    return again.GetDegradation() is { } copy && copy.AsOf >= startedAt ? copy : null;
+                },
+                TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            Expect(refreshed is not null, $"the slow answer refreshed the copy (as of {refreshed?.AsOf:u})", "the slow answer did not refresh the copy");
+
+            // The read that found the refreshed copy left a live call of its own in the background: let it land, or the
+            // next scenario's reads would join it instead of reaching the service.
+            await WaitForAsync(() => upstream.LogEntries.Where(e => e.RequestMessage?.Path == options.ReadPath).Skip(1).FirstOrDefault(), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        }
+
+        /// <summary>Waits (bounded) until the server has answered the slow read: it logs a request only once it has answered it.</summary>
+        private async Task AnsweredOnceAsync() =>
+            await WaitForAsync(() => upstream.LogEntries.FirstOrDefault(e => e.RequestMessage?.Path == options.ReadPath), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+
+        private async Task ExpectCopyAsync(FailureKind kind, AlertSeverity severity, string? hint = null, Uri? address = null, Func<Task>? beforeAlert = null)
         {
             try
             {
@@ -215,6 +290,11 @@ public static class DrillRunner
             catch (IntegrationFailureException ex)
             {
                 _failures.Add($"no fallback served: the caller got {ex.Classification}");
+            }
+
+            if (beforeAlert is not null)
+            {
+                await beforeAlert().ConfigureAwait(false);
             }
 
             await ExpectAlertAsync(kind, severity).ConfigureAwait(false);
@@ -345,13 +425,16 @@ public static class DrillRunner
             Expect(delivered is not null, $"replayed after recovery with the same Idempotency-Key {queued.IdempotencyKey}", $"the queued write was not replayed within {options.ReplayWait} (is the replay service running?)");
         }
 
-        private async Task<T?> WaitForAsync<T>(Func<T?> find, TimeSpan wait)
+        private Task<T?> WaitForAsync<T>(Func<T?> find, TimeSpan wait)
+            where T : class => WaitForAsync(() => Task.FromResult(find()), wait);
+
+        private async Task<T?> WaitForAsync<T>(Func<Task<T?>> find, TimeSpan wait)
             where T : class
         {
             var until = DateTime.UtcNow + wait;
             while (true)
             {
-                if (find() is { } found)
+                if (await find().ConfigureAwait(false) is { } found)
                 {
                     return found;
                 }

@@ -48,4 +48,12 @@ public enum FaultScenario
     /// integration validates them (<c>JsonResponseValidatorOptions.RequiredProperties</c>); the drill says so if not.
     /// </summary>
     MissingFields,
+
+    /// <summary>
+    /// Stale while slow: the service answers, but only 1 second after the integration's <c>Fallback:SoftTimeout</c>. A read
+    /// must be answered from the last good copy at the soft timeout, marked "live data slow"; the service must get that one
+    /// request; and the slow answer, when it lands, must refresh the copy. Skipped when the soft timeout is off, over 5
+    /// seconds, or leaves no room for the slow answer within the attempt timeout.
+    /// </summary>
+    SlowWithSoftTimeout,
 }

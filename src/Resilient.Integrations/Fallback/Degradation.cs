@@ -4,7 +4,7 @@ using Resilient.Integrations.Fallback.Internal;
 namespace Resilient.Integrations.Fallback;
 
 /// <summary>
-/// Says that a result is not live: it is the last good copy, served because the live call failed. Carries
+/// Says that a result is not live: it is the last good copy, served because the live call failed or was slow. Carries
 /// what people need to read ("data as of 6 hours ago") and what code needs to decide.
 /// </summary>
 public sealed class Degradation
@@ -19,6 +19,21 @@ public sealed class Degradation
         Age = servedAt > asOf ? servedAt - asOf : TimeSpan.Zero;
         Failure = failure;
     }
+
+    /// <summary>Creates the description of a served copy, saying why it was served.</summary>
+    /// <param name="asOf">When the copy was fetched live.</param>
+    /// <param name="servedAt">When it was served instead of a live answer.</param>
+    /// <param name="failure">The failure that made the live answer unavailable; for a slow one, a <see cref="FailureKind.Timeout"/> saying so.</param>
+    /// <param name="cause">Whether the live call failed or was merely slow.</param>
+    public Degradation(DateTimeOffset asOf, DateTimeOffset servedAt, FailureClassification failure, DegradationCause cause)
+        : this(asOf, servedAt, failure)
+    {
+        Cause = cause;
+    }
+
+    /// <summary>Gets why the copy was served: the live call failed, or it was slow and goes on in the background.</summary>
+    /// <value>Set by the constructor; defaults to <see cref="DegradationCause.LiveCallFailed"/>.</value>
+    public DegradationCause Cause { get; }
 
     /// <summary>Gets when the served copy was fetched live.</summary>
     /// <value>Set by the constructor.</value>
@@ -40,7 +55,7 @@ public sealed class Degradation
     /// <value>Derived from <see cref="Age"/>.</value>
     public string HumanAge => HumaneAge.Describe(Age);
 
-    /// <summary>Gets the notice for people, e.g. "Data as of 6 hours ago (live data temporarily unavailable)".</summary>
+    /// <summary>Gets the notice for people, e.g. "Data as of 6 hours ago (live data temporarily unavailable)", or "Data as of 6 minutes ago (live data slow)".</summary>
     /// <value>Derived from <see cref="Age"/>.</value>
     public string Notice => NoticeFor("Data");
 
@@ -50,9 +65,9 @@ public sealed class Degradation
     public string NoticeFor(string subject)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(subject);
-        return $"{subject} as of {HumanAge} (live data temporarily unavailable)";
+        return $"{subject} as of {HumanAge} ({(Cause == DegradationCause.LiveCallSlow ? "live data slow" : "live data temporarily unavailable")})";
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"{Notice}; live call failed: {Failure}";
+    public override string ToString() => $"{Notice}; live call {(Cause == DegradationCause.LiveCallSlow ? "slow" : "failed")}: {Failure}";
 }

@@ -70,6 +70,25 @@ public sealed class FallbackPolicy
         FailureKind.Auth, FailureKind.QuotaExhausted, FailureKind.Unavailable, FailureKind.Timeout, FailureKind.RateLimit, FailureKind.BadResponse,
     ];
 
+    /// <summary>
+    /// Gets or sets how long a read waits for its live answer (headers and the body kept for the copy) while a kept copy
+    /// of it is at hand; past it, the caller gets the copy at once, marked as served because live data is slow
+    /// (<see cref="DegradationCause.LiveCallSlow"/>), and the live call goes on in the background within the total timeout,
+    /// refreshing the copy when it lands. Applies to GET, HEAD and other safe requests without a body that have a copy in
+    /// this instance's memory; never to probes, writes or calls inside a delegate call.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/> (off): a read waits for its live answer. When set, must be positive and below <c>TotalTimeout</c>.</value>
+    public TimeSpan? SoftTimeout { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many live calls past their <see cref="SoftTimeout"/> may run on in the background at once. A slow read
+    /// beyond it is still answered from the copy at its soft timeout, but its live call is cancelled (no failure is counted):
+    /// a slow upstream gets no more than this many calls piling up. A read of a request whose live call already runs on in
+    /// the background is answered from the copy at once, without a second call upstream.
+    /// </summary>
+    /// <value>Defaults to 4. Must be between 1 and 1000.</value>
+    public int MaxBackgroundRefreshes { get; set; } = 4;
+
     /// <summary>Gets or sets a function that names the caller's partition (tenant, user) for a request, so partitions never see each other's copies.</summary>
     /// <value>Defaults to <see langword="null"/>: the partition set on the request with <see cref="FallbackRequestExtensions.SetFallbackPartition"/>, if any.</value>
     public Func<HttpRequestMessage, string?>? PartitionSelector { get; set; }

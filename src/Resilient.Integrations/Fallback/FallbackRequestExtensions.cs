@@ -8,7 +8,7 @@ public static class FallbackRequestExtensions
     internal static readonly HttpRequestOptionsKey<bool> DisabledKey = new("Resilient.Integrations.Fallback.Disabled");
     internal static readonly HttpRequestOptionsKey<Degradation> DegradationKey = new("Resilient.Integrations.Fallback.Degradation");
 
-    /// <summary>The header a served copy carries, for consumers that only see HTTP: the failure kind and the as-of time.</summary>
+    /// <summary>The header a served copy carries, for consumers that only see HTTP: the failure kind and the as-of time, e.g. <c>Unavailable; as-of=…</c>, with <c>; slow</c> after them when the live call was slow rather than failed.</summary>
     public const string DegradedHeader = "X-Resilient-Degraded";
 
     /// <summary>Keeps this request's copy apart from other partitions (tenants, users).</summary>

@@ -50,3 +50,22 @@ internal sealed class QuotaUpstream(TokenBucketQuota quota) : HttpMessageHandler
         return Task.FromResult(response);
     }
 }
+
+/// <summary>An upstream that answers every request 200, but only after <paramref name="delay"/> on the (virtual) clock; counts requests.</summary>
+internal sealed class SlowUpstream(TimeProvider clock, TimeSpan delay) : HttpMessageHandler
+{
+    private int _requests;
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _requests);
+        await Task.Delay(delay, clock, cancellationToken).ConfigureAwait(false);
+        return new HttpResponseMessage(HttpStatusCode.OK)
+        {
+            Content = new StringContent("""{"data":[{"id":1}]}""", Encoding.UTF8, "application/json"),
+            RequestMessage = request,
+        };
+    }
+}

@@ -103,6 +103,28 @@ public sealed class DrillRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_SoftTimeoutSet_SlowUpstreamIsAnsweredFromTheCopyWhichItRefreshes()
+    {
+        var report = await DrillAsync(o => o.Fallback.SoftTimeout = TimeSpan.FromMilliseconds(200), scenarios: [FaultScenario.SlowWithSoftTimeout, FaultScenario.Slow]);
+
+        Assert.True(report.Passed, report.ToString());
+        var slow = report.Results.Single(r => r.Scenario == FaultScenario.SlowWithSoftTimeout);
+        Assert.Contains(slow.Evidence, e => e.Contains("(live data slow)", StringComparison.Ordinal));
+        Assert.Contains(slow.Evidence, e => e.StartsWith("the service got one request", StringComparison.Ordinal));
+        Assert.Contains(slow.Evidence, e => e.StartsWith("the slow answer refreshed the copy", StringComparison.Ordinal));
+        Assert.Contains(report.Results.Single(r => r.Scenario == FaultScenario.Slow).Evidence, e => e.Contains("alert fired: [Warning]", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RunAsync_SoftTimeoutOff_ReportsTheSoftTimeoutScenarioSkipped()
+    {
+        var report = await DrillAsync(scenarios: [FaultScenario.SlowWithSoftTimeout]);
+
+        Assert.True(report.Passed, report.ToString());
+        Assert.StartsWith("skipped: Fallback:SoftTimeout is off", Assert.Single(report.Results.Single().Evidence), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_RequiredFieldsNotValidated_ReportsTheMissingFieldsScenario()
     {
         var report = await DrillAsync(validateFields: false);

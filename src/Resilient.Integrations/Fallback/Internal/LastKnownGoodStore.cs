@@ -77,9 +77,9 @@ internal sealed class LastKnownGoodStore : IDisposable
             : null;
 
     /// <summary>Answers from a copy, with its true age and why it is served.</summary>
-    public HttpResponseMessage Serve(StoredResponse stored, HttpRequestMessage request, FailureClassification failure)
+    public HttpResponseMessage Serve(StoredResponse stored, HttpRequestMessage request, FailureClassification failure, DegradationCause cause = DegradationCause.LiveCallFailed)
     {
-        var degradation = new Degradation(stored.FetchedAt, _time.GetUtcNow(), failure);
+        var degradation = new Degradation(stored.FetchedAt, _time.GetUtcNow(), failure, cause);
         request.Options.Set(FallbackRequestExtensions.DegradationKey, degradation);
         return stored.ToResponse(request, degradation);
     }

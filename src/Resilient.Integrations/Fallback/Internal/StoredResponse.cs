@@ -55,7 +55,7 @@ internal sealed class StoredResponse
         response.Headers.Age = TimeSpan.FromSeconds(Math.Floor(degradation.Age.TotalSeconds));
         response.Headers.TryAddWithoutValidation(
             FallbackRequestExtensions.DegradedHeader,
-            $"{degradation.Kind}; as-of={degradation.AsOf.ToString("r", CultureInfo.InvariantCulture)}");
+            $"{degradation.Kind}; as-of={degradation.AsOf.ToString("r", CultureInfo.InvariantCulture)}{(degradation.Cause == DegradationCause.LiveCallSlow ? "; slow" : null)}");
         return response;
     }
 

@@ -48,6 +48,18 @@ internal sealed class IntegrationRuntime : IDisposable
         ServedCopies.Record(served);
     }
 
+    /// <summary>Counts a copy served because the live call was slow (past <c>Fallback:SoftTimeout</c>).</summary>
+    /// <param name="served">The copy's degradation.</param>
+    /// <param name="liveCall">What became of the live call: <c>background</c>, <c>joined</c> (one of the same request runs on already) or <c>abandoned</c> (the bound was reached).</param>
+    public void CopyServedWhileSlow(Fallback.Degradation served, string liveCall)
+    {
+        Metrics.FallbackServedWhileSlow(Name, liveCall);
+        ServedCopies.Record(served);
+    }
+
+    /// <summary>Gets the live calls that go on in the background past their soft timeout.</summary>
+    public BackgroundRefreshes BackgroundRefreshes { get; } = new();
+
     public string Name { get; }
 
     public IFailureClassifier Classifier { get; }

@@ -34,15 +34,27 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         // retries the attempts, within the delegate call's budget: one layer, not two nested ones.
         var around = isProbe ? null : NestedCall.Around(runtime.Name);
         around?.Deadline?.Lift();
-        var call = new CallState(around?.StartTimestamp ?? runtime.Time.GetTimestamp(), options.TotalTimeout, callerToken)
+        bool deferrable = !isProbe && DeferredWriteQueue.IsDeferrable(request, options.Deferral, runtime);
+
+        // Stale while slow: only when switched on, and only for a plain read this instance keeps a copy of.
+        var slowCopy = options.Fallback.SoftTimeout is not null && around is null && !deferrable ? CopyForSlowRead(request, fallbackKey) : null;
+        if (slowCopy is not null && runtime.BackgroundRefreshes.IsRefreshing(fallbackKey!.Value))
         {
-            KeepBody = fallbackKey is not null && !runtime.LastKnownGood.IsFresh(fallbackKey, options.Fallback),
+            // The live call of this very request is past its soft timeout already: a second one would only queue behind it.
+            return Outcome.FromResult(ServeWhileSlow(slowCopy, request!, "joined"));
+        }
+
+        bool keepCopy = fallbackKey is not null && !runtime.LastKnownGood.IsFresh(fallbackKey, options.Fallback);
+        var live = slowCopy is null ? null : new LiveCall(callerToken); // StaleWhileSlowAsync disposes it, once the live call is over
+        var call = new CallState(around?.StartTimestamp ?? runtime.Time.GetTimestamp(), options.TotalTimeout, live?.Token ?? callerToken)
+        {
+            // A read that may be answered from the copy at its soft timeout reads its body inside the race: that is its answer.
+            KeepBody = keepCopy || slowCopy is not null,
             IsProbe = isProbe,
         };
         context.Properties.Set(CallState.Key, call);
         runtime.Budget.RecordRequest(options.RetryBudget);
 
-        bool deferrable = !isProbe && DeferredWriteQueue.IsDeferrable(request, options.Deferral, runtime);
         if (deferrable)
         {
             // Every attempt, the first included, carries the key its replays will carry.
@@ -68,7 +80,24 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         // Inside a delegate call, what the caller declared of the whole call counts too: this layer alone retries it.
         call.Repeatable = isProbe || RepeatSafety.PrepareRequest(request, options.Writes, declaredByCall: around?.Repeatable ?? false);
 
+        if (live is not null)
+        {
+            return await StaleWhileSlowAsync(callback, context, state, call, live, request!, fallbackKey!, keepCopy).ConfigureAwait(context.ContinueOnCapturedContext);
+        }
+
         var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+        return await FinishAsync(outcome, context, call, request, fallbackKey, isProbe, deferrable, keepCopy).ConfigureAwait(context.ContinueOnCapturedContext);
+    }
+
+    /// <summary>
+    /// What a call's outcome becomes for its caller: a good response kept as the copy and bounded, a failure reported and
+    /// then queued (a write), answered from the copy, returned (ThrowOnFailure off) or thrown as a typed failure.
+    /// </summary>
+    private async ValueTask<Outcome<HttpResponseMessage>> FinishAsync(
+        Outcome<HttpResponseMessage> outcome, ResilienceContext context, CallState call, HttpRequestMessage? request, LastKnownGoodKey? fallbackKey,
+        bool isProbe, bool deferrable, bool keepCopy)
+    {
+        var callerToken = context.CancellationToken;
         if (outcome.Exception is OperationCanceledException && callerToken.IsCancellationRequested)
         {
             return outcome;
@@ -78,14 +107,9 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         if (!classification.IsFailure)
         {
             FeedHealth(isProbe, classification);
-            if (fallbackKey is not null && outcome.Result is { IsSuccessStatusCode: true } good &&
-                call.ClassificationOf(good) is not null && call.KeptBody is { } body)
+            if (keepCopy && fallbackKey is not null && outcome.Result is { } good)
             {
-                var stored = runtime.LastKnownGood.Remember(fallbackKey, good, body.ToArray(), options.Fallback, redactor);
-                if (options.Fallback.Shared)
-                {
-                    runtime.SharedCopies?.WriteBehind(fallbackKey, stored, options.Fallback);
-                }
+                Keep(fallbackKey, good, call);
             }
 
             if (outcome.Result is { } response)
@@ -138,6 +162,175 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
 
         outcome.Result?.Dispose();
         return Outcome.FromException<HttpResponseMessage>(Failure(classification, request, outcome.Exception));
+    }
+
+    /// <summary>Keeps a good response's body, read inside its attempt, as the request's last good copy (and the shared one).</summary>
+    private void Keep(LastKnownGoodKey key, HttpResponseMessage good, CallState call)
+    {
+        if (good.IsSuccessStatusCode && call.ClassificationOf(good) is not null && call.KeptBody is { } body)
+        {
+            var stored = runtime.LastKnownGood.Remember(key, good, body.ToArray(), options.Fallback, redactor);
+            if (options.Fallback.Shared)
+            {
+                runtime.SharedCopies?.WriteBehind(key, stored, options.Fallback);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The copy a slow read may be answered with: a safe request without a body (a body is the caller's, who may dispose it
+    /// once answered), kept in this instance's memory and not older than MaxStaleness. The shared tier is not asked here:
+    /// reading it on every call would cost the success path a round trip.
+    /// </summary>
+    private StoredResponse? CopyForSlowRead(HttpRequestMessage? request, LastKnownGoodKey? key) =>
+        key is not null && request is { Content: null } && RepeatSafety.IsSafeMethod(request.Method)
+            ? runtime.LastKnownGood.TryGet(key.Value, options.Fallback)
+            : null;
+
+    /// <summary>
+    /// Races the live call against the soft timeout. The live call runs with a context and a token of its own: the
+    /// resilience handler returns the caller's context to Polly's pool once the caller is answered, and the caller's
+    /// cancellation reaches the live call only until then.
+    /// </summary>
+    private async ValueTask<Outcome<HttpResponseMessage>> StaleWhileSlowAsync<TState>(
+        Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state,
+        CallState call, LiveCall live, HttpRequestMessage request, LastKnownGoodKey key, bool keepCopy)
+    {
+        var liveContext = ResilienceContextPool.Shared.Get(context.OperationKey, context.ContinueOnCapturedContext, live.Token);
+        liveContext.SetRequestMessage(request);
+        liveContext.Properties.Set(CallState.Key, call);
+        var running = callback(liveContext, state).AsTask();
+        bool answered;
+        using (var timer = new CancellationTokenSource())
+        {
+            var soft = Task.Delay(options.Fallback.SoftTimeout!.Value, runtime.Time, timer.Token);
+            answered = await Task.WhenAny(running, soft).ConfigureAwait(context.ContinueOnCapturedContext) == running;
+            await timer.CancelAsync().ConfigureAwait(context.ContinueOnCapturedContext);
+        }
+
+        // Past the soft timeout, the newest copy kept meanwhile; none (evicted, expired): the read waits for its live answer.
+        var copy = answered ? null : runtime.LastKnownGood.TryGet(key.Value, options.Fallback);
+        if (copy is null)
+        {
+            Outcome<HttpResponseMessage> outcome;
+            try
+            {
+                outcome = await running.ConfigureAwait(context.ContinueOnCapturedContext);
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(liveContext);
+                live.Dispose();
+            }
+
+            return await FinishAsync(outcome, context, call, request, key, isProbe: false, deferrable: false, keepCopy).ConfigureAwait(context.ContinueOnCapturedContext);
+        }
+
+        live.Detach();
+        if (context.CancellationToken.IsCancellationRequested)
+        {
+            // The caller gave up as the soft timeout passed: it gets its cancellation, and the live call ends with it.
+            live.Abandon();
+            _ = LandAsync(running, liveContext, live, call, request, key, background: false);
+            return Outcome.FromException<HttpResponseMessage>(new OperationCanceledException(context.CancellationToken));
+        }
+
+        bool background = runtime.BackgroundRefreshes.TryStart(key.Value, options.Fallback.MaxBackgroundRefreshes);
+        if (!background)
+        {
+            live.Abandon();
+        }
+
+        var served = ServeWhileSlow(copy, request, background ? "background" : "abandoned");
+        _ = LandAsync(running, liveContext, live, call, request, key, background);
+        return Outcome.FromResult(served);
+    }
+
+    private HttpResponseMessage ServeWhileSlow(StoredResponse copy, HttpRequestMessage request, string liveCall)
+    {
+        var softTimeout = options.Fallback.SoftTimeout!.Value;
+        var slow = new FailureClassification(FailureKind.Timeout)
+        {
+            Reason = liveCall switch
+            {
+                "background" => $"no answer within the soft timeout ({softTimeout}); the live call goes on in the background",
+                "joined" => "the live call of the same request is past its soft timeout and goes on in the background",
+                _ => $"no answer within the soft timeout ({softTimeout}); the live call was cancelled: Fallback:MaxBackgroundRefreshes go on in the background already",
+            },
+        };
+        var response = runtime.LastKnownGood.Serve(copy, request, slow, DegradationCause.LiveCallSlow);
+        var degradation = response.GetDegradation()!;
+        runtime.CopyServedWhileSlow(degradation, liveCall);
+        Log.ServedWhileSlow(runtime.Logger, runtime.Name, request.Method.Method, SecretRedactor.RedactPathAndQuery(request.RequestUri), softTimeout, degradation.Notice,
+            liveCall switch
+            {
+                "background" => "goes on in the background",
+                "joined" => "of the same request goes on in the background already",
+                _ => $"was cancelled: {options.Fallback.MaxBackgroundRefreshes} go on in the background already (Fallback:MaxBackgroundRefreshes)",
+            });
+        return response;
+    }
+
+    /// <summary>
+    /// Sees a live call past its soft timeout through: a success refreshes the copy and feeds health, a failure is
+    /// counted, alerted and fed to health as any call's; nobody gets a second answer. The response is disposed, and the
+    /// live call's context, token and place among the background refreshes are given back.
+    /// </summary>
+    private async Task LandAsync(
+        Task<Outcome<HttpResponseMessage>> running, ResilienceContext liveContext, LiveCall live, CallState call, HttpRequestMessage request, LastKnownGoodKey key, bool background)
+    {
+        Outcome<HttpResponseMessage> outcome = default;
+        string? landed = null;
+        try
+        {
+            outcome = await running.ConfigureAwait(false);
+            if (!background || (outcome.Exception is OperationCanceledException && live.Abandoned))
+            {
+                return; // abandoned: as a caller's cancellation, no failure
+            }
+
+            var classification = await runtime.ClassifyAsync(outcome, liveContext).ConfigureAwait(false);
+            if (!classification.IsFailure)
+            {
+                FeedHealth(isProbe: false, classification);
+                bool kept = outcome.Result is { IsSuccessStatusCode: true } good && call.KeptBody is not null && call.ClassificationOf(good) is not null;
+                if (kept)
+                {
+                    Keep(key, outcome.Result!, call);
+                }
+
+                landed = kept ? "the copy is refreshed" : "answered, but its body was not kept (a stream, or larger than Fallback:MaxEntryBytes)";
+                return;
+            }
+
+            classification = RepeatSafety.Annotate(classification, call.Repeatable);
+            Report(classification, request);
+            FeedHealth(isProbe: false, classification);
+            landed = $"failed with {classification.Kind}; its caller had the copy already";
+        }
+#pragma warning disable CA1031 // Nobody awaits a background refresh: whatever it throws must end here, not as an unobserved task.
+        catch (Exception ex)
+        {
+            landed = $"could not be seen through: {ex.GetType().Name}";
+        }
+#pragma warning restore CA1031
+        finally
+        {
+            outcome.Result?.Dispose();
+            if (background)
+            {
+                runtime.BackgroundRefreshes.End(key.Value);
+            }
+
+            ResilienceContextPool.Shared.Return(liveContext);
+            live.Dispose();
+
+            // Last: once this is logged, the response is disposed and the place is free for another.
+            if (landed is not null)
+            {
+                Log.BackgroundRefreshLanded(runtime.Logger, runtime.Name, request.Method.Method, SecretRedactor.RedactPathAndQuery(request.RequestUri), landed);
+            }
+        }
     }
 
     private IntegrationFailureException Failure(FailureClassification classification, HttpRequestMessage? request, Exception? inner)

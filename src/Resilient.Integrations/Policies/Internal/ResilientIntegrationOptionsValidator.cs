@@ -105,6 +105,13 @@ internal sealed class ResilientIntegrationOptionsValidator : IValidateOptions<Re
         Check(fallback.SizeLimitBytes >= fallback.MaxEntryBytes, "Fallback:SizeLimitBytes", fallback.SizeLimitBytes, $"must not be below {prefix}Fallback:MaxEntryBytes ({fallback.MaxEntryBytes})");
         Check(fallback.SharedTimeout >= TimeSpan.FromMilliseconds(1) && fallback.SharedTimeout <= TimeSpan.FromSeconds(10),
             "Fallback:SharedTimeout", fallback.SharedTimeout, "must be between 1 millisecond and 10 seconds");
+        if (fallback.SoftTimeout is { } softTimeout)
+        {
+            Check(softTimeout > TimeSpan.Zero, "Fallback:SoftTimeout", softTimeout, "must be positive");
+            Check(softTimeout < options.TotalTimeout, "Fallback:SoftTimeout", softTimeout, $"must be below {prefix}TotalTimeout ({options.TotalTimeout}), or no call could ever be past it and still running");
+        }
+
+        Check(fallback.MaxBackgroundRefreshes is >= 1 and <= 1000, "Fallback:MaxBackgroundRefreshes", fallback.MaxBackgroundRefreshes, "must be between 1 and 1000");
         Check(!fallback.ServeOn.Contains(FailureKind.Rejected), "Fallback:ServeOn", "Rejected", "must not contain Rejected: a wrong request is never answered from a copy");
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -125,6 +125,12 @@ internal static partial class Log
     [LoggerMessage(63, LogLevel.Information, "{Integration}: the credential was renewed; it now expires at {ExpiresAt:u} (read from {Source})")]
     public static partial void CredentialRenewed(ILogger logger, string integration, DateTimeOffset expiresAt, string source);
 
+    [LoggerMessage(70, LogLevel.Warning, "{Integration}: {Method} {Path} had no answer within the soft timeout of {SoftTimeout}; served the last good copy: {Notice}; the live call {LiveCall}")]
+    public static partial void ServedWhileSlow(ILogger logger, string integration, string method, string path, TimeSpan softTimeout, string notice, string liveCall);
+
+    [LoggerMessage(71, LogLevel.Information, "{Integration}: the live call of {Method} {Path} that went on in the background landed: {Outcome}")]
+    public static partial void BackgroundRefreshLanded(ILogger logger, string integration, string method, string path, string outcome);
+
     [LoggerMessage(42, LogLevel.Error, "{Section} was reloaded with errors and is ignored; the last valid options stay in force until it is fixed: {Errors}")]
     public static partial void ReloadRejected(ILogger logger, string section, string errors);
 
