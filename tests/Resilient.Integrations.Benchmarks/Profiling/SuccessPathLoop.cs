@@ -15,6 +15,18 @@ internal static class SuccessPathLoop
 {
     public static async Task RunAsync(string[] args)
     {
+        if (args.Length > 1 && args[1] == "copies")
+        {
+            CopyMemory.Run(args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 100_000);
+            return;
+        }
+
+        if (args.Length > 1 && args[1] == "contention")
+        {
+            await ContentionAsync();
+            return;
+        }
+
         string name = args.Length > 1 ? args[1] : "ours";
         int count = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2_000_000;
         bool census = args.Contains("alloc");
@@ -43,6 +55,30 @@ internal static class SuccessPathLoop
         long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
         Console.WriteLine($"{name}: {watch.Elapsed.TotalNanoseconds / count:F0} ns, {(double)bytes / count:F0} B per request");
         listener?.Print();
+    }
+
+    /// <summary>Lock contentions (Monitor.LockContentionCount) per 1,000 requests with 64 callers, ours against the standard handler.</summary>
+    private static async Task ContentionAsync()
+    {
+        var services = new ServiceCollection();
+        services.AddHttpClient("standard").ConfigurePrimaryHttpMessageHandler(() => new OkHandler()).AddStandardResilienceHandler();
+        services.AddResilientIntegration("ours").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
+        await using var provider = services.BuildServiceProvider();
+        var factory = provider.GetRequiredService<IHttpClientFactory>();
+        foreach (var name in (string[])["standard", "ours", "standard", "ours"])
+        {
+            var client = factory.CreateClient(name);
+            await ConcurrencyBenchmarks.RunAsync(client, 64);
+            long before = Monitor.LockContentionCount;
+            var watch = Stopwatch.StartNew();
+            for (int round = 0; round < 50; round++)
+            {
+                await ConcurrencyBenchmarks.RunAsync(client, 64);
+            }
+
+            double requests = 50.0 * 4096;
+            Console.WriteLine($"{name}: {watch.Elapsed.TotalNanoseconds / requests:F0} ns per request, {(Monitor.LockContentionCount - before) * 1000 / requests:F2} lock contentions per 1,000 requests");
+        }
     }
 
     private sealed class OkHandler : HttpMessageHandler

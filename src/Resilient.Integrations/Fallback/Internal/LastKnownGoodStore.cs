@@ -57,6 +57,11 @@ internal sealed class LastKnownGoodStore : IDisposable
         entry.RegisterPostEvictionCallback(ForgetMark, new MarkOf(this, key.Identity, fetchedAt));
         _refreshed[key.Identity] = fetchedAt;
         _cache.Set(key.Value, stored, entry);
+        if (Interlocked.Increment(ref _sinceSweep) >= SweepEvery)
+        {
+            Sweep(fetchedAt - policy.RefreshInterval.Ticks);
+        }
+
         return stored;
     }
 
@@ -151,7 +156,7 @@ internal sealed class LastKnownGoodStore : IDisposable
     /// <summary>
     /// Whether a copy for the key was kept less than <see cref="FallbackPolicy.RefreshInterval"/> ago, so a new
     /// success need not replace it: one look-up of the shape's identity, without hashing its key or reading the cache,
-    /// however many shapes there are. A copy evicted meanwhile takes its mark with it, so it is kept again at once.
+    /// however many shapes there are. A copy that expired is kept again at once; one evicted for room, once the interval has passed.
     /// </summary>
     public bool IsFresh(LastKnownGoodKey key, FallbackPolicy policy) =>
         _refreshed.TryGetValue(key.Identity, out long fetchedAt) && _time.GetUtcNow().UtcTicks - fetchedAt < policy.RefreshInterval.Ticks;
@@ -159,12 +164,31 @@ internal sealed class LastKnownGoodStore : IDisposable
     /// <summary>How many shapes have a freshness mark (one per copy kept by <see cref="Remember"/>).</summary>
     internal int MarkCount => _refreshed.Count;
 
-    // A replaced copy leaves the mark its replacement set; any other end of a copy (expired, evicted for room) takes it.
+    // A copy that ends (expired, removed) takes its mark. A replaced one leaves the mark its replacement set, and one
+    // evicted for room leaves its mark until the interval passes: keeping it again at once, while the cache is full,
+    // would hash and store on every call of every shape that does not fit (the sweep bounds these marks).
     private static void ForgetMark(object key, object? value, EvictionReason reason, object? state)
     {
-        if (reason != EvictionReason.Replaced && state is MarkOf mark)
+        if (reason is not (EvictionReason.Replaced or EvictionReason.Capacity) && state is MarkOf mark)
         {
             mark.Store._refreshed.TryRemove(new KeyValuePair<long, long>(mark.Identity, mark.FetchedAt));
+        }
+    }
+
+    private const int SweepEvery = 4096;
+
+    private int _sinceSweep;
+
+    /// <summary>Drops marks older than every shape's interval: what evictions for room leave behind. Amortised: once per <see cref="SweepEvery"/> copies kept.</summary>
+    private void Sweep(long olderThan)
+    {
+        Volatile.Write(ref _sinceSweep, 0);
+        foreach (var (identity, fetchedAt) in _refreshed)
+        {
+            if (fetchedAt < olderThan)
+            {
+                _refreshed.TryRemove(new KeyValuePair<long, long>(identity, fetchedAt));
+            }
         }
     }
 

@@ -41,7 +41,7 @@ internal sealed class StoredResponse
 
     // Cache entry (~176 B), its key (a 64-character string, 152 B), dictionary nodes of the cache and of the freshness
     // table, the eviction registration, its list and state: calibrated by the memory benchmark.
-    internal const int EntryOverhead = 600;
+    internal const int EntryOverhead = 540;
 
     private long? _size;
 
@@ -53,7 +53,8 @@ internal sealed class StoredResponse
             size += ArrayBytes(headers.Length, 16);
             foreach (var (name, values) in headers)
             {
-                size += StringBytes(name) + ArrayBytes(values.Length, 8);
+                // A well-known header's name is the runtime's own interned string, shared by every response.
+                size += (string.IsInterned(name) is { } shared && ReferenceEquals(shared, name) ? 0 : StringBytes(name)) + ArrayBytes(values.Length, 8);
                 foreach (var value in values)
                 {
                     size += StringBytes(value);
