@@ -111,7 +111,8 @@ internal sealed class LastKnownGoodStore : IDisposable
             return;
         }
 
-        _cache.Set(key, new StoredValue(value, _time.GetUtcNow()), new MemoryCacheEntryOptions { Size = size, AbsoluteExpirationRelativeToNow = policy.MaxStaleness });
+        // The cache's own share (its entry, the key, the holder) counts against the limit too, as for a response.
+        _cache.Set(key, new StoredValue(value, _time.GetUtcNow()), new MemoryCacheEntryOptions { Size = size + ValueEntryOverhead, AbsoluteExpirationRelativeToNow = policy.MaxStaleness });
     }
 
     public bool TryServeValue<T>(string key, FailureClassification failure, FallbackPolicy policy, out T? value, out Degradation? degradation)
@@ -130,6 +131,8 @@ internal sealed class LastKnownGoodStore : IDisposable
     }
 
     public void Dispose() => _cache.Dispose();
+
+    private const int ValueEntryOverhead = 320;
 
     private sealed record StoredValue(object? Value, DateTimeOffset FetchedAt);
 
