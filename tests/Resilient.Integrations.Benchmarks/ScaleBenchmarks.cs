@@ -6,7 +6,8 @@ namespace Resilient.Integrations.Benchmarks;
 
 /// <summary>
 /// Cost as the work grows, with the fallback on (defaults): one caller going round 1, 1,000 or 100,000 distinct request
-/// paths, each a shape with its own kept copy (refreshed at most once a second, in a 32 MiB cache).
+/// paths, each a shape with its own kept copy (refreshed at most once a second), in the default 32 MiB cache and in
+/// one with room for every copy.
 /// </summary>
 [MemoryDiagnoser]
 public class ShapeBenchmarks
@@ -19,11 +20,16 @@ public class ShapeBenchmarks
     [Params(1, 1_000, 100_000)]
     public int Shapes { get; set; }
 
+    /// <summary>32: the default, which holds about 25,000 such copies; 256: room for all of them.</summary>
+    [Params(32, 256)]
+    public int SizeLimitMiB { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         var services = new ServiceCollection();
-        services.AddResilientIntegration("ours").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson, realisticHeaders: true));
+        services.AddResilientIntegration("ours", o => o.Fallback.SizeLimitBytes = SizeLimitMiB * 1024L * 1024)
+            .HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson, realisticHeaders: true));
         _provider = services.BuildServiceProvider();
         _ours = _provider.GetRequiredService<IHttpClientFactory>().CreateClient("ours");
         _addresses = [.. Enumerable.Range(0, Shapes).Select(i => new Uri($"http://crm.example/contacts/{i}"))];

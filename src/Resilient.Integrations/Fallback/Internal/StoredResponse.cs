@@ -169,8 +169,32 @@ internal sealed class StoredResponse
         return headers;
     }
 
-    private static KeyValuePair<string, string[]>[] Keep(System.Net.Http.Headers.HttpHeaders headers, Func<string, bool> isSensitive) =>
-        [.. headers.NonValidated
-            .Where(h => !NotKept.Contains(h.Key) && !isSensitive(h.Key))
-            .Select(h => new KeyValuePair<string, string[]>(h.Key, [.. h.Value]))];
+    // Without LINQ: with many request shapes a copy is kept on many calls, not once a second.
+    private static KeyValuePair<string, string[]>[] Keep(System.Net.Http.Headers.HttpHeaders headers, Func<string, bool> isSensitive)
+    {
+        var all = headers.NonValidated;
+        if (all.Count == 0)
+        {
+            return [];
+        }
+
+        var kept = new KeyValuePair<string, string[]>[all.Count];
+        int count = 0;
+        foreach (var (name, values) in all)
+        {
+            if (!NotKept.Contains(name) && !isSensitive(name))
+            {
+                var copy = new string[values.Count];
+                int i = 0;
+                foreach (var value in values)
+                {
+                    copy[i++] = value;
+                }
+
+                kept[count++] = new(name, copy);
+            }
+        }
+
+        return count == kept.Length ? kept : kept[..count];
+    }
 }
