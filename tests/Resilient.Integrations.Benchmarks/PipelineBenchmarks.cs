@@ -1,3 +1,4 @@
+using Polly;
 using System.Net;
 using System.Text;
 using BenchmarkDotNet.Attributes;
@@ -7,8 +8,8 @@ namespace Resilient.Integrations.Benchmarks;
 
 /// <summary>
 /// Success-path overhead per request over an in-memory handler: no resilience, the standard resilience
-/// handler of Microsoft.Extensions.Http.Resilience, and this library (defaults, and with the last-known-good
-/// copy off), side by side in one run.
+/// handler of Microsoft.Extensions.Http.Resilience, this library (defaults, and with the last-known-good
+/// copy off, and with validation off too) and Polly's own pipeline of the same strategies, side by side in one run.
 /// </summary>
 [MemoryDiagnoser]
 public class PipelineBenchmarks
@@ -20,6 +21,7 @@ public class PipelineBenchmarks
     private HttpClient _ours = null!;
     private HttpClient _oursNoFallback = null!;
     private HttpClient _oursBare = null!;
+    private HttpClient _polly = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -30,10 +32,18 @@ public class PipelineBenchmarks
         services.AddResilientIntegration("ours").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
         services.AddResilientIntegration("ours-no-fallback", o => o.Fallback.Enabled = false).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
         services.AddResilientIntegration("ours-bare", o => o.Fallback.Enabled = false).ValidateResponsesWith(null).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
+        // Polly's own pipeline of the strategies ours keeps with validation and the fallback off: total timeout, retry,
+        // circuit breaker, attempt timeout, with our defaults' timeouts.
+        services.AddHttpClient("polly").ConfigurePrimaryHttpMessageHandler(() => new OkHandler()).AddResilienceHandler("same-strategies", b => b
+            .AddTimeout(TimeSpan.FromMinutes(2))
+            .AddRetry(new Microsoft.Extensions.Http.Resilience.HttpRetryStrategyOptions())
+            .AddCircuitBreaker(new Microsoft.Extensions.Http.Resilience.HttpCircuitBreakerStrategyOptions())
+            .AddTimeout(TimeSpan.FromSeconds(30)));
         _provider = services.BuildServiceProvider();
         var factory = _provider.GetRequiredService<IHttpClientFactory>();
         (_none, _standard, _ours, _oursNoFallback) = (factory.CreateClient("none"), factory.CreateClient("standard"), factory.CreateClient("ours"), factory.CreateClient("ours-no-fallback"));
         _oursBare = factory.CreateClient("ours-bare");
+        _polly = factory.CreateClient("polly");
     }
 
     [GlobalCleanup]
@@ -53,6 +63,9 @@ public class PipelineBenchmarks
 
     [Benchmark]
     public Task<HttpStatusCode> ResilientIntegration_NoFallbackNoValidation() => SendAsync(_oursBare);
+
+    [Benchmark]
+    public Task<HttpStatusCode> PollyPipeline_SameStrategies() => SendAsync(_polly);
 
     private static async Task<HttpStatusCode> SendAsync(HttpClient client)
     {

@@ -202,10 +202,14 @@ public sealed class FailureClassifier : IFailureClassifier
             };
     }
 
-    private FailureClassification Classify(HttpResponseMessage response, int status, BodyPrefix? body, string? text, FailureRule? rule) =>
-        ClassifyAnswer(
-            status, new HttpHeaderSource(response.Headers), response.Headers.NonValidated.Count > 0,
+    private FailureClassification Classify(HttpResponseMessage response, int status, BodyPrefix? body, string? text, FailureRule? rule)
+    {
+        // Every look-up is behind hasHeaders: an answer without headers never has its collection created.
+        bool hasHeaders = MessageHeaders.Any(response);
+        return ClassifyAnswer(
+            status, hasHeaders ? new HttpHeaderSource(response.Headers) : default, hasHeaders,
             body is { } prefix ? prefix.Span : default, body?.IsComplete ?? true, text, rule, exception: null);
+    }
 
     /// <summary>
     /// The one mapping of an HTTP answer to a classification, for a response and for an answer an SDK's exception

@@ -41,7 +41,10 @@ public sealed class FallbackPolicy
     /// <value>Defaults to 1 MiB (1,048,576). Must be between 1 and 64 MiB.</value>
     public int MaxEntryBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>Gets or sets the most memory the integration's kept copies may take; the least recently used go first.</summary>
+    /// <summary>
+    /// Gets or sets the most memory the integration's kept copies may take; the least recently used go first. A copy
+    /// counts what it holds on the heap: its body, its headers as the runtime lays them out, and the cache's own share.
+    /// </summary>
     /// <value>Defaults to 32 MiB (33,554,432). Must be at least <see cref="MaxEntryBytes"/>.</value>
     public long SizeLimitBytes { get; set; } = 32L * 1024 * 1024;
 

@@ -7,11 +7,18 @@ internal readonly struct BodyPrefix
 {
     private readonly byte[]? _buffer;
 
-    public BodyPrefix(byte[] buffer, int length, bool isComplete)
+    private readonly bool _borrowed;
+
+    /// <param name="buffer">The bytes, from the first.</param>
+    /// <param name="length">How many of them are the body's.</param>
+    /// <param name="isComplete">Whether they are the whole body.</param>
+    /// <param name="borrowed">Whether the buffer is the content's own (pooled, freed with it): then <see cref="ToArray"/> always copies.</param>
+    public BodyPrefix(byte[] buffer, int length, bool isComplete, bool borrowed = false)
     {
         _buffer = buffer;
         Length = length;
         IsComplete = isComplete;
+        _borrowed = borrowed;
     }
 
     public static BodyPrefix Empty => new(Array.Empty<byte>(), 0, isComplete: true);
@@ -25,8 +32,8 @@ internal readonly struct BodyPrefix
 
     public ReadOnlyMemory<byte> Memory => _buffer is null ? default : _buffer.AsMemory(0, Length);
 
-    /// <summary>The bytes as an array of their own: the buffer itself when it is exactly filled (no copy), else a copy.</summary>
-    public byte[] ToArray() => _buffer is not null && _buffer.Length == Length ? _buffer : Span.ToArray();
+    /// <summary>The bytes as an array of their own: the buffer itself when it is ours and exactly filled (no copy), else a copy.</summary>
+    public byte[] ToArray() => _buffer is not null && !_borrowed && _buffer.Length == Length ? _buffer : Span.ToArray();
 
     // Invalid sequences (a prefix may end inside a character) decode to U+FFFD rather than throwing.
     public string ToText() => Length == 0 ? string.Empty : Encoding.UTF8.GetString(Span);

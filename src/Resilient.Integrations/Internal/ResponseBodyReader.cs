@@ -42,6 +42,28 @@ internal static class ResponseBodyReader
         }
     }
 
+#if NET9_0_OR_GREATER
+    /// <summary>
+    /// Buffers a body of known length inside its content (what HttpClient's <c>GetAsync</c> does with it anyway), for a
+    /// reader that looks at the bytes where they are. A body that breaks off is replaced as <see cref="ReadPrefixAsync(HttpResponseMessage, int, CancellationToken)"/> says.
+    /// </summary>
+    public static async ValueTask<HttpContent> BufferAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var content = response.Content;
+        try
+        {
+            await content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+            return content;
+        }
+        catch (Exception ex)
+        {
+            response.Content = new DiscardedContent(content, ex);
+            content.Dispose();
+            throw;
+        }
+    }
+#endif
+
     private static async ValueTask<BodyPrefix> ReadPrefixCoreAsync(
         HttpResponseMessage response, HttpContent content, long? declared, int limit, Func<byte[], int, bool>? enough, CancellationToken cancellationToken)
     {
@@ -62,7 +84,7 @@ internal static class ResponseBodyReader
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         long start = stream.CanSeek ? stream.Position : 0;
         int wanted = declared is long length && length < limit ? (int)length : limit;
-        var (buffer, read, ended) = await ReadUpToAsync(stream, wanted, enough, cancellationToken).ConfigureAwait(false);
+        var (buffer, read, ended) = await ReadUpToAsync(stream, wanted, declared is null ? 0 : wanted, enough, cancellationToken).ConfigureAwait(false);
         bool complete = ended || (declared is long total && total <= read);
 
         if (stream.CanSeek)
@@ -84,10 +106,11 @@ internal static class ResponseBodyReader
     }
 
     /// <summary>Reads until <paramref name="limit"/> bytes or the end, growing the buffer as data arrives rather than allocating the limit up front.</summary>
+    // known: what of the declared length is wanted (0: none declared): then one buffer of that size, not a doubling one.
     private static async ValueTask<(byte[] Buffer, int Read, bool Ended)> ReadUpToAsync(
-        Stream stream, int limit, Func<byte[], int, bool>? enough, CancellationToken cancellationToken)
+        Stream stream, int limit, int known, Func<byte[], int, bool>? enough, CancellationToken cancellationToken)
     {
-        var buffer = new byte[Math.Min(limit, enough is null ? FirstChunk : 1024)];
+        var buffer = new byte[Math.Min(limit, enough is null ? Math.Max(FirstChunk, known) : 1024)];
         int read = 0;
         while (read < limit && (enough is null || read == 0 || !enough(buffer, read)))
         {

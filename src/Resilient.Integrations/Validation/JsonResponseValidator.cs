@@ -79,9 +79,180 @@ public sealed class JsonResponseValidator : IResponseValidator
 
     private async ValueTask<ResponseValidationResult> ValidateBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
+#if NET9_0_OR_GREATER
+        if (response.Content.Headers.ContentLength is long declared && declared <= _maxBodyBytes)
+        {
+            // Read where it is, in the buffer the content keeps anyway: no copy of the body, whatever its size.
+            var buffered = await ResponseBodyReader.BufferAsync(response, cancellationToken).ConfigureAwait(false);
+            if (CheckInPlace(buffered, (int)declared, cancellationToken) is { } verdict)
+            {
+                return verdict;
+            }
+        }
+#endif
+
         var body = await ResponseBodyReader.ReadPrefixAsync(response, _maxBodyBytes, cancellationToken).ConfigureAwait(false);
         return Check(body);
     }
+
+#if NET9_0_OR_GREATER
+    private const int Window = 64 * 1024;
+
+    /// <summary>
+    /// Checks a buffered body through a pooled window: whole when it fits (copied out of the content's buffer, without a
+    /// stream), else token by token as the window slides over the content's stream. <see langword="null"/> when the
+    /// whole-body check must decide (more bytes than declared, an <c>error</c> member or required properties in a large
+    /// body, or a failure, whose message it words).
+    /// </summary>
+    private ResponseValidationResult? CheckInPlace(HttpContent buffered, int declared, CancellationToken cancellationToken)
+    {
+        if (declared < Window)
+        {
+            byte[] small = ArrayPool<byte>.Shared.Rent(declared + 1);
+            try
+            {
+                int written = WindowWriter.Fill(buffered, small, cancellationToken);
+                return written < small.Length && written <= _maxBodyBytes ? Check(new BodyPrefix(small, written, isComplete: true, borrowed: true)) : null;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(small);
+            }
+        }
+
+        if (_required.Length > 0)
+        {
+            return null;
+        }
+
+        var stream = buffered.ReadAsStream(cancellationToken);
+        byte[] window = ArrayPool<byte>.Shared.Rent(Window);
+        try
+        {
+            int read = stream.ReadAtLeast(window, window.Length, throwOnEndOfStream: false);
+            return Scan(stream, ref window, read, read < window.Length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(window);
+            stream.Position = 0; // the caller reads the same stream
+        }
+    }
+
+    /// <summary>A stream that takes what a buffered content writes into a window, and counts what did not fit.</summary>
+    private sealed class WindowWriter : Stream
+    {
+        [ThreadStatic]
+        private static WindowWriter? t_writer;
+
+        private byte[] _window = [];
+        private long _written;
+
+        public static int Fill(HttpContent buffered, byte[] window, CancellationToken cancellationToken)
+        {
+            var writer = t_writer ??= new WindowWriter();
+            (writer._window, writer._written) = (window, 0);
+            try
+            {
+                buffered.CopyTo(writer, null, cancellationToken);
+                return (int)Math.Min(writer._written, int.MaxValue);
+            }
+            finally
+            {
+                writer._window = [];
+            }
+        }
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => _written;
+
+        public override long Position { get => _written; set => throw new NotSupportedException(); }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (_written < _window.Length)
+            {
+                buffer[..(int)Math.Min(buffer.Length, _window.Length - _written)].CopyTo(_window.AsSpan((int)_written));
+            }
+
+            _written += buffer.Length;
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+#endif
+
+#if NET9_0_OR_GREATER
+    private ResponseValidationResult? Scan(Stream body, ref byte[] window, int held, bool final)
+    {
+        var state = default(JsonReaderState);
+        long total = held;
+        int start = held - ErrorEnvelope.SkipBom(window.AsSpan(0, held)).Length;
+        try
+        {
+            while (true)
+            {
+                var reader = new Utf8JsonReader(window.AsSpan(start, held - start), final, state);
+                while (reader.Read())
+                {
+                    // An error member or a bad string: the whole-body check reads the envelope and words the verdict.
+                    if ((_rejectErrorEnvelope && reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("error"u8)) ||
+                        (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && !IsValidText(ref reader)))
+                    {
+                        return null;
+                    }
+                }
+
+                if (final)
+                {
+                    return ResponseValidationResult.Valid;
+                }
+
+                int consumed = start + (int)reader.BytesConsumed;
+                window.AsSpan(consumed, held - consumed).CopyTo(window);
+                held -= consumed;
+                start = 0;
+                state = reader.CurrentState;
+                if (held == window.Length)
+                {
+                    // One token longer than the window: a larger window, as the whole-body reader would hold it anyway.
+                    var larger = ArrayPool<byte>.Shared.Rent(window.Length * 2);
+                    window.AsSpan(0, held).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(window);
+                    window = larger;
+                }
+
+                int read = body.Read(window, held, window.Length - held);
+                total += read;
+                held += read;
+                final = read == 0;
+                if (total > _maxBodyBytes)
+                {
+                    return null;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+#endif
 
     private ResponseValidationResult Check(BodyPrefix body)
     {

@@ -6,25 +6,13 @@ using Resilient.Integrations.Redaction.Internal;
 
 namespace Resilient.Integrations.Tests.Fallback;
 
-/// <summary>The freshness check that spares a hot request shape its key's hash and the cache look-up.</summary>
+/// <summary>The freshness check that spares a request shape its key's hash and the cache look-up, and the copy's counted size.</summary>
 public sealed class LastKnownGoodStoreTests
 {
     private static readonly SecretRedactor Redactor = new(["Authorization"]);
     private static readonly FallbackPolicy Policy = new();
 
-    /// <summary>Two request shapes whose tags differ but fall in the same freshness slot.</summary>
-    private static (LastKnownGoodKey A, LastKnownGoodKey B) SharingASlot()
-    {
-        var first = new LastKnownGoodKey("GET https://crm.example/deals/0\n");
-        for (int i = 1; ; i++)
-        {
-            var other = new LastKnownGoodKey($"GET https://crm.example/deals/{i}\n");
-            if (other.Tag != first.Tag && ((other.Tag ^ first.Tag) & 1023) == 0)
-            {
-                return (first, other);
-            }
-        }
-    }
+    private static LastKnownGoodKey Shape(int i) => new("GET", " ", $"https://crm.example/deals/{i}", null, null);
 
     private static void Remember(LastKnownGoodStore store, LastKnownGoodKey key)
     {
@@ -33,45 +21,69 @@ public sealed class LastKnownGoodStoreTests
     }
 
     [Fact]
-    public void IsFresh_SlotTakenByAnotherShape_JudgedByTheCopyInTheCache()
+    public void IsFresh_MoreShapesThanTheOldTable_EachJudgedByItsOwnCopy()
     {
         var clock = new FakeTimeProvider();
-        using var store = new LastKnownGoodStore(1024 * 1024, clock);
-        var (a, b) = SharingASlot();
-        Remember(store, a);
-        Assert.False(store.IsFresh(b, Policy)); // no copy of its own yet: keep one
+        using var store = new LastKnownGoodStore(64 * 1024 * 1024, clock);
+        for (int i = 0; i < 5_000; i++)
+        {
+            Remember(store, Shape(i));
+        }
 
-        Remember(store, b); // b now holds the slot
-
-        Assert.True(store.IsFresh(a, Policy)); // a's copy is still younger than the interval
+        Assert.All(Enumerable.Range(0, 5_000), i => Assert.True(store.IsFresh(Shape(i), Policy)));
+        Assert.False(store.IsFresh(Shape(5_000), Policy)); // never kept: keep one
         clock.Advance(Policy.RefreshInterval);
-        Assert.False(store.IsFresh(a, Policy));
-        Assert.False(store.IsFresh(b, Policy));
+        Assert.All(Enumerable.Range(0, 5_000), i => Assert.False(store.IsFresh(Shape(i), Policy)));
     }
 
     [Fact]
-    public void IsFresh_JudgedFromTheCache_CountsTheCopysAgeNotTheLookUp()
+    public void IsFresh_KeptAgain_CountsTheNewCopysAge()
     {
         var clock = new FakeTimeProvider();
         using var store = new LastKnownGoodStore(1024 * 1024, clock);
-        var (a, b) = SharingASlot();
         var half = Policy.RefreshInterval / 2;
-        Remember(store, a);
-        clock.Advance(half);
-        Remember(store, b); // b holds the slot
-
-        Assert.True(store.IsFresh(a, Policy)); // half an interval old, read from the cache; a holds the slot again
+        Remember(store, Shape(1));
+        clock.Advance(Policy.RefreshInterval);
+        Remember(store, Shape(1));
         clock.Advance(half);
 
-        Assert.False(store.IsFresh(a, Policy)); // a whole interval since a's copy was kept, though only half since the look-up
-        Assert.True(store.IsFresh(b, Policy));
+        Assert.True(store.IsFresh(Shape(1), Policy));
+        clock.Advance(half);
+        Assert.False(store.IsFresh(Shape(1), Policy));
+    }
+
+    [Fact]
+    public void Key_FromParts_HashesTheSameMaterialAsBefore()
+    {
+        // Copies in a shared tier are keyed by this hash: the parts must join to the material earlier versions hashed.
+        var parts = new LastKnownGoodKey("GET", " ", "https://crm.example/deals/1", "tenant-a", null);
+        var whole = new LastKnownGoodKey("GET https://crm.example/deals/1\ntenant-a");
+
+        Assert.Equal(whole.Value, parts.Value);
+        Assert.NotEqual(parts.Identity, new LastKnownGoodKey("GET", " ", "https://crm.example/deals/1", "tenant-b", null).Identity);
+        Assert.Equal(parts.Identity, new LastKnownGoodKey("GET", " ", "https://crm.example/deals/1", "tenant-a", null).Identity);
+    }
+
+    [Fact]
+    public void Size_CountsHeapLayoutAndTheCachesShare()
+    {
+        using var small = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{}") };
+        using var tagged = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{}") };
+        tagged.Headers.TryAddWithoutValidation("X-Trace", new string('t', 100));
+        var body = new byte[1000];
+
+        var plain = StoredResponse.From(small, body, DateTimeOffset.UnixEpoch, _ => false);
+        var withHeader = StoredResponse.From(tagged, body, DateTimeOffset.UnixEpoch, _ => false);
+
+        Assert.True(plain.Size >= StoredResponse.EntryOverhead + 1000 + 24, $"{plain.Size}");
+        Assert.True(withHeader.Size - plain.Size >= 200 + 14 + 24, $"{withHeader.Size - plain.Size}"); // 100 UTF-16 chars, the name, an array
     }
 
     [Fact]
     public void IsFresh_RefreshIntervalZero_NeverFresh()
     {
         using var store = new LastKnownGoodStore(1024 * 1024, new FakeTimeProvider());
-        var key = new LastKnownGoodKey("GET https://crm.example/deals/1\n");
+        var key = Shape(1);
         Remember(store, key);
 
         Assert.False(store.IsFresh(key, new FallbackPolicy { RefreshInterval = TimeSpan.Zero }));

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -5,18 +6,49 @@ namespace Resilient.Integrations.Fallback.Internal;
 
 /// <summary>
 /// A request's identity for its last-known-good copy, taken when the call starts (before inner handlers add
-/// credentials). The material stays with the call; its SHA-256, the only form a cache ever holds, is computed
+/// credentials). Its parts stay with the call, unjoined; their SHA-256, the only form a cache ever holds, is computed
 /// when a copy is kept or served, not on every call.
 /// </summary>
-internal sealed class LastKnownGoodKey(string material)
+internal sealed class LastKnownGoodKey
 {
+    private readonly string? _head;
+    private readonly string? _name;
+    private readonly string? _address;
+    private readonly string? _partition;
+    private readonly string? _credentials;
+    private readonly bool _whole;
     private string? _hash;
 
-    /// <summary>A per-process randomised 32-bit hash of the material: enough to tell request shapes apart for freshness, useless for recovering a secret.</summary>
-    public int Tag { get; } = material.GetHashCode(StringComparison.Ordinal);
+    /// <summary>A key from its material whole (what the parts join to).</summary>
+    public LastKnownGoodKey(string material)
+        : this(material, null, null, null, null) => _whole = true;
+
+    /// <summary>A key from the parts of its material, joined only if its hash is needed.</summary>
+    public LastKnownGoodKey(string? head, string? name, string? address, string? partition, string? credentials)
+    {
+        (_head, _name, _address, _partition, _credentials) = (head, name, address, partition, credentials);
+
+        // Two per-process randomised 32-bit hashes of different families (xxHash32 and Marvin), each over every part
+        // with its length: 64 bits tell request shapes apart for freshness (a clash among 100,000 shapes ~1 in 3.7 billion),
+        // and are useless for recovering a secret.
+        var first = default(HashCode);
+        long second = 17;
+        foreach (var part in (ReadOnlySpan<string?>)[head, name, address, partition, credentials])
+        {
+            var chars = part.AsSpan();
+            first.Add(chars.Length);
+            first.AddBytes(MemoryMarshal.AsBytes(chars));
+            second = (second * 31) + chars.Length + string.GetHashCode(chars);
+        }
+
+        Identity = ((long)first.ToHashCode() << 32) | (uint)second.GetHashCode();
+    }
+
+    /// <summary>The shape's identity in the freshness table.</summary>
+    public long Identity { get; }
 
     /// <summary>The cache key: a hex SHA-256, because the material may carry credentials or a key in the query.</summary>
-    public string Value => _hash ??= Hash(material);
+    public string Value => _hash ??= Hash(_whole ? _head! : string.Concat([_head, _name, _address, "\n", _partition, _credentials]));
 
     private static string Hash(string material) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(material)));
 }

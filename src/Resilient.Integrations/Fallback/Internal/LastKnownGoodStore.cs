@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Caching.Memory;
 using Resilient.Integrations.Classification;
@@ -15,8 +16,9 @@ internal sealed class LastKnownGoodStore : IDisposable
     private readonly MemoryCache _cache;
     private readonly TimeProvider _time;
 
-    // When each request shape's copy was last kept, by tag: a success checks this instead of hashing its key.
-    private readonly RefreshMark?[] _refreshed = new RefreshMark?[1024];
+    // When each request shape's copy was last kept (UTC ticks), by the shape's identity: a success checks this instead of
+    // hashing its key. One entry per copy in the cache (removed with it), so it neither overflows nor grows past the cache.
+    private readonly ConcurrentDictionary<long, long> _refreshed = new();
 
     public LastKnownGoodStore(long sizeLimitBytes, TimeProvider time)
     {
@@ -39,24 +41,27 @@ internal sealed class LastKnownGoodStore : IDisposable
         }
 
         string? partition = request.Options.TryGetValue(FallbackRequestExtensions.PartitionKey, out string? p) ? p : policy.PartitionSelector?.Invoke(request);
-        string material = string.Concat(
-        [
+        return new LastKnownGoodKey(
             hasKey ? "key:" : request.Method.Method,
             hasKey ? cacheKey : " ",
             hasKey ? null : request.RequestUri?.OriginalString,
-            "\n",
             partition,
-            policy.PartitionByCredentials ? Credentials(request, redactor) : null,
-        ]);
-
-        return new LastKnownGoodKey(material);
+            policy.PartitionByCredentials ? Credentials(request, redactor) : null);
     }
 
     public StoredResponse Remember(LastKnownGoodKey key, HttpResponseMessage response, byte[] body, FallbackPolicy policy, SecretRedactor redactor)
     {
         var stored = StoredResponse.From(response, body, _time.GetUtcNow(), redactor.IsSensitiveHeader);
-        _cache.Set(key.Value, stored, new MemoryCacheEntryOptions { Size = stored.Size, AbsoluteExpirationRelativeToNow = policy.MaxStaleness });
-        Volatile.Write(ref SlotOf(key), new RefreshMark(key.Tag, stored.FetchedAt));
+        long fetchedAt = stored.FetchedAt.UtcTicks;
+        var entry = new MemoryCacheEntryOptions { Size = stored.Size, AbsoluteExpirationRelativeToNow = policy.MaxStaleness };
+        entry.RegisterPostEvictionCallback(ForgetMark, new MarkOf(this, key.Identity, fetchedAt));
+        _refreshed[key.Identity] = fetchedAt;
+        _cache.Set(key.Value, stored, entry);
+        if (Interlocked.Increment(ref _sinceSweep) >= SweepEvery)
+        {
+            Sweep(fetchedAt - policy.RefreshInterval.Ticks);
+        }
+
         return stored;
     }
 
@@ -106,7 +111,8 @@ internal sealed class LastKnownGoodStore : IDisposable
             return;
         }
 
-        _cache.Set(key, new StoredValue(value, _time.GetUtcNow()), new MemoryCacheEntryOptions { Size = size, AbsoluteExpirationRelativeToNow = policy.MaxStaleness });
+        // The cache's own share (its entry, the key, the holder) counts against the limit too, as for a response.
+        _cache.Set(key, new StoredValue(value, _time.GetUtcNow()), new MemoryCacheEntryOptions { Size = size + ValueEntryOverhead, AbsoluteExpirationRelativeToNow = policy.MaxStaleness });
     }
 
     public bool TryServeValue<T>(string key, FailureClassification failure, FallbackPolicy policy, out T? value, out Degradation? degradation)
@@ -126,12 +132,14 @@ internal sealed class LastKnownGoodStore : IDisposable
 
     public void Dispose() => _cache.Dispose();
 
+    private const int ValueEntryOverhead = 320;
+
     private sealed record StoredValue(object? Value, DateTimeOffset FetchedAt);
 
     /// <summary>The request's credential headers in a fixed order, or <see langword="null"/> when it carries none.</summary>
     private static string? Credentials(HttpRequestMessage request, SecretRedactor redactor)
     {
-        if (request.Headers.NonValidated.Count == 0)
+        if (!Integrations.Internal.MessageHeaders.Any(request))
         {
             return null;
         }
@@ -150,28 +158,42 @@ internal sealed class LastKnownGoodStore : IDisposable
 
     /// <summary>
     /// Whether a copy for the key was kept less than <see cref="FallbackPolicy.RefreshInterval"/> ago, so a new
-    /// success need not replace it. A hot request shape is judged by its slot's mark, without hashing or a cache
-    /// look-up; a shape whose slot another holds is judged by its copy in the cache, as it always was. A copy
-    /// evicted meanwhile is kept again once the interval has passed.
+    /// success need not replace it: one look-up of the shape's identity, without hashing its key or reading the cache,
+    /// however many shapes there are. A copy that expired is kept again at once; one evicted for room, once the interval has passed.
     /// </summary>
-    public bool IsFresh(LastKnownGoodKey key, FallbackPolicy policy)
+    public bool IsFresh(LastKnownGoodKey key, FallbackPolicy policy) =>
+        _refreshed.TryGetValue(key.Identity, out long fetchedAt) && _time.GetUtcNow().UtcTicks - fetchedAt < policy.RefreshInterval.Ticks;
+
+    /// <summary>How many shapes have a freshness mark (one per copy kept by <see cref="Remember"/>).</summary>
+    internal int MarkCount => _refreshed.Count;
+
+    // A copy that ends (expired, removed) takes its mark. A replaced one leaves the mark its replacement set, and one
+    // evicted for room leaves its mark until the interval passes: keeping it again at once, while the cache is full,
+    // would hash and store on every call of every shape that does not fit (the sweep bounds these marks).
+    private static void ForgetMark(object key, object? value, EvictionReason reason, object? state)
     {
-        ref var slot = ref SlotOf(key);
-        if (Volatile.Read(ref slot) is not { } mark || mark.Tag != key.Tag)
+        if (reason is not (EvictionReason.Replaced or EvictionReason.Capacity) && state is MarkOf mark)
         {
-            if (!_cache.TryGetValue(key.Value, out StoredResponse? stored) || stored is null)
-            {
-                return false;
-            }
-
-            mark = new RefreshMark(key.Tag, stored.FetchedAt);
-            Volatile.Write(ref slot, mark);
+            mark.Store._refreshed.TryRemove(new KeyValuePair<long, long>(mark.Identity, mark.FetchedAt));
         }
-
-        return _time.GetUtcNow() - mark.FetchedAt < policy.RefreshInterval;
     }
 
-    private ref RefreshMark? SlotOf(LastKnownGoodKey key) => ref _refreshed[key.Tag & (_refreshed.Length - 1)];
+    private const int SweepEvery = 4096;
 
-    private sealed record RefreshMark(int Tag, DateTimeOffset FetchedAt);
+    private int _sinceSweep;
+
+    /// <summary>Drops marks older than every shape's interval: what evictions for room leave behind. Amortised: once per <see cref="SweepEvery"/> copies kept.</summary>
+    private void Sweep(long olderThan)
+    {
+        Volatile.Write(ref _sinceSweep, 0);
+        foreach (var (identity, fetchedAt) in _refreshed)
+        {
+            if (fetchedAt < olderThan)
+            {
+                _refreshed.TryRemove(new KeyValuePair<long, long>(identity, fetchedAt));
+            }
+        }
+    }
+
+    private sealed record MarkOf(LastKnownGoodStore Store, long Identity, long FetchedAt);
 }

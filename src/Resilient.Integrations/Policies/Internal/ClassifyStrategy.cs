@@ -35,7 +35,9 @@ internal sealed class ClassifyStrategy(IntegrationRuntime runtime, ResilientInte
 
         var call = CallState.Of(context);
         call?.Remember(response, classification);
-        if (call is { KeepBody: true } && !classification.IsFailure && response.IsSuccessStatusCode && !IsStream(response))
+        // A body that declares more than a copy may hold is not read for one: it would be dropped.
+        if (call is { KeepBody: true } && !classification.IsFailure && response.IsSuccessStatusCode && !IsStream(response) &&
+            !(response.Content.Headers.ContentLength > options.Fallback.MaxEntryBytes))
         {
             // Read for the last-known-good copy here, inside the attempt timeout: a stalling body times the attempt out.
             try

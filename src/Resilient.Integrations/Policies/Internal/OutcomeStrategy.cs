@@ -366,6 +366,13 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
             return;
         }
 
+        var limits = unbounded ? null : Limits(classification, call, request);
+        response.Content = new BoundedResponseContent(content, limits, failedSuccess);
+    }
+
+    // Apart from BoundBody: its closure would be allocated on every call, also when the body is left as it is.
+    private ResponseBodyLimits Limits(FailureClassification classification, CallState call, HttpRequestMessage? request)
+    {
         int reported = 0;
         IntegrationFailureException BodyFailure(FailureClassification failure)
         {
@@ -378,8 +385,7 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
             return Failure(failure, request, failure.Exception);
         }
 
-        var limits = unbounded ? null : new ResponseBodyLimits(runtime.Time, call, options.MaxResponseBodyBytes, runtime.Classifier, BodyFailure);
-        response.Content = new BoundedResponseContent(content, limits, failedSuccess);
+        return new ResponseBodyLimits(runtime.Time, call, options.MaxResponseBodyBytes, runtime.Classifier, BodyFailure);
     }
 
     private void FeedHealth(bool isProbe, FailureClassification classification)

@@ -54,7 +54,9 @@ internal sealed class PacingStrategy(IntegrationRuntime runtime, PacingPolicy po
 
         var sent = runtime.Pacing.Mark();
         var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
-        if (outcome.Result is { } response)
+        // An answer without headers teaches nothing but a rate limit's spent budget.
+        if (outcome.Result is { } response &&
+            (Integrations.Internal.MessageHeaders.Any(response) || call?.ClassificationOf(response) is not { Kind: not FailureKind.RateLimit }))
         {
             var classification = call?.ClassificationOf(response) ?? FailureClassification.Success;
             var lesson = runtime.Pacing.Observe(response.Headers, classification, policy.MaxWait, sent);

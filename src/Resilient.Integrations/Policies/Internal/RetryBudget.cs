@@ -23,9 +23,18 @@ internal sealed class RetryBudget
             return;
         }
 
+        // Every request counts, from every core: the current bucket is counted without the lock; only the request
+        // that moves the window into a new bucket takes it.
+        long stamp = StampOf(policy, out int index);
+        if (Volatile.Read(ref _bucketStamp[index]) == stamp)
+        {
+            Interlocked.Increment(ref _requests[index]);
+            return;
+        }
+
         lock (_lock)
         {
-            _requests[Current(policy)]++;
+            Interlocked.Increment(ref _requests[Current(policy)]);
         }
     }
 
@@ -73,11 +82,17 @@ internal sealed class RetryBudget
         }
     }
 
-    private int Current(RetryBudgetPolicy policy)
+    private long StampOf(RetryBudgetPolicy policy, out int index)
     {
         long bucketTicks = Math.Max(1, policy.Window.Ticks / Buckets);
         long stamp = _time.GetUtcNow().UtcTicks / bucketTicks;
-        int index = (int)(stamp % Buckets);
+        index = (int)(stamp % Buckets);
+        return stamp;
+    }
+
+    private int Current(RetryBudgetPolicy policy)
+    {
+        long stamp = StampOf(policy, out int index);
         if (_bucketStamp[index] != stamp)
         {
             // The bucket last held an older slice of time: clear it, and any skipped over since.
@@ -92,7 +107,7 @@ internal sealed class RetryBudget
 
             _requests[index] = 0;
             _retries[index] = 0;
-            _bucketStamp[index] = stamp;
+            Volatile.Write(ref _bucketStamp[index], stamp);
         }
 
         return index;
