@@ -23,7 +23,9 @@ internal static class KeyedCircuitOptions
     {
         var policy = options.CircuitBreaker;
         var idle = TimeSpan.FromTicks(IdlePeriods * Math.Max(policy.BreakDuration.Ticks, policy.SamplingDuration.Ticks));
-        int bound = options.Failover.Endpoints.Count + 2 + (policy.PerHost ? policy.MaxHosts : 0);
+        // Hosts, or the one integration-wide circuit; the endpoints; and, without a base address, a primary per authority.
+        int endpoints = options.Failover.Endpoints.Count;
+        int bound = (policy.PerHost ? policy.MaxHosts : 1) + (endpoints == 0 ? 0 : endpoints + (options.BaseAddress is null ? policy.MaxHosts : 1));
         KeyedCircuits? circuits = null;
         circuits = new KeyedCircuits(runtime.Time, bound, idle, circuit => Build(runtime, policy, circuit, () => circuits!));
         circuits.Dropped += circuit => runtime.Health.SetDegraded(runtime.Name, DegradedReason(circuit), degraded: false);
