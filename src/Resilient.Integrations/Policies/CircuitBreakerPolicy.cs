@@ -28,7 +28,8 @@ public sealed class CircuitBreakerPolicy
     /// <summary>
     /// Gets or sets a value indicating whether each request authority (scheme, host and port) has a circuit of its own,
     /// for an integration that calls many tenants' hosts: one tenant's dead host opens only its own circuit, and the
-    /// alert names the host. The integration turns Yellow while any host's circuit is open, never Red for one host.
+    /// alert names the host. The integration turns Yellow while any host's circuit is open, never Red for one host:
+    /// live calls that fail as Unavailable or Timeout are then not fed to its health (health probes still are).
     /// </summary>
     /// <value>Defaults to <see langword="false"/>: one circuit for the whole integration.</value>
     public bool PerHost { get; set; }

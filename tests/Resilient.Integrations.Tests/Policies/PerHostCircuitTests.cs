@@ -61,9 +61,16 @@ public sealed class PerHostCircuitTests : IDisposable
         await using var h = Create();
         var dead = Host(503);
         var alive = Host(200);
+        (await CallAsync(h, alive)).Response!.Dispose();
         for (int i = 0; i < 5; i++)
         {
             await CallAsync(h, dead);
+        }
+
+        // Five failures in a row at one host: its circuit's to report, not the integration's Red.
+        Assert.Equal(Resilient.Integrations.Health.HealthState.Yellow, (await StatusAsync(h)).State);
+        for (int i = 0; i < 4; i++)
+        {
             (await CallAsync(h, alive)).Response!.Dispose();
         }
 
@@ -82,6 +89,7 @@ public sealed class PerHostCircuitTests : IDisposable
         Assert.Equal("Open", status.Circuits[Authority(dead)]);
         Assert.Equal("Closed", status.Circuits[Authority(alive)]);
         Assert.Contains("circuit open for host " + Authority(dead), status.DegradedBy);
+        Assert.Equal(Resilient.Integrations.Health.HealthState.Yellow, status.State);
 
         var alert = Assert.Single(await h.SettledAlertsAsync(), a => a.Topic?.StartsWith("circuit", StringComparison.Ordinal) == true);
         Assert.Contains(Authority(dead), alert.Message, StringComparison.Ordinal);
