@@ -7,13 +7,23 @@ namespace Resilient.Integrations.Failover.Internal;
 internal sealed class FailoverRoutes
 {
     private readonly string? _primary;
+    private readonly Uri? _primaryAddress;
     private readonly string[] _secondaries;
+    private readonly Uri[] _secondaryAddresses;
 
     public FailoverRoutes(Uri? primary, IEnumerable<Uri> secondaries)
     {
         _primary = primary is null ? null : Normalize(primary);
+        _primaryAddress = _primary is null ? null : new Uri(_primary);
         _secondaries = [.. secondaries.Select(Normalize)];
+        _secondaryAddresses = [.. _secondaries.Select(s => new Uri(s))];
     }
+
+    /// <summary>A secondary's base address, as the answer names it.</summary>
+    public Uri SecondaryAddress(int index) => _secondaryAddresses[index];
+
+    /// <summary>The primary's base address, as the answer names it.</summary>
+    public Uri PrimaryAddress(string primary) => _primaryAddress ?? new Uri(primary);
 
     /// <summary>Gets how many secondaries there are.</summary>
     public int Secondaries => _secondaries.Length;

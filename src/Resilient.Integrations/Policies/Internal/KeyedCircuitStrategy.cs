@@ -41,8 +41,8 @@ internal sealed class KeyedCircuitStrategy(
 
         if (routes?.PrimaryOf(uri) is not { } primary)
         {
-            var circuit = options.CircuitBreaker.PerHost
-                ? circuits.Get(HostKey(uri), HostKey(uri), CircuitRole.Host)
+            var circuit = options.CircuitBreaker.PerHost && HostKey(uri) is var host
+                ? circuits.Get(host, host, CircuitRole.Host)
                 : circuits.Get(WholeKey, runtime.Name, CircuitRole.Whole);
             return await circuit.Pipeline.ExecuteOutcomeAsync(callback, context, state).ConfigureAwait(context.ContinueOnCapturedContext);
         }
@@ -127,7 +127,7 @@ internal sealed class KeyedCircuitStrategy(
             return;
         }
 
-        var served = new ServedEndpoint(new Uri(key), new Uri(primary), passedOver);
+        var served = new ServedEndpoint(routes!.SecondaryAddress(index - 1), routes.PrimaryAddress(primary), passedOver);
         request.Options.Set(FailoverResponseExtensions.ServedKey, served);
         response?.Headers.TryAddWithoutValidation(FailoverResponseExtensions.ServedByHeader, key);
         runtime.Failover.SecondaryServed(served, options.Failover.Alert);

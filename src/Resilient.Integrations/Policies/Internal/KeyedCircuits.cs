@@ -34,6 +34,18 @@ internal sealed class KeyedCircuits(TimeProvider time, int maxKeys, TimeSpan idl
 
     public int Count => _circuits.Count;
 
+    /// <summary>Drops every circuit (the pipeline was rebuilt with new options): what they reported goes with them.</summary>
+    public void DropAll()
+    {
+        foreach (var circuit in _circuits.Values)
+        {
+            if (_circuits.TryRemove(new KeyValuePair<string, KeyedCircuit>(circuit.Key, circuit)))
+            {
+                Dropped?.Invoke(circuit);
+            }
+        }
+    }
+
     public KeyedCircuit Get(string key, string label, CircuitRole role)
     {
         long now = time.GetUtcNow().UtcTicks;

@@ -25,6 +25,9 @@ internal static class PipelineComposer
         var options = context.GetOptions<ResilientIntegrationOptions>(name);
         var runtime = context.ServiceProvider.GetRequiredService<IntegrationRegistry>().Get(name);
         var redactor = new SecretRedactor(options.SensitiveHeaders);
+
+        // Rebuilt on reload: the circuits per key start afresh, and what the old ones reported to health goes.
+        runtime.KeyedCircuits?.DropAll();
         builder.TimeProvider = runtime.Time;
         builder
             .AddStrategy(_ => new OutcomeStrategy(runtime, options, redactor), new StrategyOptions("Outcome"))
