@@ -226,10 +226,13 @@ public sealed class HttpFailoverTests : IDisposable
         Respond(h.Server, 503);
         Respond(_secondary, 503);
 
-        var (_, error) = await h.GetAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/call");
 
-        Assert.Equal(FailureKind.Unavailable, Assert.IsType<IntegrationFailureException>(error).Kind);
+        var error = await Assert.ThrowsAsync<IntegrationFailureException>(() => h.Clock.RunAsync(h.Client.SendAsync(request, TestContext.Current.CancellationToken)));
+
+        Assert.Equal(FailureKind.Unavailable, error.Kind);
         Assert.Equal(Attempts(h.Server), Attempts(_secondary));
+        Assert.Equal(new Uri(new Uri(h.Server.Url!), "/call"), request.RequestUri); // the failure is the primary's: a queued write replays there
     }
 
     [Fact]

@@ -86,7 +86,7 @@ internal sealed class KeyedCircuitStrategy(
                 classification.Kind is FailureKind.Unavailable or FailureKind.Timeout;
             if (!moveOn)
             {
-                Served(request, outcome.Result, i, key, primary, passedOver, classification);
+                Served(request, outcome.Result, origin, i, key, primary, passedOver, classification);
                 return outcome;
             }
 
@@ -101,7 +101,7 @@ internal sealed class KeyedCircuitStrategy(
             {
                 // Returned as it is: the retry layer reads the same failure and does not repeat the write either.
                 Log.WriteNotFailedOver(runtime.Logger, runtime.Name, routes.SecondaryBase(i), classification.Kind, key);
-                Served(request, outcome.Result, i, key, primary, passedOver, classification);
+                Served(request, outcome.Result, origin, i, key, primary, passedOver, classification);
                 return outcome;
             }
 
@@ -114,8 +114,14 @@ internal sealed class KeyedCircuitStrategy(
 
     /// <summary>Marks a live answer of a secondary as such; the primary's answer, or a failure, carries no mark.</summary>
     private void Served(
-        HttpRequestMessage request, HttpResponseMessage? response, int index, string key, string primary, in FailureClassification passedOver, in FailureClassification outcome)
+        HttpRequestMessage request, HttpResponseMessage? response, Uri? origin, int index, string key, string primary, in FailureClassification passedOver, in FailureClassification outcome)
     {
+        if (outcome.IsFailure && origin is not null)
+        {
+            // A failure is the primary's to report, to queue (a deferred write replays to the address the caller gave) or to serve a copy for.
+            request.RequestUri = origin;
+        }
+
         if (index == 0 || outcome.IsFailure)
         {
             ((IDictionary<string, object?>)request.Options).Remove(FailoverResponseExtensions.ServedKey.Key);
