@@ -14,6 +14,14 @@ public sealed class DrillOptions
     /// <value>Defaults to <see langword="null"/>: the write scenario reports itself skipped.</value>
     public string? WritePath { get; set; }
 
+    /// <summary>
+    /// Gets or sets the WireMock.Net server standing in for the secondary endpoint, for <see cref="FaultScenario.FailoverPrimaryDown"/>
+    /// and <see cref="FaultScenario.FailoverAllDown"/>: the integration's <c>Failover:Endpoints</c> must list its address.
+    /// The other scenarios leave it as it is: with failover configured, drill them with the secondary down too, or apart.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: the failover scenarios report themselves skipped.</value>
+    public WireMock.Server.WireMockServer? Secondary { get; set; }
+
     /// <summary>Gets or sets how long to wait for a queued write to be replayed after the service is back.</summary>
     /// <value>Defaults to 60 seconds; keep <c>Deferral:ReplayInterval</c> short in drills.</value>
     public TimeSpan ReplayWait { get; set; } = TimeSpan.FromSeconds(60);

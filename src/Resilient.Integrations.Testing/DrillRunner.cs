@@ -3,6 +3,7 @@ using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Batch;
 using Resilient.Integrations.Classification;
 using Resilient.Integrations.Deferral;
+using Resilient.Integrations.Failover;
 using Resilient.Integrations.Fallback;
 using Resilient.Integrations.Health;
 using WireMock.Server;
@@ -76,7 +77,7 @@ public static class DrillRunner
 
             // Slow depends on the integration's attempt timeout, a refused connection on a server of the drill's own,
             // and a write goes to the write path: those three set themselves up.
-            if (scenario is not (FaultScenario.WriteWhileDown or FaultScenario.Slow or FaultScenario.ConnectionRefused or FaultScenario.SlowWithSoftTimeout))
+            if (scenario is not (FaultScenario.WriteWhileDown or FaultScenario.Slow or FaultScenario.ConnectionRefused or FaultScenario.FailoverPrimaryDown or FaultScenario.FailoverAllDown or FaultScenario.SlowWithSoftTimeout))
             {
                 upstream.Inject(scenario, options.ReadPath, _time);
             }
@@ -130,6 +131,18 @@ public static class DrillRunner
                 case FaultScenario.WriteWhileDown:
                     await ExpectQueuedThenReplayedAsync().ConfigureAwait(false);
                     break;
+                case FaultScenario.FailoverPrimaryDown or FaultScenario.FailoverAllDown when options.Secondary is null:
+                    _evidence.Add("skipped: set DrillOptions.Secondary (and list its address in Failover:Endpoints) to drill failover");
+                    break;
+                case FaultScenario.FailoverPrimaryDown:
+                    await ExpectFailoverAsync(options.Secondary).ConfigureAwait(false);
+                    break;
+                case FaultScenario.FailoverAllDown:
+                    upstream.Inject(FaultScenario.Down, options.ReadPath, _time);
+                    options.Secondary.Inject(FaultScenario.Down, options.ReadPath, _time);
+                    _evidence.Add("the primary and the secondary both answer 503");
+                    await ExpectCopyAsync(FailureKind.Unavailable, AlertSeverity.Warning).ConfigureAwait(false);
+                    break;
             }
         }
 
@@ -159,8 +172,45 @@ public static class DrillRunner
             }
         }
 
-        /// <summary>Serves the read path healthily and reads it through the integration: a copy to fall back on, health Green.</summary>
-        public Task PrimeAsync() => PrimeAsync(upstream, new Uri(options.ReadPath, UriKind.Relative));
+        /// <summary>Serves the read path healthily (on the secondary too) and reads it through the integration: a copy to fall back on, health Green.</summary>
+        public Task PrimeAsync()
+        {
+            options.Secondary?.ServeHealthy(options.ReadPath);
+            return PrimeAsync(upstream, new Uri(options.ReadPath, UriKind.Relative));
+        }
+
+        /// <summary>The primary down, the secondary healthy: a live answer from the secondary that says so, Yellow, one failover alert.</summary>
+        private async Task ExpectFailoverAsync(WireMockServer secondary)
+        {
+            upstream.Inject(FaultScenario.Down, options.ReadPath, _time);
+            _evidence.Add("the primary answers 503, the secondary is healthy");
+            try
+            {
+                using var response = await _client.GetAsync(options.ReadPath, ct).ConfigureAwait(false);
+                var served = response.GetServedEndpoint();
+                if (response.GetDegradation() is { } stale)
+                {
+                    _failures.Add($"the last good copy was served (\"{stale.Notice}\") although the secondary is healthy: is its address in Failover:Endpoints?");
+                }
+                else
+                {
+                    Expect(
+                        served is not null && served.Endpoint.Authority == new Uri(secondary.Url!).Authority,
+                        $"answered live: \"{served?.Notice}\"",
+                        $"answered {(int)response.StatusCode} {(served is null ? "without saying which endpoint served it" : "by " + served.Endpoint)}: is {secondary.Url} in Failover:Endpoints?");
+                }
+            }
+            catch (IntegrationFailureException ex)
+            {
+                _failures.Add($"no failover: the caller got {ex.Classification} (is {secondary.Url} in Failover:Endpoints?)");
+            }
+
+            var state = _health.Get(integration).State;
+            Expect(state == HealthState.Yellow, "health turned Yellow while the secondary serves", $"health is {state}, not Yellow, while the secondary serves");
+            await FlushAlertsAsync().ConfigureAwait(false);
+            var alert = _alerts?.Alerts.FirstOrDefault(a => a.Integration == integration && a.Message.StartsWith("failed over", StringComparison.Ordinal));
+            Expect(_alerts is null || alert is not null, $"alert fired: {alert}", "no failover alert");
+        }
 
         private async Task PrimeAsync(WireMockServer server, Uri address)
         {

@@ -56,4 +56,17 @@ public enum FaultScenario
     /// seconds, or leaves no room for the slow answer within the attempt timeout.
     /// </summary>
     SlowWithSoftTimeout,
+
+    /// <summary>
+    /// The primary answers 503 while the secondary endpoint (<see cref="DrillOptions.Secondary"/>, listed in the
+    /// integration's <c>Failover:Endpoints</c>) is healthy: the read must be answered live by the secondary, saying so,
+    /// with the integration Yellow and a failover alert. Skipped without a secondary.
+    /// </summary>
+    FailoverPrimaryDown,
+
+    /// <summary>
+    /// The primary and the secondary endpoint both answer 503: the read must be answered from the last good copy, with
+    /// its notice and an alert. Skipped without a secondary (<see cref="DrillOptions.Secondary"/>).
+    /// </summary>
+    FailoverAllDown,
 }

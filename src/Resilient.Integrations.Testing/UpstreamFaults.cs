@@ -49,7 +49,7 @@ public static class UpstreamFaults
             case FaultScenario.Slow:
                 server.InjectSlow(path, TimeSpan.FromSeconds(5));
                 break;
-            case FaultScenario.Down:
+            case FaultScenario.Down or FaultScenario.FailoverPrimaryDown or FaultScenario.FailoverAllDown:
                 server.Given(request).RespondWith(Json(503, UnavailableBody));
                 break;
             case FaultScenario.TokenExpired:

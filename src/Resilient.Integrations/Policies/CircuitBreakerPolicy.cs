@@ -24,4 +24,21 @@ public sealed class CircuitBreakerPolicy
     /// <summary>Gets or sets the severity of the alert raised when the circuit opens; <see langword="null"/> raises none.</summary>
     /// <value>Defaults to <see cref="AlertSeverity.Critical"/>.</value>
     public AlertSeverity? Alert { get; set; } = AlertSeverity.Critical;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether each request authority (scheme, host and port) has a circuit of its own,
+    /// for an integration that calls many tenants' hosts: one tenant's dead host opens only its own circuit, and the
+    /// alert names the host. The integration turns Yellow while any host's circuit is open, never Red for one host:
+    /// live calls that fail as Unavailable or Timeout are then not fed to its health (health probes still are).
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>: one circuit for the whole integration.</value>
+    public bool PerHost { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many hosts' circuits are kept when <see cref="PerHost"/> is on. A circuit unused for four
+    /// times the longer of <see cref="SamplingDuration"/> and <see cref="BreakDuration"/> is dropped; past the bound,
+    /// the least recently used is dropped first.
+    /// </summary>
+    /// <value>Defaults to 1000. Must be between 1 and 100,000.</value>
+    public int MaxHosts { get; set; } = 1000;
 }

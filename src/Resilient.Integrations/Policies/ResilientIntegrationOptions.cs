@@ -79,6 +79,10 @@ public sealed class ResilientIntegrationOptions
     /// <value>Defaults to opening at 50% failures over at least 10 calls in 30 seconds, for 30 seconds.</value>
     public CircuitBreakerPolicy CircuitBreaker { get; set; } = new();
 
+    /// <summary>Gets or sets failover to secondary base addresses of the same API, each with its own circuit.</summary>
+    /// <value>Defaults to no secondary endpoints: no failover.</value>
+    public Failover.FailoverPolicy Failover { get; set; } = new();
+
     /// <summary>Gets or sets the retry budget.</summary>
     /// <value>Defaults to retries of at most 20% of the requests of the last 10 seconds, at least 10.</value>
     public RetryBudgetPolicy RetryBudget { get; set; } = new();

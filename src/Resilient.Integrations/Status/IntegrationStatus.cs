@@ -29,7 +29,20 @@ public sealed record IntegrationStatus
     public FailureKind? LastFailureKind { get; init; }
 
     /// <summary>Gets the circuit breaker's state: <c>Closed</c>, <c>Open</c>, <c>HalfOpen</c>, <c>Isolated</c>, or <c>Unknown</c> before the first call.</summary>
+    /// <remarks>With failover or circuits per host, the worst state among <see cref="Circuits"/>.</remarks>
     public required string Circuit { get; init; }
+
+    /// <summary>
+    /// Gets each circuit's state by endpoint or host (scheme, host and port, or a failover base address; never user
+    /// information or a query), with failover or <c>CircuitBreaker:PerHost</c>; empty with the single circuit.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Circuits { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Gets why the integration reads Yellow although its calls succeed: a secondary endpoint answering for the
+    /// primary, a host's open circuit. Empty otherwise.
+    /// </summary>
+    public IReadOnlyList<string> DegradedBy { get; init; } = [];
 
     /// <summary>Gets how long new requests are held by pacing (a rate limit's reset); zero when none.</summary>
     public TimeSpan PacingHold { get; init; }

@@ -50,7 +50,7 @@ internal sealed class IntegrationConfiguration(string name, IServiceProvider ser
     /// The lists among the options: an empty value (as an empty JSON array or environment variable gives it) is an
     /// empty list, not a mistake. A list added to the options must be added here (a test checks).
     /// </summary>
-    private static readonly string[] Lists = ["SensitiveHeaders", "Writes:SafeToRepeatPaths", "Fallback:ServeOn", "Fallback:CacheableMethods", "Deferral:DeferOn"];
+    private static readonly string[] Lists = ["SensitiveHeaders", "Writes:SafeToRepeatPaths", "Fallback:ServeOn", "Fallback:CacheableMethods", "Deferral:DeferOn", "Failover:Endpoints"];
 
     private static bool BindsStrictly(IConfiguration probe)
     {

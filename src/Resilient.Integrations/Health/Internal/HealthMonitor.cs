@@ -42,7 +42,8 @@ internal sealed class HealthMonitor(
             var state = stale ? HealthState.Unknown : tracker.State;
 
             // A backlog of undelivered writes is degradation even while calls succeed.
-            state = (tracker.Backlogged || tracker.CredentialExpiring) && state == HealthState.Green ? HealthState.Yellow : state;
+            // So is a secondary endpoint answering for the primary, or a host's open circuit (with circuits per host).
+            state = (tracker.Backlogged || tracker.CredentialExpiring || tracker.Degraded.Count > 0) && state == HealthState.Green ? HealthState.Yellow : state;
             return new IntegrationHealth(integration, state, tracker.Since, tracker.LastAt, tracker.Last, tracker.LastFailure);
         }
     }
@@ -142,6 +143,33 @@ internal sealed class HealthMonitor(
         }
     }
 
+    /// <summary>
+    /// Adds or removes a reason the integration is degraded while its calls succeed (a secondary endpoint answers for the
+    /// primary, a host's circuit is open): Green reads as Yellow while any is present.
+    /// </summary>
+    public void SetDegraded(string integration, string reason, bool degraded)
+    {
+        var tracker = _trackers.GetOrAdd(integration, _ => new Tracker());
+        lock (tracker)
+        {
+            _ = degraded ? tracker.Degraded.Add(reason) : tracker.Degraded.Remove(reason);
+        }
+    }
+
+    /// <summary>The reasons the integration is degraded while its calls succeed, in order.</summary>
+    public IReadOnlyList<string> DegradedBy(string integration)
+    {
+        if (!_trackers.TryGetValue(integration, out var tracker))
+        {
+            return [];
+        }
+
+        lock (tracker)
+        {
+            return [.. tracker.Degraded.Order(StringComparer.Ordinal)];
+        }
+    }
+
     private static HealthState Evaluate(HealthProbeResult result, HealthPolicy policy, int timeoutsInRow) => result.Outcome.Kind switch
     {
         FailureKind.None => result.Latency > policy.LatencyThreshold ? HealthState.Yellow : HealthState.Green,
@@ -228,6 +256,8 @@ internal sealed class HealthMonitor(
         public bool Backlogged { get; set; }
 
         public bool CredentialExpiring { get; set; }
+
+        public HashSet<string> Degraded { get; } = new(StringComparer.Ordinal);
 
         public HealthStateChange? Offer(HealthState target, FailureClassification cause, bool immediate, int confirmAfter, DateTimeOffset now, string integration)
         {

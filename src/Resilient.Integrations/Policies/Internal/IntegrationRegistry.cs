@@ -51,7 +51,7 @@ internal sealed class IntegrationRegistry : IDisposable
         _sharedCache = sharedCaches.LastOrDefault();
         metrics.WatchStates(
             () => health.GetAll().Select(h => (h.Integration, (int)h.State)),
-            () => _runtimes.Values.Where(r => r.Circuit is not null).Select(r => (r.Name, Gauge(r.Circuit!.CircuitState))));
+            () => _runtimes.Values.Select(r => (r.Name, r.CircuitState)).Where(c => c.CircuitState is not null).Select(c => (c.Name, Gauge(c.CircuitState!.Value))));
         if (sharedBudgets.LastOrDefault() is { } budget)
         {
             budget.OnHold(HoldElsewhere);

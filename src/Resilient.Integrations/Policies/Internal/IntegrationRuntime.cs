@@ -36,7 +36,11 @@ internal sealed class IntegrationRuntime : IDisposable
         Pacing = new PacingGate(time);
         LastKnownGood = new LastKnownGoodStore(fallbackSizeLimit, time);
         ServedCopies = new ServedCopies(time);
+        Failover = new Failover.Internal.FailoverEpisode(this);
     }
+
+    /// <summary>Gets whether a secondary endpoint is answering for the primary.</summary>
+    public Failover.Internal.FailoverEpisode Failover { get; }
 
     /// <summary>Gets what the status page says of the copies served.</summary>
     public ServedCopies ServedCopies { get; }
@@ -94,6 +98,12 @@ internal sealed class IntegrationRuntime : IDisposable
 
     /// <summary>Gets or sets the state of the current pipeline's circuit breaker.</summary>
     public CircuitBreakerStateProvider? Circuit { get; set; }
+
+    /// <summary>Gets or sets the current pipeline's circuits per key (failover endpoint or host), when those replace the single one.</summary>
+    public KeyedCircuits? KeyedCircuits { get; set; }
+
+    /// <summary>Gets the state of the circuit, or the worst of the circuits per key; <see langword="null"/> before the first call.</summary>
+    public CircuitState? CircuitState => Circuit?.CircuitState ?? KeyedCircuits?.Worst();
 
     /// <summary>Classifies an outcome, reusing the classification the innermost strategy made of the same response.</summary>
     public ValueTask<FailureClassification> ClassifyAsync(Outcome<HttpResponseMessage> outcome, ResilienceContext context)

@@ -392,7 +392,9 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
     {
         // Live traffic feeds the health layer too: a 401 on a real call turns the integration Red at once.
         // A rejected request or an unrecognised exception says more about the caller than about the service.
-        if (!isProbe && classification.Kind is not (FailureKind.Rejected or FailureKind.Unknown))
+        // With circuits per host, one host's outage is that host's circuit's to report (Yellow, naming it), not the integration's Red.
+        if (!isProbe && classification.Kind is not (FailureKind.Rejected or FailureKind.Unknown) &&
+            !(options.CircuitBreaker.PerHost && classification.Kind is (FailureKind.Unavailable or FailureKind.Timeout)))
         {
             // Latency is judged on probes only: a live call's time includes retry waits and long LLM answers.
             runtime.Health.Report(runtime.Name, new HealthProbeResult(classification, TimeSpan.Zero));

@@ -25,15 +25,32 @@ internal static class PipelineComposer
         var options = context.GetOptions<ResilientIntegrationOptions>(name);
         var runtime = context.ServiceProvider.GetRequiredService<IntegrationRegistry>().Get(name);
         var redactor = new SecretRedactor(options.SensitiveHeaders);
-        var circuit = new CircuitBreakerStateProvider();
-        runtime.Circuit = circuit;
 
+        // Rebuilt on reload: the circuits per key start afresh, and what the old ones reported to health goes.
+        runtime.KeyedCircuits?.DropAll();
         builder.TimeProvider = runtime.Time;
         builder
             .AddStrategy(_ => new OutcomeStrategy(runtime, options, redactor), new StrategyOptions("Outcome"))
             .AddTimeout(new TimeoutStrategyOptions { Name = "TotalTimeout", Timeout = options.TotalTimeout })
-            .AddRetry(new RetryPlanner(runtime, options).ToStrategyOptions<HttpResponseMessage>(runtime.ClassifyAsync))
-            .AddCircuitBreaker(CircuitBreaker<HttpResponseMessage>(runtime, options.CircuitBreaker, circuit, runtime.ClassifyAsync));
+            .AddRetry(new RetryPlanner(runtime, options).ToStrategyOptions<HttpResponseMessage>(runtime.ClassifyAsync));
+
+        // Circuits per key only when asked for: otherwise the one circuit, with nothing on the path to look up.
+        if (options.Failover.Endpoints.Count > 0 || options.CircuitBreaker.PerHost)
+        {
+            var circuits = KeyedCircuitOptions.Create(runtime, options);
+            var routes = options.Failover.Endpoints.Count > 0 ? new Failover.Internal.FailoverRoutes(options.BaseAddress, options.Failover.Endpoints) : null;
+            runtime.Circuit = null;
+            runtime.KeyedCircuits = circuits;
+            builder.AddStrategy(_ => new KeyedCircuitStrategy(runtime, options, circuits, routes), new StrategyOptions("CircuitBreaker"));
+        }
+        else
+        {
+            var circuit = new CircuitBreakerStateProvider();
+            runtime.Circuit = circuit;
+            runtime.KeyedCircuits = null;
+            builder.AddCircuitBreaker(CircuitBreaker<HttpResponseMessage>(runtime, options.CircuitBreaker, circuit, runtime.ClassifyAsync));
+        }
+
         if (options.Pacing.Enabled)
         {
             builder.AddStrategy(_ => new PacingStrategy(runtime, options.Pacing), new StrategyOptions("Pacing"));
@@ -81,6 +98,21 @@ internal static class PipelineComposer
             .Build();
     }
 
+    /// <summary>Only an unhealthy service opens the circuit; a 429, a 401 or a bad request never does.</summary>
+    internal static async ValueTask<bool> CountsAgainstCircuit<T>(
+        CircuitBreakerPredicateArguments<T> args, Func<Outcome<T>, ResilienceContext, ValueTask<FailureClassification>> classify)
+    {
+        if (args.Outcome.Exception is OperationCanceledException && args.Context.CancellationToken.IsCancellationRequested)
+        {
+            // The caller's own cancellation says nothing about the service; the total timeout cutting an
+            // attempt does: it counts as a timeout, so a hanging half-open probe cannot close the circuit.
+            return CallState.Of(args.Context) is { } call && !call.CallerToken.IsCancellationRequested;
+        }
+
+        var classification = await classify(args.Outcome, args.Context).ConfigureAwait(false);
+        return classification.Kind is FailureKind.Unavailable or FailureKind.Timeout;
+    }
+
     private static CircuitBreakerStrategyOptions<T> CircuitBreaker<T>(
         IntegrationRuntime runtime,
         CircuitBreakerPolicy policy,
@@ -94,19 +126,7 @@ internal static class PipelineComposer
         BreakDuration = policy.BreakDuration,
         StateProvider = circuit,
 
-        // Only an unhealthy service opens the circuit; a 429, a 401 or a bad request never does.
-        ShouldHandle = async args =>
-        {
-            if (args.Outcome.Exception is OperationCanceledException && args.Context.CancellationToken.IsCancellationRequested)
-            {
-                // The caller's own cancellation says nothing about the service; the total timeout cutting an
-                // attempt does: it counts as a timeout, so a hanging half-open probe cannot close the circuit.
-                return CallState.Of(args.Context) is { } call && !call.CallerToken.IsCancellationRequested;
-            }
-
-            var classification = await classify(args.Outcome, args.Context).ConfigureAwait(false);
-            return classification.Kind is FailureKind.Unavailable or FailureKind.Timeout;
-        },
+        ShouldHandle = args => CountsAgainstCircuit(args, classify),
         OnOpened = args =>
         {
             var kind = args.Outcome.Exception is TimeoutRejectedException or OperationCanceledException ? FailureKind.Timeout : FailureKind.Unavailable;

@@ -60,6 +60,20 @@ internal sealed class ResilientIntegrationOptionsValidator : IValidateOptions<Re
         Check(breaker.SamplingDuration >= HalfSecond, "CircuitBreaker:SamplingDuration", breaker.SamplingDuration, "must be at least 0.5 seconds");
         Check(breaker.BreakDuration >= HalfSecond && breaker.BreakDuration <= MaxTimeout, "CircuitBreaker:BreakDuration", breaker.BreakDuration, "must be between 0.5 seconds and 24 hours");
 
+        Check(breaker.MaxHosts is >= 1 and <= 100_000, "CircuitBreaker:MaxHosts", breaker.MaxHosts, "must be between 1 and 100000");
+
+        var failover = options.Failover;
+        Check(failover is not null, "Failover", null, "must be set");
+        for (int i = 0; failover is not null && i < failover.Endpoints.Count; i++)
+        {
+            var endpoint = failover.Endpoints[i];
+            Check(Failover.Internal.FailoverRoutes.IsBaseAddress(endpoint), $"Failover:Endpoints:{i}", endpoint,
+                "must be an absolute http or https address without user information, query or fragment");
+            Check(endpoint is null || !failover.Endpoints.Take(i).Any(e => Failover.Internal.FailoverRoutes.SameBase(e, endpoint)) &&
+                (options.BaseAddress is null || !Failover.Internal.FailoverRoutes.SameBase(options.BaseAddress, endpoint)),
+                $"Failover:Endpoints:{i}", endpoint, $"must differ from {prefix}BaseAddress and from the endpoints before it");
+        }
+
         var budget = options.RetryBudget;
         Check(budget.RetryRatio is >= 0 and <= 1, "RetryBudget:RetryRatio", budget.RetryRatio, "must be between 0 and 1");
         Check(budget.MinRetries >= 0, "RetryBudget:MinRetries", budget.MinRetries, "must not be negative");

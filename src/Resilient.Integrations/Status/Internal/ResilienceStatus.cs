@@ -22,6 +22,8 @@ internal sealed class ResilienceStatus(
 {
     private const int DeadLettersShown = 20;
 
+    private static readonly IReadOnlyDictionary<string, string> Empty = new Dictionary<string, string>();
+
     // Real time: it bounds I/O to the store.
     private static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(5);
 
@@ -55,7 +57,9 @@ internal sealed class ResilienceStatus(
             LastResultKind = state.LastResult?.Outcome.Kind,
             LastResult = state.LastResult is { } last ? redactor.Redact(Describe(last.Outcome)) : null,
             LastFailureKind = state.LastFailureKind,
-            Circuit = runtime.Circuit?.CircuitState.ToString() ?? "Unknown",
+            Circuit = runtime.CircuitState?.ToString() ?? "Unknown",
+            Circuits = runtime.KeyedCircuits?.Snapshot() ?? Empty,
+            DegradedBy = health.DegradedBy(name),
             PacingHold = runtime.Pacing.HoldTime(),
             RetryBudgetRequests = requests,
             RetryBudgetRetries = retries,

@@ -19,6 +19,7 @@ internal sealed class IntegrationMetrics
     private readonly Counter<long> _alertSinkFailures;
     private readonly Counter<long> _fallbacks;
     private readonly Counter<long> _servedWhileSlow;
+    private readonly Counter<long> _failovers;
     private readonly Counter<long> _deferred;
     private readonly Counter<long> _replayed;
 
@@ -57,6 +58,7 @@ internal sealed class IntegrationMetrics
         _alertsDropped = meter.CreateCounter<long>("resilient_integrations.alerts.dropped", "{alert}", "Alerts a sink did not get one by one, by reason: queue_full (its queue overflowed) or sink_unavailable (it was failing, backed off or still stuck in a call); each sink gets them later as one summary.");
         _fallbacks = meter.CreateCounter<long>("resilient_integrations.fallback.served", "{response}", "Last-known-good copies served instead of a failure, by integration and kind.");
         _servedWhileSlow = meter.CreateCounter<long>("resilient_integrations.fallback.served_while_slow", "{response}", "Last-known-good copies served because the live call had not answered within the soft timeout, by integration and what became of the live call: background (it goes on and refreshes the copy), joined (one for the same request already did) or abandoned (too many went on already).");
+        _failovers = meter.CreateCounter<long>("resilient_integrations.failover.served", "{response}", "Calls a secondary endpoint answered for the primary, by integration and endpoint.");
         _deferred = meter.CreateCounter<long>("resilient_integrations.deferral.queued", "{write}", "Writes persisted for later delivery.");
         _replayed = meter.CreateCounter<long>("resilient_integrations.deferral.replayed", "{write}", "Deferred writes by replay outcome: delivered, rescheduled, dead_lettered.");
         _alertSinkFailures = meter.CreateCounter<long>("resilient_integrations.alerts.sink_failures", "{alert}", "Deliveries a sink failed or timed out, by integration and sink.");
@@ -70,6 +72,9 @@ internal sealed class IntegrationMetrics
 
     public void FallbackServed(string integration, FailureKind kind) =>
         _fallbacks.Add(1, new("integration", integration), new("kind", kind.ToString()));
+
+    public void FailoverServed(string integration, string endpoint) =>
+        _failovers.Add(1, new("integration", integration), new("endpoint", endpoint));
 
     public void QueueObserved(string integration, int depth, TimeSpan oldestAge, int deadLetters) => _queues[integration] = (depth, oldestAge.TotalSeconds, deadLetters);
 

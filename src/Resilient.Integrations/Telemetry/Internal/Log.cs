@@ -22,6 +22,21 @@ internal static partial class Log
     [LoggerMessage(5, LogLevel.Error, "{Integration}: circuit opened for {BreakDuration} after {Kind}")]
     public static partial void CircuitOpened(ILogger logger, string integration, TimeSpan breakDuration, FailureKind kind);
 
+    [LoggerMessage(75, LogLevel.Error, "{Integration}: circuit for {Key} opened for {BreakDuration} after {Kind}")]
+    public static partial void KeyedCircuitOpened(ILogger logger, string integration, string key, TimeSpan breakDuration, FailureKind kind);
+
+    [LoggerMessage(76, LogLevel.Information, "{Integration}: circuit for {Key} closed")]
+    public static partial void KeyedCircuitClosed(ILogger logger, string integration, string key);
+
+    [LoggerMessage(72, LogLevel.Warning, "{Integration}: {Endpoint} answers for the primary {Primary} ({Kind})")]
+    public static partial void FailedOver(ILogger logger, string integration, string endpoint, string primary, FailureKind kind);
+
+    [LoggerMessage(73, LogLevel.Information, "{Integration}: the primary {Primary} answers again")]
+    public static partial void PrimaryBack(ILogger logger, string integration, string primary);
+
+    [LoggerMessage(74, LogLevel.Warning, "{Integration}: a write that is not safe to repeat is not sent to {Endpoint}: the {Kind} failure at {Failed} may have been acted on")]
+    public static partial void WriteNotFailedOver(ILogger logger, string integration, string endpoint, FailureKind kind, string failed);
+
     [LoggerMessage(6, LogLevel.Information, "{Integration}: circuit closed")]
     public static partial void CircuitClosed(ILogger logger, string integration);
 
