@@ -50,4 +50,17 @@ public sealed class FailoverOptionsTests
 
         Assert.Contains("ResilientIntegrations:crm:Failover:Endpoints:1 must differ", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Validate_BaseAddressWithUserInformationAndEndpoints_FailsWithoutShowingIt()
+    {
+        var ex = StartupFailure(new Dictionary<string, string?>
+        {
+            ["ResilientIntegrations:crm:BaseAddress"] = "https://user:s3cret-pw@us.api.example.com/v1/",
+            ["ResilientIntegrations:crm:Failover:Endpoints:0"] = "https://eu.api.example.com/v1/",
+        });
+
+        Assert.Contains("ResilientIntegrations:crm:BaseAddress must not carry user information", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-pw", ex.Message, StringComparison.Ordinal);
+    }
 }

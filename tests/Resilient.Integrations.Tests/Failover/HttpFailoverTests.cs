@@ -220,6 +220,34 @@ public sealed class HttpFailoverTests : IDisposable
     }
 
     [Fact]
+    public async Task Send_CopyKeptFromASecondary_ServedLaterWithoutSayingTheSecondaryServedIt()
+    {
+        await using var h = Create();
+        Respond(h.Server, 503);
+        Respond(_secondary, 200);
+        var (served, _) = await h.GetAsync();
+        using (served)
+        {
+            Assert.NotNull(served);
+            Assert.NotNull(served.GetServedEndpoint());
+        }
+
+        _secondary.Reset();
+        Respond(_secondary, 503);
+
+        var (response, error) = await h.GetAsync();
+
+        Assert.Null(error);
+        using (response)
+        {
+            Assert.NotNull(response);
+            Assert.NotNull(response.GetDegradation());
+            Assert.Null(response.GetServedEndpoint());
+            Assert.False(response.Headers.Contains(FailoverResponseExtensions.ServedByHeader)); // a copy is no live answer of the secondary
+        }
+    }
+
+    [Fact]
     public async Task Send_AllEndpointsDownNoCopy_ThrowsIntegrationFailure()
     {
         await using var h = Create();

@@ -9,6 +9,7 @@ internal sealed class StoredResponse
     private static readonly HashSet<string> NotKept = new(StringComparer.OrdinalIgnoreCase)
     {
         "Set-Cookie", "Set-Cookie2", "Transfer-Encoding", "Connection", "Keep-Alive", "Content-Length", "Age", FallbackRequestExtensions.DegradedHeader,
+        Failover.FailoverResponseExtensions.ServedByHeader, // which endpoint served is the live answer's, not a later copy's
     };
 
     private readonly KeyValuePair<string, string[]>[] _headers;

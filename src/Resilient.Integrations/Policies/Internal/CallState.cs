@@ -24,6 +24,9 @@ internal sealed class CallState
         CallerToken = callerToken;
     }
 
+    /// <summary>Gets or sets a value indicating whether a slow read's live call was cancelled by the library, not by its caller.</summary>
+    public bool Abandoned { get; set; }
+
     /// <summary>The caller's own token, to tell its cancellation from a timeout's.</summary>
     public CancellationToken CallerToken { get; }
 

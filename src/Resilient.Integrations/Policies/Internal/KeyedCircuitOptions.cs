@@ -82,7 +82,8 @@ internal static class KeyedCircuitOptions
         // Red when nothing is left to answer: the integration's own circuit, or every endpoint's.
         bool nothingLeft = circuit.Role == CircuitRole.Whole ||
             (circuit.Role == CircuitRole.Endpoint && all.All.Where(c => c.Role == CircuitRole.Endpoint).All(c => c.IsKnownOpen(now)));
-        if (!nothingLeft)
+        // A circuit dropped (idle, bound, reload) while it opened has nobody left to clear its Yellow.
+        if (!nothingLeft && all.TryGet(circuit.Key, out var current) && ReferenceEquals(current, circuit))
         {
             runtime.Health.SetDegraded(runtime.Name, DegradedReason(circuit), degraded: true);
         }

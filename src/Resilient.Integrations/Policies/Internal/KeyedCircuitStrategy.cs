@@ -78,6 +78,7 @@ internal sealed class KeyedCircuitStrategy(
             var outcome = await circuit.Pipeline.ExecuteOutcomeAsync(callback, context, state).ConfigureAwait(context.ContinueOnCapturedContext);
             if (context.CancellationToken.IsCancellationRequested)
             {
+                request.RequestUri = origin; // alerts name, and a queued write replays to, the address the caller gave
                 return outcome;
             }
 

@@ -197,7 +197,9 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         CallState call, LiveCall live, HttpRequestMessage request, LastKnownGoodKey key, bool keepCopy)
     {
         var liveContext = ResilienceContextPool.Shared.Get(context.OperationKey, context.ContinueOnCapturedContext, live.Token);
-        liveContext.SetRequestMessage(request);
+        // The live call may outlive the caller's answer: it gets a request of its own, so what the inner strategies set on
+        // it (the endpoint it went to, its options) never races with, nor shows on, the copy served to the caller.
+        liveContext.SetRequestMessage(CopyOf(request));
         liveContext.Properties.Set(CallState.Key, call);
         var running = callback(liveContext, state).AsTask();
         bool answered;
@@ -238,12 +240,30 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         bool background = runtime.BackgroundRefreshes.TryStart(key.Value, options.Fallback.MaxBackgroundRefreshes);
         if (!background)
         {
+            call.Abandoned = true;
             live.Abandon();
         }
 
         var served = ServeWhileSlow(copy, request, background ? "background" : "abandoned");
         _ = LandAsync(running, liveContext, live, call, request, key, background);
         return Outcome.FromResult(served);
+    }
+
+    /// <summary>A copy of a read without a body: method, address, version, headers and options.</summary>
+    private static HttpRequestMessage CopyOf(HttpRequestMessage request)
+    {
+        var copy = new HttpRequestMessage(request.Method, request.RequestUri) { Version = request.Version, VersionPolicy = request.VersionPolicy };
+        foreach (var header in request.Headers.NonValidated)
+        {
+            copy.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+
+        foreach (var option in request.Options)
+        {
+            ((IDictionary<string, object?>)copy.Options)[option.Key] = option.Value;
+        }
+
+        return copy;
     }
 
     private HttpResponseMessage ServeWhileSlow(StoredResponse copy, HttpRequestMessage request, string liveCall)

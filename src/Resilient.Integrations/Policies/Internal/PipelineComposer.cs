@@ -106,7 +106,9 @@ internal static class PipelineComposer
         {
             // The caller's own cancellation says nothing about the service; the total timeout cutting an
             // attempt does: it counts as a timeout, so a hanging half-open probe cannot close the circuit.
-            return CallState.Of(args.Context) is { } call && !call.CallerToken.IsCancellationRequested;
+            // A slow read's live call abandoned past Fallback:MaxBackgroundRefreshes counts as a timeout too: counted as a success,
+            // abandoned calls to a hanging service would keep its circuit closed, and one would close it when half-open.
+            return CallState.Of(args.Context) is { } call && (call.Abandoned || !call.CallerToken.IsCancellationRequested);
         }
 
         var classification = await classify(args.Outcome, args.Context).ConfigureAwait(false);

@@ -36,6 +36,10 @@ internal sealed class ResilientIntegrationOptionsValidator : IValidateOptions<Re
         Check(options.AttemptTimeout >= MinTimeout && options.AttemptTimeout <= MaxTimeout, "AttemptTimeout", options.AttemptTimeout, "must be between 10 milliseconds and 24 hours");
         Check(options.AttemptTimeout <= options.TotalTimeout, "AttemptTimeout", options.AttemptTimeout, $"must not exceed {prefix}TotalTimeout ({options.TotalTimeout})");
         Check(options.BaseAddress is null || options.BaseAddress.IsAbsoluteUri, "BaseAddress", options.BaseAddress, "must be an absolute address");
+        // With failover the base address names the primary in logs, alerts and the status page.
+        Check(
+            options.Failover.Endpoints.Count == 0 || options.BaseAddress is not { IsAbsoluteUri: true, UserInfo.Length: > 0 },
+            "BaseAddress", "an address with user information, withheld", $"must not carry user information when {prefix}Failover:Endpoints are set: send credentials in a header");
         Check(options.MaxResponseBodyBytes >= 1024, "MaxResponseBodyBytes", options.MaxResponseBodyBytes, "must be at least 1024");
         Check(options.RawResponseLogBytes is >= 0 and <= 65536, "RawResponseLogBytes", options.RawResponseLogBytes, "must be between 0 and 65536");
 
