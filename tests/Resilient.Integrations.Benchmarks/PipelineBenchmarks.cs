@@ -1,8 +1,8 @@
-using Polly;
 using System.Net;
-using System.Text;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
+using Polly;
+using Resilient.Integrations.Benchmarks.Scenarios;
 
 namespace Resilient.Integrations.Benchmarks;
 
@@ -27,14 +27,14 @@ public class PipelineBenchmarks
     public void Setup()
     {
         var services = new ServiceCollection();
-        services.AddHttpClient("none").ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
-        services.AddHttpClient("standard").ConfigurePrimaryHttpMessageHandler(() => new OkHandler()).AddStandardResilienceHandler();
-        services.AddResilientIntegration("ours").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
-        services.AddResilientIntegration("ours-no-fallback", o => o.Fallback.Enabled = false).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
-        services.AddResilientIntegration("ours-bare", o => o.Fallback.Enabled = false).ValidateResponsesWith(null).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
+        services.AddHttpClient("none").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
+        services.AddHttpClient("standard").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson)).AddStandardResilienceHandler();
+        services.AddResilientIntegration("ours").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
+        services.AddResilientIntegration("ours-no-fallback", o => o.Fallback.Enabled = false).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
+        services.AddResilientIntegration("ours-bare", o => o.Fallback.Enabled = false).ValidateResponsesWith(null).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
         // Polly's own pipeline of the strategies ours keeps with validation and the fallback off: total timeout, retry,
         // circuit breaker, attempt timeout, with our defaults' timeouts.
-        services.AddHttpClient("polly").ConfigurePrimaryHttpMessageHandler(() => new OkHandler()).AddResilienceHandler("same-strategies", b => b
+        services.AddHttpClient("polly").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson)).AddResilienceHandler("same-strategies", b => b
             .AddTimeout(TimeSpan.FromMinutes(2))
             .AddRetry(new Microsoft.Extensions.Http.Resilience.HttpRetryStrategyOptions())
             .AddCircuitBreaker(new Microsoft.Extensions.Http.Resilience.HttpCircuitBreakerStrategyOptions())
@@ -73,15 +73,4 @@ public class PipelineBenchmarks
         return response.StatusCode;
     }
 
-    private sealed class OkHandler : HttpMessageHandler
-    {
-        private static readonly byte[] Body = Encoding.UTF8.GetBytes("""{"id":1,"name":"Ada Lovelace","email":"ada@example.com"}""");
-
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var content = new ByteArrayContent(Body);
-            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = content, RequestMessage = request });
-        }
-    }
 }

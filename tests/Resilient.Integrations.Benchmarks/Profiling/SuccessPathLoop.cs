@@ -1,9 +1,9 @@
-using Polly;
 using System.Diagnostics;
 using System.Diagnostics.Tracing;
 using System.Net;
-using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Polly;
+using Resilient.Integrations.Benchmarks.Scenarios;
 
 namespace Resilient.Integrations.Benchmarks.Profiling;
 
@@ -32,11 +32,11 @@ internal static class SuccessPathLoop
         int count = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2_000_000;
         bool census = args.Contains("alloc");
         var services = new ServiceCollection();
-        services.AddHttpClient("none").ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
-        services.AddHttpClient("standard").ConfigurePrimaryHttpMessageHandler(() => new OkHandler()).AddStandardResilienceHandler();
-        services.AddResilientIntegration("ours").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
-        services.AddResilientIntegration("ours-bare", o => o.Fallback.Enabled = false).ValidateResponsesWith(null).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
-        services.AddHttpClient("polly").ConfigurePrimaryHttpMessageHandler(() => new OkHandler()).AddResilienceHandler("same-strategies", b => b
+        services.AddHttpClient("none").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
+        services.AddHttpClient("standard").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson)).AddStandardResilienceHandler();
+        services.AddResilientIntegration("ours").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
+        services.AddResilientIntegration("ours-bare", o => o.Fallback.Enabled = false).ValidateResponsesWith(null).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
+        services.AddHttpClient("polly").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson)).AddResilienceHandler("same-strategies", b => b
             .AddTimeout(TimeSpan.FromMinutes(2))
             .AddRetry(new Microsoft.Extensions.Http.Resilience.HttpRetryStrategyOptions())
             .AddCircuitBreaker(new Microsoft.Extensions.Http.Resilience.HttpCircuitBreakerStrategyOptions())
@@ -69,8 +69,8 @@ internal static class SuccessPathLoop
     private static async Task ContentionAsync()
     {
         var services = new ServiceCollection();
-        services.AddHttpClient("standard").ConfigurePrimaryHttpMessageHandler(() => new OkHandler()).AddStandardResilienceHandler();
-        services.AddResilientIntegration("ours").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new OkHandler());
+        services.AddHttpClient("standard").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson)).AddStandardResilienceHandler();
+        services.AddResilientIntegration("ours").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
         await using var provider = services.BuildServiceProvider();
         var factory = provider.GetRequiredService<IHttpClientFactory>();
         foreach (var name in (string[])["standard", "ours", "standard", "ours"])
@@ -89,17 +89,6 @@ internal static class SuccessPathLoop
         }
     }
 
-    private sealed class OkHandler : HttpMessageHandler
-    {
-        private static readonly byte[] Body = Encoding.UTF8.GetBytes("""{"id":1,"name":"Ada Lovelace","email":"ada@example.com"}""");
-
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var content = new ByteArrayContent(Body);
-            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = content, RequestMessage = request });
-        }
-    }
 
     private sealed class AllocationCensus : EventListener
     {

@@ -460,6 +460,7 @@ public sealed class ChatFailoverTests
         rig.H.Server.Given(Request.Create().WithPath(OpenAIPath).UsingPost()).RespondWith(
             Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(Completion).WithDelay(TimeSpan.FromSeconds(2)));
         rig.SecondaryAnswers(200, ClaudeMessage);
+        using var outcomes = rig.H.Metric("resilient_integrations.failover.outcomes");
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var call = rig.Chat().GetResponseAsync("Summarise the week", cancellationToken: cts.Token);
 
@@ -468,6 +469,8 @@ public sealed class ChatFailoverTests
 
         Assert.IsAssignableFrom<OperationCanceledException>(error);
         Assert.Equal(0, rig.SecondaryAttempts);
+        Assert.Empty(outcomes.GetMeasurementSnapshot()); // a secondary given the cancelled token would not reach its server either
+        Assert.DoesNotContain(rig.H.Logs.GetSnapshot(), l => l.Id.Id is 80 or 81);
     }
 
     public static TheoryData<string, string> InvalidSetups => new()

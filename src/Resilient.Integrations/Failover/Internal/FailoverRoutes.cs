@@ -43,7 +43,7 @@ internal sealed class FailoverRoutes
     {
         if (_primary is null)
         {
-            return request.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped) + "/";
+            return Policies.Internal.KeyedCircuitStrategy.HostKey(request) + "/";
         }
 
         string uri = request.AbsoluteUri;

@@ -41,9 +41,17 @@ internal sealed class KeyedCircuitStrategy(
 
         if (routes?.PrimaryOf(uri) is not { } primary)
         {
-            var circuit = options.CircuitBreaker.PerHost && HostKey(uri) is var host
-                ? circuits.Get(host, host, CircuitRole.Host)
-                : circuits.Get(WholeKey, runtime.Name, CircuitRole.Whole);
+            KeyedCircuit circuit;
+            if (options.CircuitBreaker.PerHost)
+            {
+                string host = HostKey(uri);
+                circuit = circuits.Get(host, host, CircuitRole.Host);
+            }
+            else
+            {
+                circuit = circuits.Get(WholeKey, runtime.Name, CircuitRole.Whole);
+            }
+
             return await circuit.Pipeline.ExecuteOutcomeAsync(callback, context, state).ConfigureAwait(context.ContinueOnCapturedContext);
         }
 
