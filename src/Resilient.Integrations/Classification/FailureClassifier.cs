@@ -107,7 +107,42 @@ public sealed class FailureClassifier : IFailureClassifier
             return new(Classify(response, status, body: null, text: null, MatchRule(new ResponseHeaderSource(response), status, body: null)));
         }
 
+        if (!readBody)
+        {
+            // A 2xx to validate: a validator that answers at once (a body buffered already) costs no state machine.
+            var rule = MatchRule(new ResponseHeaderSource(response), status, body: null);
+            var classification = Classify(response, status, body: null, text: null, rule);
+            if (rule is not null || classification.IsFailure)
+            {
+                return new(classification);
+            }
+
+            ValueTask<ResponseValidationResult> verdict;
+            try
+            {
+                verdict = _validator!.ValidateAsync(response, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                return new(Classify(ex, cancellationToken) with { StatusCode = response.StatusCode });
+            }
+
+            return verdict.IsCompletedSuccessfully ? new(FromVerdict(verdict.Result, response)) : ValidatedAsync(verdict, response, cancellationToken);
+        }
+
         return ClassifyWithBodyAsync(response, status, readBody, cancellationToken);
+    }
+
+    private async ValueTask<FailureClassification> ValidatedAsync(ValueTask<ResponseValidationResult> pending, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return FromVerdict(await pending.ConfigureAwait(false), response);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return Classify(ex, cancellationToken) with { StatusCode = response.StatusCode };
+        }
     }
 
     /// <summary>
@@ -189,7 +224,11 @@ public sealed class FailureClassifier : IFailureClassifier
             return Classify(ex, cancellationToken) with { StatusCode = response.StatusCode };
         }
 
-        return verdict.IsValid
+        return FromVerdict(verdict, response);
+    }
+
+    private FailureClassification FromVerdict(ResponseValidationResult verdict, HttpResponseMessage response) =>
+        verdict.IsValid
             ? FailureClassification.Success
             : new FailureClassification(verdict.Kind)
             {
@@ -200,7 +239,6 @@ public sealed class FailureClassifier : IFailureClassifier
                 // An error inside a 200 that is a rate limit (Slack's ok:false "ratelimited") waits for the server's hint.
                 RetryAfter = verdict.Kind == FailureKind.RateLimit ? RetryHintParser.FromHeaders(new HttpHeaderSource(response.Headers), _timeProvider, rateLimited: true) : null,
             };
-    }
 
     private FailureClassification Classify(HttpResponseMessage response, int status, BodyPrefix? body, string? text, FailureRule? rule)
     {

@@ -69,6 +69,23 @@ public sealed class JsonResponseValidator : IResponseValidator
             return new(EmptyBody());
         }
 
+#if NET9_0_OR_GREATER
+        if (headers.ContentLength is long declared && declared <= _maxBodyBytes)
+        {
+            // Buffered at once (a body that has arrived): checked where it is, without a state machine.
+            var buffering = ResponseBodyReader.BufferAsync(response, cancellationToken);
+            if (!buffering.IsCompletedSuccessfully)
+            {
+                return ValidateBufferingAsync(buffering, response, (int)declared, cancellationToken);
+            }
+
+            if (CheckInPlace(buffering.Result, (int)declared, cancellationToken) is { } verdict)
+            {
+                return new(verdict);
+            }
+        }
+#endif
+
         return ValidateBodyAsync(response, cancellationToken);
     }
 
@@ -77,20 +94,19 @@ public sealed class JsonResponseValidator : IResponseValidator
         mediaType.Equals("text/json", StringComparison.OrdinalIgnoreCase) ||
         mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
 
-    private async ValueTask<ResponseValidationResult> ValidateBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
 #if NET9_0_OR_GREATER
-        if (response.Content.Headers.ContentLength is long declared && declared <= _maxBodyBytes)
-        {
-            // Read where it is, in the buffer the content keeps anyway: no copy of the body, whatever its size.
-            var buffered = await ResponseBodyReader.BufferAsync(response, cancellationToken).ConfigureAwait(false);
-            if (CheckInPlace(buffered, (int)declared, cancellationToken) is { } verdict)
-            {
-                return verdict;
-            }
-        }
+    /// <summary>Checks a body still arriving once the content holds it: read where it is, no copy of the body, whatever its size.</summary>
+    private async ValueTask<ResponseValidationResult> ValidateBufferingAsync(
+        ValueTask<HttpContent> buffering, HttpResponseMessage response, int declared, CancellationToken cancellationToken)
+    {
+        var buffered = await buffering.ConfigureAwait(false);
+        return CheckInPlace(buffered, declared, cancellationToken) ?? await ValidateBodyAsync(response, cancellationToken).ConfigureAwait(false);
+    }
 #endif
 
+    /// <summary>The whole-body check, which words every verdict: over a prefix of the body read for it.</summary>
+    private async ValueTask<ResponseValidationResult> ValidateBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
         var body = await ResponseBodyReader.ReadPrefixAsync(response, _maxBodyBytes, cancellationToken).ConfigureAwait(false);
         return Check(body);
     }

@@ -9,6 +9,7 @@ namespace Resilient.Integrations.Policies.Internal;
 /// <summary>
 /// The innermost strategy: classifies and validates each attempt's response inside the attempt timeout,
 /// remembers the verdict for the outer strategies, and logs the raw body of a bad response, redacted.
+/// On its own only where the attempt step cannot own the attempt timeout (<see cref="AttemptStrategy"/> runs it otherwise).
 /// </summary>
 internal sealed class ClassifyStrategy(IntegrationRuntime runtime, ResilientIntegrationOptions options, SecretRedactor redactor)
     : ResilienceStrategy<HttpResponseMessage>
@@ -17,33 +18,73 @@ internal sealed class ClassifyStrategy(IntegrationRuntime runtime, ResilientInte
         Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
     {
         var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
-        if (outcome.Result is not { } response)
-        {
-            return outcome;
-        }
+        return outcome.Result is null ? outcome : await InspectAsync(outcome, context, CallState.Of(context)).ConfigureAwait(context.ContinueOnCapturedContext);
+    }
 
-        FailureClassification classification;
+    /// <summary>Classifies (and validates) an attempt's response, reads a good one's body for the copy, and logs a bad one's, redacted.</summary>
+    public ValueTask<Outcome<HttpResponseMessage>> InspectAsync(Outcome<HttpResponseMessage> outcome, ResilienceContext context, CallState? call)
+    {
+        var response = outcome.Result!;
+        ValueTask<FailureClassification> pending;
         try
         {
-            classification = await runtime.Classifier.ClassifyAsync(response, context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+            pending = runtime.Classifier.ClassifyAsync(response, context.CancellationToken);
         }
         catch (Exception ex)
         {
             response.Dispose();
+            return new(Outcome.FromException<HttpResponseMessage>(ex));
+        }
+
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return InspectLaterAsync(pending, outcome, context, call);
+        }
+
+        // Classified at once (a good answer, validated in place): no state machine unless a body is to be read.
+        var classification = pending.Result;
+        call?.Remember(response, classification);
+        return ReadsBody(call, response, classification) || LogsBody(classification)
+            ? FinishAsync(outcome, classification, context, call)
+            : new(outcome);
+    }
+
+    private async ValueTask<Outcome<HttpResponseMessage>> InspectLaterAsync(
+        ValueTask<FailureClassification> pending, Outcome<HttpResponseMessage> outcome, ResilienceContext context, CallState? call)
+    {
+        FailureClassification classification;
+        try
+        {
+            classification = await pending.ConfigureAwait(context.ContinueOnCapturedContext);
+        }
+        catch (Exception ex)
+        {
+            outcome.Result!.Dispose();
             return Outcome.FromException<HttpResponseMessage>(ex);
         }
 
-        var call = CallState.Of(context);
-        call?.Remember(response, classification);
-        // A body that declares more than a copy may hold is not read for one: it would be dropped.
-        if (call is { KeepBody: true } && !classification.IsFailure && response.IsSuccessStatusCode && !IsStream(response) &&
-            !(response.Content.Headers.ContentLength > options.Fallback.MaxEntryBytes))
+        call?.Remember(outcome.Result!, classification);
+        return await FinishAsync(outcome, classification, context, call).ConfigureAwait(context.ContinueOnCapturedContext);
+    }
+
+    /// <summary>A body that declares more than a copy may hold is not read for one: it would be dropped.</summary>
+    private bool ReadsBody(CallState? call, HttpResponseMessage response, FailureClassification classification) =>
+        call is { KeepBody: true } && !classification.IsFailure && response.IsSuccessStatusCode && !IsStream(response) &&
+        !(response.Content.Headers.ContentLength > options.Fallback.MaxEntryBytes);
+
+    private bool LogsBody(FailureClassification classification) => classification.Kind == FailureKind.BadResponse && options.RawResponseLogBytes > 0;
+
+    private async ValueTask<Outcome<HttpResponseMessage>> FinishAsync(
+        Outcome<HttpResponseMessage> outcome, FailureClassification classification, ResilienceContext context, CallState? call)
+    {
+        var response = outcome.Result!;
+        if (ReadsBody(call, response, classification))
         {
             // Read for the last-known-good copy here, inside the attempt timeout: a stalling body times the attempt out.
             try
             {
                 var body = await ResponseBodyReader.ReadPrefixAsync(response, options.Fallback.MaxEntryBytes, context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
-                call.KeptBody = body.IsComplete ? body : null;
+                call!.KeptBody = body.IsComplete ? body : null;
             }
             catch (Exception ex)
             {
@@ -51,7 +92,8 @@ internal sealed class ClassifyStrategy(IntegrationRuntime runtime, ResilientInte
                 return Outcome.FromException<HttpResponseMessage>(ex);
             }
         }
-        if (classification.Kind == FailureKind.BadResponse && options.RawResponseLogBytes > 0)
+
+        if (LogsBody(classification))
         {
             await LogRawResponseAsync(response, classification, context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
         }

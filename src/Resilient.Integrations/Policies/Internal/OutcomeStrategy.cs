@@ -1,4 +1,5 @@
 using Polly;
+using Polly.Telemetry;
 using Resilient.Integrations.Classification;
 using Resilient.Integrations.Deferral;
 using Resilient.Integrations.Deferral.Internal;
@@ -20,7 +21,8 @@ namespace Resilient.Integrations.Policies.Internal;
 /// under the rest of the call's time budget and <see cref="ResilientIntegrationOptions.MaxResponseBodyBytes"/>
 /// (<see cref="BoundedResponseContent"/>): HttpClient's own timeout, switched off, no longer bounds it.
 /// </summary>
-internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientIntegrationOptions options, SecretRedactor redactor)
+internal sealed class OutcomeStrategy(
+    IntegrationRuntime runtime, ResilientIntegrationOptions options, SecretRedactor redactor, ResilienceStrategyTelemetry? totalTimeout)
     : ResilienceStrategy<HttpResponseMessage>
 {
     protected override async ValueTask<Outcome<HttpResponseMessage>> ExecuteCore<TState>(
@@ -85,7 +87,31 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
             return await StaleWhileSlowAsync(callback, context, state, call, live, request!, fallbackKey!, keepCopy).ConfigureAwait(context.ContinueOnCapturedContext);
         }
 
-        var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+        Outcome<HttpResponseMessage> outcome;
+        if (totalTimeout is null)
+        {
+            outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+        }
+        else
+        {
+            // The total timeout, owned here (no step of its own): the inner strategies run on its token.
+            bool timedOut;
+            var deadline = ContextDeadline.Start(context, options.TotalTimeout, runtime.Time);
+            try
+            {
+                outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+            }
+            finally
+            {
+                timedOut = deadline.End();
+            }
+
+            if (timedOut)
+            {
+                outcome = ContextDeadline.TimedOut(outcome, context, options.TotalTimeout, totalTimeout, "call");
+            }
+        }
+
         return await FinishAsync(outcome, context, call, request, fallbackKey, isProbe, deferrable, keepCopy).ConfigureAwait(context.ContinueOnCapturedContext);
     }
 
@@ -201,7 +227,7 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         // it (the endpoint it went to, its options) never races with, nor shows on, the copy served to the caller.
         liveContext.SetRequestMessage(CopyOf(request));
         liveContext.Properties.Set(CallState.Key, call);
-        var running = callback(liveContext, state).AsTask();
+        var running = WithinTotalTimeoutAsync(callback, liveContext, state).AsTask();
         bool answered;
         using (var timer = new CancellationTokenSource())
         {
@@ -247,6 +273,30 @@ internal sealed class OutcomeStrategy(IntegrationRuntime runtime, ResilientInteg
         var served = ServeWhileSlow(copy, request, background ? "background" : "abandoned");
         _ = LandAsync(running, liveContext, live, call, request, key, background);
         return Outcome.FromResult(served);
+    }
+
+    /// <summary>Runs the inner strategies within the total timeout, when this strategy owns it.</summary>
+    private async ValueTask<Outcome<HttpResponseMessage>> WithinTotalTimeoutAsync<TState>(
+        Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
+    {
+        if (totalTimeout is null)
+        {
+            return await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+        }
+
+        Outcome<HttpResponseMessage> outcome;
+        bool timedOut;
+        var deadline = ContextDeadline.Start(context, options.TotalTimeout, runtime.Time);
+        try
+        {
+            outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+        }
+        finally
+        {
+            timedOut = deadline.End();
+        }
+
+        return timedOut ? ContextDeadline.TimedOut(outcome, context, options.TotalTimeout, totalTimeout, "call") : outcome;
     }
 
     /// <summary>A copy of a read without a body: method, address, version, headers and options.</summary>

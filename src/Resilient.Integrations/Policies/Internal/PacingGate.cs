@@ -86,7 +86,8 @@ internal sealed class PacingGate
     }
 
     /// <summary>When a request is sent and how many had been admitted by then, to read its answer's budget against.</summary>
-    public PacingMark Mark() => new(_time.GetTimestamp(), Interlocked.Read(ref _reserved));
+    /// <remarks>The clock is read only once the provider has reported a budget: only a budget is read against it.</remarks>
+    public PacingMark Mark() => new(HasBudget ? _time.GetTimestamp() : 0, Interlocked.Read(ref _reserved));
 
     /// <summary>Gives back a slot a request did not use (it was cancelled while it waited).</summary>
     public void ReturnSlot()

@@ -29,9 +29,16 @@ internal static class PipelineComposer
         // Rebuilt on reload: the circuits per key start afresh, and what the old ones reported to health goes.
         runtime.KeyedCircuits?.DropAll();
         builder.TimeProvider = runtime.Time;
+        // With a way to scope the context's token, the outcome step owns the total timeout and the attempt step the
+        // attempt timeout: two pipeline steps fewer on every call than a strategy for each.
+        bool ownTimeouts = ContextDeadline.IsAvailable;
+        builder.AddStrategy(c => new OutcomeStrategy(runtime, options, redactor, ownTimeouts ? c.Telemetry : null), new StrategyOptions("Outcome"));
+        if (!ownTimeouts)
+        {
+            builder.AddTimeout(new TimeoutStrategyOptions { Name = "TotalTimeout", Timeout = options.TotalTimeout });
+        }
+
         builder
-            .AddStrategy(_ => new OutcomeStrategy(runtime, options, redactor), new StrategyOptions("Outcome"))
-            .AddTimeout(new TimeoutStrategyOptions { Name = "TotalTimeout", Timeout = options.TotalTimeout })
             .AddRetry(new RetryPlanner(runtime, options).ToStrategyOptions<HttpResponseMessage>(runtime.ClassifyAsync));
 
         // Circuits per key only when asked for: otherwise the one circuit, with nothing on the path to look up.
@@ -51,14 +58,24 @@ internal static class PipelineComposer
             builder.AddCircuitBreaker(CircuitBreaker<HttpResponseMessage>(runtime, options.CircuitBreaker, circuit, runtime.ClassifyAsync));
         }
 
-        if (options.Pacing.Enabled)
+        var pacing = options.Pacing.Enabled ? new PacingStrategy(runtime, options.Pacing) : null;
+        var classify = new ClassifyStrategy(runtime, options, redactor);
+        if (ownTimeouts)
         {
-            builder.AddStrategy(_ => new PacingStrategy(runtime, options.Pacing), new StrategyOptions("Pacing"));
+            builder.AddStrategy(c => new AttemptStrategy(runtime, options.AttemptTimeout, pacing, classify, c.Telemetry), new StrategyOptions("AttemptTimeout"));
         }
+        else
+        {
+            // A Polly without a way to scope the context's token: the same steps, one strategy each.
+            if (pacing is not null)
+            {
+                builder.AddStrategy(_ => pacing, new StrategyOptions("Pacing"));
+            }
 
-        builder
-            .AddTimeout(new TimeoutStrategyOptions { Name = "AttemptTimeout", Timeout = options.AttemptTimeout })
-            .AddStrategy(_ => new ClassifyStrategy(runtime, options, redactor), new StrategyOptions("Classify"));
+            builder
+                .AddTimeout(new TimeoutStrategyOptions { Name = "AttemptTimeout", Timeout = options.AttemptTimeout })
+                .AddStrategy(_ => classify, new StrategyOptions("Classify"));
+        }
 
         // Innermost, in place of the send: every policy above sees an injected failure exactly as a real one.
         if (Chaos.Internal.ChaosFaults.IsActive(options.Chaos, context.ServiceProvider))
@@ -99,7 +116,7 @@ internal static class PipelineComposer
     }
 
     /// <summary>Only an unhealthy service opens the circuit; a 429, a 401 or a bad request never does.</summary>
-    internal static async ValueTask<bool> CountsAgainstCircuit<T>(
+    internal static ValueTask<bool> CountsAgainstCircuit<T>(
         CircuitBreakerPredicateArguments<T> args, Func<Outcome<T>, ResilienceContext, ValueTask<FailureClassification>> classify)
     {
         if (args.Outcome.Exception is OperationCanceledException && args.Context.CancellationToken.IsCancellationRequested)
@@ -108,12 +125,18 @@ internal static class PipelineComposer
             // attempt does: it counts as a timeout, so a hanging half-open probe cannot close the circuit.
             // A slow read's live call abandoned past Fallback:MaxBackgroundRefreshes counts as a timeout too: counted as a success,
             // abandoned calls to a hanging service would keep its circuit closed, and one would close it when half-open.
-            return CallState.Of(args.Context) is { } call && (call.Abandoned || !call.CallerToken.IsCancellationRequested);
+            return new(CallState.Of(args.Context) is { } call && (call.Abandoned || !call.CallerToken.IsCancellationRequested));
         }
 
-        var classification = await classify(args.Outcome, args.Context).ConfigureAwait(false);
-        return classification.Kind is FailureKind.Unavailable or FailureKind.Timeout;
+        // Classified by the innermost step already: no state machine on the success path.
+        var classification = classify(args.Outcome, args.Context);
+        return classification.IsCompletedSuccessfully ? new(CountsAgainstCircuit(classification.Result)) : CountsAgainstCircuitAsync(classification);
     }
+
+    private static bool CountsAgainstCircuit(FailureClassification classification) => classification.Kind is FailureKind.Unavailable or FailureKind.Timeout;
+
+    private static async ValueTask<bool> CountsAgainstCircuitAsync(ValueTask<FailureClassification> classification) =>
+        CountsAgainstCircuit(await classification.ConfigureAwait(false));
 
     private static CircuitBreakerStrategyOptions<T> CircuitBreaker<T>(
         IntegrationRuntime runtime,

@@ -17,9 +17,19 @@ internal sealed class RetryPlanner(IntegrationRuntime runtime, ResilientIntegrat
     {
         Name = "Retry",
         MaxRetryAttempts = Enum.GetValues<FailureKind>().Sum(k => k == FailureKind.None ? 0 : Math.Max(1, options.PolicyFor(k).MaxRetries)),
-        ShouldHandle = async args =>
-            !(args.Outcome.Exception is OperationCanceledException && args.Context.CancellationToken.IsCancellationRequested) &&
-            ShouldRetry(await classify(args.Outcome, args.Context).ConfigureAwait(false), args.Context),
+        ShouldHandle = args =>
+        {
+            if (args.Outcome.Exception is OperationCanceledException && args.Context.CancellationToken.IsCancellationRequested)
+            {
+                return new(false);
+            }
+
+            // The innermost step has classified the answer already: no state machine on the success path.
+            var classification = classify(args.Outcome, args.Context);
+            return classification.IsCompletedSuccessfully
+                ? new(ShouldRetry(classification.Result, args.Context))
+                : ShouldRetryAsync(classification, args.Context);
+        },
         DelayGenerator = args => new ValueTask<TimeSpan?>(CallState.Of(args.Context)?.PlannedDelay ?? TimeSpan.Zero),
     };
 
@@ -36,8 +46,16 @@ internal sealed class RetryPlanner(IntegrationRuntime runtime, ResilientIntegrat
         return TimeSpan.FromMilliseconds(Math.Min(ms, policy.MaxDelay.TotalMilliseconds));
     }
 
+    private async ValueTask<bool> ShouldRetryAsync(ValueTask<FailureClassification> classification, ResilienceContext context) =>
+        ShouldRetry(await classification.ConfigureAwait(false), context);
+
     private bool ShouldRetry(FailureClassification classification, ResilienceContext context)
     {
+        if (!classification.IsFailure)
+        {
+            return false;
+        }
+
         var kind = classification.Kind;
         if (CallState.Of(context) is not { } call || call.IsProbe || !classification.IsFailure || classification.IsCancellation)
         {
