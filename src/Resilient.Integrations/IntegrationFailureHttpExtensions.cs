@@ -5,7 +5,7 @@ namespace Resilient.Integrations;
 /// <summary>Reads what the pipeline concluded about a response it returned.</summary>
 public static class IntegrationFailureHttpExtensions
 {
-    internal static readonly HttpRequestOptionsKey<FailureClassification> ClassificationKey = new("Resilient.Integrations.Classification");
+    internal static readonly HttpRequestOptionsKey<FailureClassification> ClassificationKey = new("ri.classification");
 
     /// <summary>
     /// Gets the classification of a response returned by a resilient integration's client, which matters when

@@ -6,9 +6,10 @@ public static class DeferralRequestExtensions
     /// <summary>The header a 202 answer for a queued write carries: the write's identifier.</summary>
     public const string DeferredHeader = "X-Resilient-Deferred";
 
-    internal static readonly HttpRequestOptionsKey<bool> DeferKey = new("Resilient.Integrations.Deferral.Defer");
-    internal static readonly HttpRequestOptionsKey<bool> ReplayKey = new("Resilient.Integrations.Deferral.Replay");
-    internal static readonly HttpRequestOptionsKey<Deferral> DeferralKey = new("Resilient.Integrations.Deferral.Result");
+    // Short names: every call looks its request options up by name, and a name is hashed whole.
+    internal static readonly HttpRequestOptionsKey<bool> DeferKey = new("ri.defer");
+    internal static readonly HttpRequestOptionsKey<bool> ReplayKey = new("ri.replay");
+    internal static readonly HttpRequestOptionsKey<Deferral> DeferralKey = new("ri.deferral");
 
     /// <summary>Marks a write deferrable (or, with <see langword="false"/>, never deferrable), whatever the integration's <see cref="DeferralPolicy.DeferWrites"/>.</summary>
     /// <param name="request">The request.</param>

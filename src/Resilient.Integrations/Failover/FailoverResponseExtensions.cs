@@ -3,7 +3,7 @@ namespace Resilient.Integrations.Failover;
 /// <summary>Tells which endpoint served a response.</summary>
 public static class FailoverResponseExtensions
 {
-    internal static readonly HttpRequestOptionsKey<ServedEndpoint> ServedKey = new("Resilient.Integrations.Failover.Served");
+    internal static readonly HttpRequestOptionsKey<ServedEndpoint> ServedKey = new("ri.served-by");
 
     /// <summary>The header a response from a secondary carries, for consumers that only see HTTP: the base address that served it.</summary>
     public const string ServedByHeader = "X-Resilient-Served-By";

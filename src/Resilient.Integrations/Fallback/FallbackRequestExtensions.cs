@@ -3,10 +3,11 @@ namespace Resilient.Integrations.Fallback;
 /// <summary>Per-request fallback settings and the degradation of a served response.</summary>
 public static class FallbackRequestExtensions
 {
-    internal static readonly HttpRequestOptionsKey<string> PartitionKey = new("Resilient.Integrations.Fallback.Partition");
-    internal static readonly HttpRequestOptionsKey<string> CacheKeyKey = new("Resilient.Integrations.Fallback.CacheKey");
-    internal static readonly HttpRequestOptionsKey<bool> DisabledKey = new("Resilient.Integrations.Fallback.Disabled");
-    internal static readonly HttpRequestOptionsKey<Degradation> DegradationKey = new("Resilient.Integrations.Fallback.Degradation");
+    // Short names: every call looks its request options up by name, and a name is hashed whole.
+    internal static readonly HttpRequestOptionsKey<string> PartitionKey = new("ri.partition");
+    internal static readonly HttpRequestOptionsKey<string> CacheKeyKey = new("ri.cache-key");
+    internal static readonly HttpRequestOptionsKey<bool> DisabledKey = new("ri.no-copy");
+    internal static readonly HttpRequestOptionsKey<Degradation> DegradationKey = new("ri.degradation");
 
     /// <summary>The header a served copy carries, for consumers that only see HTTP: the failure kind and the as-of time, e.g. <c>Unavailable; as-of=…</c>, with <c>; slow</c> after them when the live call was slow rather than failed.</summary>
     public const string DegradedHeader = "X-Resilient-Degraded";

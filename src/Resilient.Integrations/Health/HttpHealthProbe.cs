@@ -9,7 +9,7 @@ namespace Resilient.Integrations.Health;
 /// </summary>
 public sealed class HttpHealthProbe : IHealthProbe
 {
-    internal static readonly HttpRequestOptionsKey<bool> ProbeKey = new("Resilient.Integrations.Health.Probe");
+    internal static readonly HttpRequestOptionsKey<bool> ProbeKey = new("ri.probe");
 
     private readonly HttpClient _client;
     private readonly Uri _path;

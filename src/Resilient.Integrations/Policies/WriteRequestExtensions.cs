@@ -3,7 +3,7 @@ namespace Resilient.Integrations.Policies;
 /// <summary>Per-request declaration of whether a request may be sent more than once.</summary>
 public static class WriteRequestExtensions
 {
-    internal static readonly HttpRequestOptionsKey<bool> SafeToRepeatKey = new("Resilient.Integrations.Writes.SafeToRepeat");
+    internal static readonly HttpRequestOptionsKey<bool> SafeToRepeatKey = new("ri.safe-to-repeat");
 
     /// <summary>
     /// Declares that the request may (or, with <see langword="false"/>, may never) be sent more than once, whatever its

@@ -64,13 +64,14 @@ public sealed class JsonResponseValidator : IResponseValidator
                 : ResponseValidationResult.Invalid($"unexpected content type '{mediaType}' (expected JSON)"));
         }
 
-        if (headers.ContentLength == 0)
+        long? length = headers.ContentLength; // computed and stored on first read: read once
+        if (length == 0)
         {
             return new(EmptyBody());
         }
 
 #if NET9_0_OR_GREATER
-        if (headers.ContentLength is long declared && declared <= _maxBodyBytes)
+        if (length is long declared && declared <= _maxBodyBytes)
         {
             // Buffered at once (a body that has arrived): checked where it is, without a state machine.
             var buffering = ResponseBodyReader.BufferAsync(response, cancellationToken);
@@ -278,6 +279,8 @@ public sealed class JsonResponseValidator : IResponseValidator
             return EmptyBody();
         }
 
+        // One vectorised pass over the whole body: then only escaped strings need their text checked one by one.
+        bool wholeIsUtf8 = body.IsComplete && Utf8.IsValid(json);
         try
         {
             var reader = new Utf8JsonReader(json, body.IsComplete, default);
@@ -291,7 +294,7 @@ public sealed class JsonResponseValidator : IResponseValidator
                 }
 
                 // The reader checks the structure but not the text inside strings: a deserializer would throw on it.
-                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && !IsValidText(ref reader))
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && (!wholeIsUtf8 || reader.ValueIsEscaped) && !IsValidText(ref reader))
                 {
                     return ResponseValidationResult.Invalid("a JSON string holds invalid UTF-8 or an unpaired surrogate escape");
                 }

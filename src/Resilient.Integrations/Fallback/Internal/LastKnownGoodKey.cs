@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -19,6 +20,10 @@ internal sealed class LastKnownGoodKey
     private readonly bool _whole;
     private string? _hash;
 
+#pragma warning disable CA5394 // A seed that differs per process, not a secret: the identity never leaves the process.
+    private static readonly ulong Seed = (ulong)Random.Shared.NextInt64();
+#pragma warning restore CA5394
+
     /// <summary>A key from its material whole (what the parts join to).</summary>
     public LastKnownGoodKey(string material)
         : this(material, null, null, null, null) => _whole = true;
@@ -28,20 +33,16 @@ internal sealed class LastKnownGoodKey
     {
         (_head, _name, _address, _partition, _credentials) = (head, name, address, partition, credentials);
 
-        // Two per-process randomised 32-bit hashes of different families (xxHash32 and Marvin), each over every part
-        // with its length: 64 bits tell request shapes apart for freshness (a clash among 100,000 shapes ~1 in 3.7 billion),
-        // and are useless for recovering a secret.
-        var first = default(HashCode);
-        long second = 17;
+        // A per-process seeded 64-bit XxHash3, chained over every part with its length: 64 bits tell request shapes
+        // apart for freshness (a clash among 100,000 shapes ~1 in 3.7 billion), and are useless for recovering a secret.
+        ulong identity = Seed;
         foreach (var part in (ReadOnlySpan<string?>)[head, name, address, partition, credentials])
         {
             var chars = part.AsSpan();
-            first.Add(chars.Length);
-            first.AddBytes(MemoryMarshal.AsBytes(chars));
-            second = (second * 31) + chars.Length + string.GetHashCode(chars);
+            identity = XxHash3.HashToUInt64(MemoryMarshal.AsBytes(chars), (long)(identity + (ulong)chars.Length));
         }
 
-        Identity = ((long)first.ToHashCode() << 32) | (uint)second.GetHashCode();
+        Identity = (long)identity;
     }
 
     /// <summary>The shape's identity in the freshness table.</summary>

@@ -162,7 +162,7 @@ internal sealed class LastKnownGoodStore : IDisposable
     /// however many shapes there are. A copy that expired is kept again at once; one evicted for room, once the interval has passed.
     /// </summary>
     public bool IsFresh(LastKnownGoodKey key, FallbackPolicy policy) =>
-        _refreshed.TryGetValue(key.Identity, out long fetchedAt) && _time.GetUtcNow().UtcTicks - fetchedAt < policy.RefreshInterval.Ticks;
+        _refreshed.TryGetValue(key.Identity, out long fetchedAt) && Integrations.Internal.CoarseClock.UtcTicks(_time) - fetchedAt < policy.RefreshInterval.Ticks;
 
     /// <summary>How many shapes have a freshness mark (one per copy kept by <see cref="Remember"/>).</summary>
     internal int MarkCount => _refreshed.Count;

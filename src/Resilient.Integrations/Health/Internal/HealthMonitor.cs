@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Classification;
 using Resilient.Integrations.Fallback.Internal;
+using Resilient.Integrations.Internal;
 using Resilient.Integrations.Policies;
 
 namespace Resilient.Integrations.Health.Internal;
@@ -50,6 +51,15 @@ internal sealed class HealthMonitor(
 
     public IReadOnlyList<IntegrationHealth> GetAll() => [.. _trackers.Keys.Order(StringComparer.Ordinal).Select(Get)];
 
+    /// <summary>Reports a plain live success: while steadily Green, it only moves when the integration was last seen.</summary>
+    public void ReportSuccess(string integration)
+    {
+        if (!_trackers.TryGetValue(integration, out var steady) || !steady.TrySeeSteadySuccess(CoarseClock.UtcTicks(time)))
+        {
+            Report(integration, PlainSuccess);
+        }
+    }
+
     public void Report(string integration, HealthProbeResult result)
     {
         ArgumentNullException.ThrowIfNull(integration);
@@ -60,7 +70,7 @@ internal sealed class HealthMonitor(
 
         // A plain live success while steadily Green would change nothing but when the integration was last seen:
         // the last result already equals it.
-        if (result == PlainSuccess && _trackers.TryGetValue(integration, out var steady) && steady.TrySeeSteadySuccess(time.GetUtcNow()))
+        if (result == PlainSuccess && _trackers.TryGetValue(integration, out var steady) && steady.TrySeeSteadySuccess(CoarseClock.UtcTicks(time)))
         {
             return;
         }
@@ -298,14 +308,19 @@ internal sealed class HealthMonitor(
             return change;
         }
 
-        public bool TrySeeSteadySuccess(DateTimeOffset now)
+        public bool TrySeeSteadySuccess(long nowTicks)
         {
-            if (!_steady || now.UtcTicks - Volatile.Read(ref _lastAtTicks) > Volatile.Read(ref _staleAfterTicks))
+            long last = Volatile.Read(ref _lastAtTicks);
+            if (!_steady || nowTicks - last > Volatile.Read(ref _staleAfterTicks))
             {
                 return false; // after a silence the locked path starts again from Unknown
             }
 
-            Volatile.Write(ref _lastAtTicks, now.UtcTicks);
+            if (nowTicks > last)
+            {
+                Volatile.Write(ref _lastAtTicks, nowTicks); // a coarse reading may lag a finer one by a tick: never back
+            }
+
             return true;
         }
 

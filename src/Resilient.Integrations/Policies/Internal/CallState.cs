@@ -12,7 +12,8 @@ namespace Resilient.Integrations.Policies.Internal;
 /// </remarks>
 internal sealed class CallState
 {
-    public static readonly ResiliencePropertyKey<CallState> Key = new("Resilient.Integrations.CallState");
+    // Short: it is hashed on every look-up, several per call.
+    public static readonly ResiliencePropertyKey<CallState> Key = new("ri.call");
 
     private StrongBox<FailureClassification>? _verdict;
     private Rare? _rare;

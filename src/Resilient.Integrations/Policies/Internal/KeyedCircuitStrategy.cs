@@ -21,7 +21,7 @@ internal sealed class KeyedCircuitStrategy(
     /// <summary>The key of the integration-wide circuit: calls that are neither under the primary nor keyed by host.</summary>
     public const string WholeKey = "";
 
-    private static readonly ResiliencePropertyKey<Uri> OriginKey = new("Resilient.Integrations.Failover.Origin");
+    private static readonly ResiliencePropertyKey<Uri> OriginKey = new("ri.origin");
 
     protected override async ValueTask<Outcome<HttpResponseMessage>> ExecuteCore<TState>(
         Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)

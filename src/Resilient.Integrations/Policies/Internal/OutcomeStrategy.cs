@@ -119,30 +119,51 @@ internal sealed class OutcomeStrategy(
     /// What a call's outcome becomes for its caller: a good response kept as the copy and bounded, a failure reported and
     /// then queued (a write), answered from the copy, returned (ThrowOnFailure off) or thrown as a typed failure.
     /// </summary>
-    private async ValueTask<Outcome<HttpResponseMessage>> FinishAsync(
+    private ValueTask<Outcome<HttpResponseMessage>> FinishAsync(
         Outcome<HttpResponseMessage> outcome, ResilienceContext context, CallState call, HttpRequestMessage? request, LastKnownGoodKey? fallbackKey,
         bool isProbe, bool deferrable, bool keepCopy)
     {
-        var callerToken = context.CancellationToken;
-        if (outcome.Exception is OperationCanceledException && callerToken.IsCancellationRequested)
+        if (outcome.Exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
         {
-            return outcome;
+            return new(outcome);
         }
 
-        var classification = await runtime.ClassifyAsync(outcome, context).ConfigureAwait(context.ContinueOnCapturedContext);
+        // A success classified by the attempt step: finished here, without a state machine.
+        var classifying = runtime.ClassifyAsync(outcome, context);
+        if (classifying.IsCompletedSuccessfully && !classifying.Result.IsFailure)
+        {
+            Succeeded(outcome, classifying.Result, call, request, fallbackKey, isProbe, keepCopy);
+            return new(outcome);
+        }
+
+        return FinishAsync(classifying, outcome, context, call, request, fallbackKey, isProbe, deferrable, keepCopy);
+    }
+
+    private void Succeeded(
+        Outcome<HttpResponseMessage> outcome, FailureClassification classification, CallState call, HttpRequestMessage? request, LastKnownGoodKey? fallbackKey,
+        bool isProbe, bool keepCopy)
+    {
+        FeedHealth(isProbe, classification);
+        if (keepCopy && fallbackKey is not null && outcome.Result is { } good)
+        {
+            Keep(fallbackKey, good, call);
+        }
+
+        if (outcome.Result is { } response)
+        {
+            BoundBody(response, classification, call, request ?? response.RequestMessage);
+        }
+    }
+
+    private async ValueTask<Outcome<HttpResponseMessage>> FinishAsync(
+        ValueTask<FailureClassification> classifying, Outcome<HttpResponseMessage> outcome, ResilienceContext context, CallState call, HttpRequestMessage? request,
+        LastKnownGoodKey? fallbackKey, bool isProbe, bool deferrable, bool keepCopy)
+    {
+        var callerToken = context.CancellationToken;
+        var classification = await classifying.ConfigureAwait(context.ContinueOnCapturedContext);
         if (!classification.IsFailure)
         {
-            FeedHealth(isProbe, classification);
-            if (keepCopy && fallbackKey is not null && outcome.Result is { } good)
-            {
-                Keep(fallbackKey, good, call);
-            }
-
-            if (outcome.Result is { } response)
-            {
-                BoundBody(response, classification, call, request ?? response.RequestMessage);
-            }
-
+            Succeeded(outcome, classification, call, request, fallbackKey, isProbe, keepCopy);
             return outcome;
         }
 
@@ -428,9 +449,10 @@ internal sealed class OutcomeStrategy(
 
         var failedSuccess = classification.IsFailure && response.IsSuccessStatusCode ? Failure(classification, request, classification.Exception) : null;
         // An event stream is open-ended: the caller bounds it. A HEAD answer declares the length of a body it does not carry.
-        bool unbounded = ClassifyStrategy.IsStream(response) || request?.Method == HttpMethod.Head || content.Headers.ContentLength == 0;
+        long? length = content.Headers.ContentLength; // computed and stored on first read: read once
+        bool unbounded = ClassifyStrategy.IsStream(response) || request?.Method == HttpMethod.Head || length == 0;
         // A body read whole for validation or the kept copy is in memory already: nothing left to time, its size known.
-        bool inMemory = content is ByteArrayContent && content.Headers.ContentLength <= options.MaxResponseBodyBytes;
+        bool inMemory = content is ByteArrayContent && length <= options.MaxResponseBodyBytes;
         if (failedSuccess is null && (unbounded || inMemory))
         {
             return;
@@ -467,7 +489,14 @@ internal sealed class OutcomeStrategy(
             !(options.CircuitBreaker.PerHost && classification.Kind is (FailureKind.Unavailable or FailureKind.Timeout)))
         {
             // Latency is judged on probes only: a live call's time includes retry waits and long LLM answers.
-            runtime.Health.Report(runtime.Name, new HealthProbeResult(classification, TimeSpan.Zero));
+            if (classification == FailureClassification.Success)
+            {
+                runtime.Health.ReportSuccess(runtime.Name);
+            }
+            else
+            {
+                runtime.Health.Report(runtime.Name, new HealthProbeResult(classification, TimeSpan.Zero));
+            }
         }
     }
 
