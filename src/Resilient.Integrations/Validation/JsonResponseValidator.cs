@@ -281,6 +281,12 @@ public sealed class JsonResponseValidator : IResponseValidator
 
         // One vectorised pass over the whole body: then only escaped strings need their text checked one by one.
         bool wholeIsUtf8 = body.IsComplete && Utf8.IsValid(json);
+        if (wholeIsUtf8 && Internal.JsonScan.IsPlainValid(json, _rejectErrorEnvelope))
+        {
+            // A plain, well-formed text (most answers): the reader below would find nothing to say.
+            return _required.Length > 0 ? CheckRequired(body) : ResponseValidationResult.Valid;
+        }
+
         try
         {
             var reader = new Utf8JsonReader(json, body.IsComplete, default);

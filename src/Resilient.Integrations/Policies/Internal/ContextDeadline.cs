@@ -123,7 +123,9 @@ internal readonly struct ContextDeadline
         }
 
         telemetry.Report(new ResilienceEvent(ResilienceEventSeverity.Error, "OnTimeout"), context, new OnTimeoutArguments(context, timeout));
-        return Outcome.FromException<T>(new TimeoutRejectedException($"The {what} did not complete within the allowed timeout of '{timeout}'.", timeout, cancelled));
+        var timedOut = new TimeoutRejectedException($"The {what} did not complete within the allowed timeout of '{timeout}'.", timeout, cancelled);
+        telemetry.SetTelemetrySource(timedOut);
+        return Outcome.FromException<T>(timedOut);
     }
 
     private static bool Probe()

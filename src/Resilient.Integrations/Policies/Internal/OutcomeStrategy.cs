@@ -22,7 +22,7 @@ namespace Resilient.Integrations.Policies.Internal;
 /// (<see cref="BoundedResponseContent"/>): HttpClient's own timeout, switched off, no longer bounds it.
 /// </summary>
 internal sealed class OutcomeStrategy(
-    IntegrationRuntime runtime, ResilientIntegrationOptions options, SecretRedactor redactor, ResilienceStrategyTelemetry? totalTimeout)
+    IntegrationRuntime runtime, ResilientIntegrationOptions options, SecretRedactor redactor, ResilienceStrategyTelemetry? totalTimeout, RetryLoop? retries)
     : ResilienceStrategy<HttpResponseMessage>
 {
     protected override async ValueTask<Outcome<HttpResponseMessage>> ExecuteCore<TState>(
@@ -99,7 +99,9 @@ internal sealed class OutcomeStrategy(
             var deadline = ContextDeadline.Start(context, options.TotalTimeout, runtime.Time);
             try
             {
-                outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+                outcome = retries is null
+                    ? await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext)
+                    : await retries.RunAsync(callback, context, state).ConfigureAwait(context.ContinueOnCapturedContext);
             }
             finally
             {
@@ -129,6 +131,12 @@ internal sealed class OutcomeStrategy(
         }
 
         // A success classified by the attempt step: finished here, without a state machine.
+        if (outcome.Result is { } answer && call.ClassificationOf(answer) is { IsFailure: false } success)
+        {
+            Succeeded(outcome, success, call, request, fallbackKey, isProbe, keepCopy);
+            return new(outcome);
+        }
+
         var classifying = runtime.ClassifyAsync(outcome, context);
         if (classifying.IsCompletedSuccessfully && !classifying.Result.IsFailure)
         {
@@ -310,7 +318,9 @@ internal sealed class OutcomeStrategy(
         var deadline = ContextDeadline.Start(context, options.TotalTimeout, runtime.Time);
         try
         {
-            outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+            outcome = retries is null
+                ? await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext)
+                : await retries.RunAsync(callback, context, state).ConfigureAwait(context.ContinueOnCapturedContext);
         }
         finally
         {
@@ -450,10 +460,15 @@ internal sealed class OutcomeStrategy(
         var failedSuccess = classification.IsFailure && response.IsSuccessStatusCode ? Failure(classification, request, classification.Exception) : null;
         // An event stream is open-ended: the caller bounds it. A HEAD answer declares the length of a body it does not carry.
         long? length = content.Headers.ContentLength; // computed and stored on first read: read once
-        bool unbounded = ClassifyStrategy.IsStream(response) || request?.Method == HttpMethod.Head || length == 0;
         // A body read whole for validation or the kept copy is in memory already: nothing left to time, its size known.
         bool inMemory = content is ByteArrayContent && length <= options.MaxResponseBodyBytes;
-        if (failedSuccess is null && (unbounded || inMemory))
+        if (failedSuccess is null && inMemory)
+        {
+            return;
+        }
+
+        bool unbounded = ClassifyStrategy.IsStream(response) || request?.Method == HttpMethod.Head || length == 0;
+        if (failedSuccess is null && unbounded)
         {
             return;
         }

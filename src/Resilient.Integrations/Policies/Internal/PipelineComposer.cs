@@ -31,15 +31,18 @@ internal static class PipelineComposer
         builder.TimeProvider = runtime.Time;
         // With a way to scope the context's token, the outcome step owns the total timeout and the attempt step the
         // attempt timeout: two pipeline steps fewer on every call than a strategy for each.
+        // The retries run inside the total timeout, in the outcome step too: one pipeline step fewer again.
         bool ownTimeouts = ContextDeadline.IsAvailable;
-        builder.AddStrategy(c => new OutcomeStrategy(runtime, options, redactor, ownTimeouts ? c.Telemetry : null), new StrategyOptions("Outcome"));
+        var planner = new RetryPlanner(runtime, options);
+        builder.AddStrategy(
+            c => new OutcomeStrategy(runtime, options, redactor, ownTimeouts ? c.Telemetry : null, ownTimeouts ? new RetryLoop(runtime, planner, c.Telemetry) : null),
+            new StrategyOptions("Outcome"));
         if (!ownTimeouts)
         {
-            builder.AddTimeout(new TimeoutStrategyOptions { Name = "TotalTimeout", Timeout = options.TotalTimeout });
+            builder
+                .AddTimeout(new TimeoutStrategyOptions { Name = "TotalTimeout", Timeout = options.TotalTimeout })
+                .AddRetry(planner.ToStrategyOptions<HttpResponseMessage>(runtime.ClassifyAsync));
         }
-
-        builder
-            .AddRetry(new RetryPlanner(runtime, options).ToStrategyOptions<HttpResponseMessage>(runtime.ClassifyAsync));
 
         // Circuits per key only when asked for: otherwise the one circuit, with nothing on the path to look up.
         if (options.Failover.Endpoints.Count > 0 || options.CircuitBreaker.PerHost)

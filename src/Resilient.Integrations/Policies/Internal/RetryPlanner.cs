@@ -16,22 +16,28 @@ internal sealed class RetryPlanner(IntegrationRuntime runtime, ResilientIntegrat
     public RetryStrategyOptions<T> ToStrategyOptions<T>(Func<Outcome<T>, ResilienceContext, ValueTask<FailureClassification>> classify) => new()
     {
         Name = "Retry",
-        MaxRetryAttempts = Enum.GetValues<FailureKind>().Sum(k => k == FailureKind.None ? 0 : Math.Max(1, options.PolicyFor(k).MaxRetries)),
-        ShouldHandle = args =>
-        {
-            if (args.Outcome.Exception is OperationCanceledException && args.Context.CancellationToken.IsCancellationRequested)
-            {
-                return new(false);
-            }
-
-            // The innermost step has classified the answer already: no state machine on the success path.
-            var classification = classify(args.Outcome, args.Context);
-            return classification.IsCompletedSuccessfully
-                ? new(ShouldRetry(classification.Result, args.Context))
-                : ShouldRetryAsync(classification, args.Context);
-        },
+        MaxRetryAttempts = MaxRetries,
+        ShouldHandle = args => ShouldHandle(args.Outcome, args.Context, classify),
         DelayGenerator = args => new ValueTask<TimeSpan?>(CallState.Of(args.Context)?.PlannedDelay ?? TimeSpan.Zero),
     };
+
+    /// <summary>The largest number of retries a call may take: each kind's own, at least one for those a server may ask to repeat.</summary>
+    public int MaxRetries => Enum.GetValues<FailureKind>().Sum(k => k == FailureKind.None ? 0 : Math.Max(1, options.PolicyFor(k).MaxRetries));
+
+    /// <summary>Whether the outcome is retried; when it is, the call's <see cref="CallState.PlannedDelay"/> says after how long.</summary>
+    public ValueTask<bool> ShouldHandle<T>(Outcome<T> outcome, ResilienceContext context, Func<Outcome<T>, ResilienceContext, ValueTask<FailureClassification>> classify)
+    {
+        if (outcome.Exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
+        {
+            return new(false);
+        }
+
+        // The innermost step has classified the answer already: no state machine on the success path.
+        var classification = classify(outcome, context);
+        return classification.IsCompletedSuccessfully
+            ? new(ShouldRetry(classification.Result, context))
+            : ShouldRetryAsync(classification, context);
+    }
 
     internal static TimeSpan Backoff(FailureKindPolicy policy, int retriesSoFar)
     {

@@ -1,0 +1,62 @@
+using Polly;
+using Polly.Retry;
+using Polly.Telemetry;
+
+namespace Resilient.Integrations.Policies.Internal;
+
+/// <summary>
+/// The retries of an HTTP call, run by the outcome step: the same loop as Polly's retry strategy (every attempt and
+/// every retry reported to Polly's telemetry, the failed answer disposed before the wait), with <see cref="RetryPlanner"/>
+/// deciding, without a pipeline step of its own on every call.
+/// </summary>
+internal sealed class RetryLoop(IntegrationRuntime runtime, RetryPlanner planner, ResilienceStrategyTelemetry telemetry)
+{
+    private const string AttemptEvent = "ExecutionAttempt";
+    private const string RetryEvent = "OnRetry";
+
+    private readonly int _maxRetries = planner.MaxRetries;
+
+    public async ValueTask<Outcome<HttpResponseMessage>> RunAsync<TState>(
+        Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            long started = runtime.Time.GetTimestamp();
+            Outcome<HttpResponseMessage> outcome;
+            try
+            {
+                outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+            }
+            catch (Exception ex)
+            {
+                outcome = Outcome.FromException<HttpResponseMessage>(ex);
+            }
+
+            bool retry = await planner.ShouldHandle(outcome, context, runtime.ClassifyAsync).ConfigureAwait(context.ContinueOnCapturedContext);
+            var took = runtime.Time.GetElapsedTime(started);
+            bool last = attempt >= _maxRetries;
+            var severity = !retry ? ResilienceEventSeverity.Information : last ? ResilienceEventSeverity.Error : ResilienceEventSeverity.Warning;
+            telemetry.Report(new ResilienceEvent(severity, AttemptEvent), context, outcome, new ExecutionAttemptArguments(attempt, took, retry));
+            if (context.CancellationToken.IsCancellationRequested || last || !retry)
+            {
+                return outcome;
+            }
+
+            var delay = CallState.Of(context)?.PlannedDelay ?? TimeSpan.Zero;
+            telemetry.Report(new ResilienceEvent(ResilienceEventSeverity.Warning, RetryEvent), context, outcome, new OnRetryArguments<HttpResponseMessage>(context, outcome, attempt, delay, took));
+            outcome.Result?.Dispose();
+            try
+            {
+                context.CancellationToken.ThrowIfCancellationRequested();
+                if (delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(delay, runtime.Time, context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+                }
+            }
+            catch (OperationCanceledException ex)
+            {
+                return Outcome.FromException<HttpResponseMessage>(ex);
+            }
+        }
+    }
+}
