@@ -13,8 +13,9 @@ namespace Resilient.Integrations.Policies.Internal;
 
 /// <summary>
 /// Builds an integration's pipeline, outer to inner: outcome → total timeout → retry → circuit breaker → pacing →
-/// attempt timeout → classify (docs/architecture.md, "The pipeline", says why in this order). Rebuilt by the
-/// resilience handler when options reload.
+/// attempt timeout → classify (docs/architecture.md, "The pipeline", says why in this order), in three Polly steps when
+/// <see cref="ContextDeadline"/> can scope the context's token: outcome with the total timeout and the retries, the circuit
+/// breaker, and one attempt step. Rebuilt by the resilience handler when options reload.
 /// </summary>
 internal static class PipelineComposer
 {

@@ -1,6 +1,7 @@
 using Polly;
 using Polly.Retry;
 using Polly.Telemetry;
+using Resilient.Integrations.Classification;
 
 namespace Resilient.Integrations.Policies.Internal;
 
@@ -15,6 +16,7 @@ internal sealed class RetryLoop(IntegrationRuntime runtime, RetryPlanner planner
     private const string RetryEvent = "OnRetry";
 
     private readonly int _maxRetries = planner.MaxRetries;
+    private readonly Func<Outcome<HttpResponseMessage>, ResilienceContext, ValueTask<FailureClassification>> _classify = runtime.ClassifyAsync; // made once, not per attempt
 
     public async ValueTask<Outcome<HttpResponseMessage>> RunAsync<TState>(
         Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
@@ -32,7 +34,7 @@ internal sealed class RetryLoop(IntegrationRuntime runtime, RetryPlanner planner
                 outcome = Outcome.FromException<HttpResponseMessage>(ex);
             }
 
-            bool retry = await planner.ShouldHandle(outcome, context, runtime.ClassifyAsync).ConfigureAwait(context.ContinueOnCapturedContext);
+            bool retry = await planner.ShouldHandle(outcome, context, _classify).ConfigureAwait(context.ContinueOnCapturedContext);
             var took = runtime.Time.GetElapsedTime(started);
             bool last = attempt >= _maxRetries;
             var severity = !retry ? ResilienceEventSeverity.Information : last ? ResilienceEventSeverity.Error : ResilienceEventSeverity.Warning;
