@@ -24,6 +24,15 @@ public sealed class FallbackPolicy
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// Gets or sets how many copies the integration may keep per second, of new request shapes and refreshes together.
+    /// Past it, a success is passed on without replacing its copy, which ages (up to <see cref="MaxStaleness"/>) until the
+    /// next second. It bounds the work and the memory churn of an API called with very many distinct requests (ids,
+    /// search terms), each of which would otherwise cost a copy every <see cref="RefreshInterval"/>.
+    /// </summary>
+    /// <value>Defaults to 1,000. Must be positive.</value>
+    public int MaxCopiesPerSecond { get; set; } = 1000;
+
+    /// <summary>
     /// Gets or sets a value indicating whether copies of HTTP responses are also kept in the registered
     /// <c>IDistributedCache</c> (e.g. Redis through <c>AddStackExchangeRedisCache</c>), so every instance can serve a copy any
     /// of them fetched, one started after the outage began included. Written in the background after a success, at most

@@ -28,6 +28,12 @@ internal static class SuccessPathLoop
             return;
         }
 
+        if (args.Length > 1 && args[1] == "shapes")
+        {
+            await ShapesAsync(int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+            return;
+        }
+
         if (args.Length > 1 && args[1] == "compare")
         {
             await CompareAsync(args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 15);
@@ -69,6 +75,29 @@ internal static class SuccessPathLoop
         var cpuSpent = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         Console.WriteLine($"{name}: {watch.Elapsed.TotalNanoseconds / count:F0} ns wall, {cpuSpent.TotalNanoseconds / count:F0} ns CPU, {(double)bytes / count:F0} B per request");
         listener?.Print();
+    }
+
+    /// <summary>One caller going round <paramref name="shapes"/> request paths, defaults (for a profiler): ns and bytes per request.</summary>
+    private static async Task ShapesAsync(int shapes, int count)
+    {
+        var services = new ServiceCollection();
+        services.AddResilientIntegration("ours").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson, realisticHeaders: true));
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("ours");
+        var addresses = Enumerable.Range(0, shapes).Select(i => new Uri($"http://crm.example/contacts/{i}")).ToArray();
+        for (int i = 0; i < Math.Max(shapes, 20_000); i++)
+        {
+            using var r = await client.GetAsync(addresses[i % shapes]);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++)
+        {
+            using var r = await client.GetAsync(addresses[i % shapes]);
+        }
+
+        Console.WriteLine($"{shapes} shapes: {watch.Elapsed.TotalNanoseconds / count:F0} ns, {(double)(GC.GetAllocatedBytesForCurrentThread() - before) / count:F0} B per request, gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
     }
 
     /// <summary>

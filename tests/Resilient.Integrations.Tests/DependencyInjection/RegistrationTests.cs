@@ -91,6 +91,14 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public void Validate_NoCopiesPerSecond_FailsAtStartupNamingTheKey()
+    {
+        var ex = StartupFailure(new Dictionary<string, string?> { ["ResilientIntegrations:crm:Fallback:MaxCopiesPerSecond"] = "0" });
+
+        Assert.Contains("ResilientIntegrations:crm:Fallback:MaxCopiesPerSecond must be positive (was 0)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_BadBreakerAndBudget_ReportsEveryKey()
     {
         var ex = StartupFailure(new Dictionary<string, string?>

@@ -131,6 +131,68 @@ public sealed class LastKnownGoodFallbackTests
     }
 
     [Fact]
+    public async Task Send_CopiesPerSecondSpent_SuccessPassedOnUnkeptUntilTheNextSecond()
+    {
+        // Three shapes in one second against a budget of two copies: the third is answered but not kept.
+        await using var h = IntegrationHarness.Create(o =>
+        {
+            o.Fallback.MaxCopiesPerSecond = 2;
+            o.Unavailable.MaxRetries = 0;
+        });
+        h.Server.Given(Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher("/items/*")).UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(r => $$"""{"path":"{{r.Path}}"}"""));
+        for (int i = 0; i < 3; i++)
+        {
+            using var live = await h.Client.GetAsync($"/items/{i}", Ct);
+            Assert.Equal($$"""{"path":"/items/{{i}}"}""", await live.Content.ReadAsStringAsync(Ct));
+        }
+
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        using (var again = await h.Client.GetAsync("/items/2", Ct))
+        {
+            // A new second: the third shape is kept now.
+        }
+
+        h.Server.Reset();
+        h.Server.Given(Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher("/items/*"))).RespondWith(Response.Create().WithStatusCode(503));
+        foreach (int i in (int[])[0, 1, 2])
+        {
+            using var stale = await h.Client.GetAsync($"/items/{i}", Ct);
+            Assert.NotNull(stale.GetDegradation());
+            Assert.Equal($$"""{"path":"/items/{{i}}"}""", await stale.Content.ReadAsStringAsync(Ct));
+        }
+
+        await Assert.ThrowsAsync<IntegrationFailureException>(() => h.Client.GetAsync("/items/3", Ct));
+    }
+
+    [Fact]
+    public async Task Send_CopiesPerSecondSpent_ThirdShapeHasNoCopyToServe()
+    {
+        await using var h = IntegrationHarness.Create(o =>
+        {
+            o.Fallback.MaxCopiesPerSecond = 2;
+            o.Unavailable.MaxRetries = 0;
+        });
+        h.Server.Given(Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher("/items/*")).UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}"));
+        for (int i = 0; i < 3; i++)
+        {
+            using var live = await h.Client.GetAsync($"/items/{i}", Ct);
+        }
+
+        h.Server.Reset();
+        h.Server.Given(Request.Create().WithPath(new WireMock.Matchers.WildcardMatcher("/items/*"))).RespondWith(Response.Create().WithStatusCode(503));
+
+        using (var kept = await h.Client.GetAsync("/items/1", Ct))
+        {
+            Assert.NotNull(kept.GetDegradation());
+        }
+
+        var failure = await Assert.ThrowsAsync<IntegrationFailureException>(() => h.Client.GetAsync("/items/2", Ct));
+        Assert.Equal(FailureKind.Unavailable, failure.Kind);
+    }
+
+    [Fact]
     public async Task Send_TokenExpired_ServesCopyAndRaisesOneCriticalAlert()
     {
         await using var h = IntegrationHarness.Create();

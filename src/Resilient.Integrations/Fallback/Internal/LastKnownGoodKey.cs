@@ -51,5 +51,25 @@ internal sealed class LastKnownGoodKey
     /// <summary>The cache key: a hex SHA-256, because the material may carry credentials or a key in the query.</summary>
     public string Value => _hash ??= Hash(_whole ? _head! : string.Concat([_head, _name, _address, "\n", _partition, _credentials]));
 
-    private static string Hash(string material) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(material)));
+    private static string Hash(string material)
+    {
+        // The same bytes as before (UTF-8 of the material), without an array for them when they are few.
+        int most = Encoding.UTF8.GetMaxByteCount(material.Length);
+        byte[]? rented = most > 1024 ? System.Buffers.ArrayPool<byte>.Shared.Rent(most) : null;
+        Span<byte> utf8 = rented ?? stackalloc byte[1024];
+        try
+        {
+            int length = Encoding.UTF8.GetBytes(material, utf8);
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(utf8[..length], hash);
+            return Convert.ToHexString(hash);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
 }

@@ -57,7 +57,8 @@ internal sealed class LastKnownGoodStore : IDisposable
         entry.RegisterPostEvictionCallback(ForgetMark, new MarkOf(this, key.Identity, fetchedAt));
         _refreshed[key.Identity] = fetchedAt;
         _cache.Set(key.Value, stored, entry);
-        if (Interlocked.Increment(ref _sinceSweep) >= SweepEvery)
+        // As many copies kept as there are marks, at least SweepEvery: the sweep's walk costs each copy kept O(1) however many shapes there are.
+        if (Interlocked.Increment(ref _sinceSweep) >= Volatile.Read(ref _sweepAfter))
         {
             Sweep(fetchedAt - policy.RefreshInterval.Ticks);
         }
@@ -156,6 +157,24 @@ internal sealed class LastKnownGoodStore : IDisposable
         return material?.ToString();
     }
 
+    /// <summary>Whether this second's budget of copies (<see cref="FallbackPolicy.MaxCopiesPerSecond"/>) has room, without taking from it.</summary>
+    public bool MayKeep(FallbackPolicy policy) =>
+        Volatile.Read(ref _copySecond) != Integrations.Internal.CoarseClock.UtcTicks(_time) / TimeSpan.TicksPerSecond ||
+        Volatile.Read(ref _copiesThisSecond) < policy.MaxCopiesPerSecond;
+
+    /// <summary>Takes a copy from this second's budget; false when it is spent.</summary>
+    public bool TryTakeCopy(FallbackPolicy policy)
+    {
+        long second = Integrations.Internal.CoarseClock.UtcTicks(_time) / TimeSpan.TicksPerSecond;
+        long counted = Volatile.Read(ref _copySecond);
+        if (counted != second && Interlocked.CompareExchange(ref _copySecond, second, counted) == counted)
+        {
+            Volatile.Write(ref _copiesThisSecond, 0); // a race at the turn of a second may let a few more through: a bound, not a ledger
+        }
+
+        return Interlocked.Increment(ref _copiesThisSecond) <= policy.MaxCopiesPerSecond;
+    }
+
     /// <summary>
     /// Whether a copy for the key was kept less than <see cref="FallbackPolicy.RefreshInterval"/> ago, so a new
     /// success need not replace it: one look-up of the shape's identity, without hashing its key or reading the cache,
@@ -181,8 +200,11 @@ internal sealed class LastKnownGoodStore : IDisposable
     private const int SweepEvery = 4096;
 
     private int _sinceSweep;
+    private long _copySecond;
+    private int _copiesThisSecond;
+    private int _sweepAfter = SweepEvery;
 
-    /// <summary>Drops marks older than every shape's interval: what evictions for room leave behind. Amortised: once per <see cref="SweepEvery"/> copies kept.</summary>
+    /// <summary>Drops marks older than every shape's interval: what evictions for room leave behind. Amortised: once per <see cref="SweepEvery"/> copies kept, or per as many as there are marks.</summary>
     private void Sweep(long olderThan)
     {
         Volatile.Write(ref _sinceSweep, 0);
@@ -193,6 +215,8 @@ internal sealed class LastKnownGoodStore : IDisposable
                 _refreshed.TryRemove(new KeyValuePair<long, long>(identity, fetchedAt));
             }
         }
+
+        Volatile.Write(ref _sweepAfter, Math.Max(SweepEvery, _refreshed.Count));
     }
 
     private sealed record MarkOf(LastKnownGoodStore Store, long Identity, long FetchedAt);

@@ -55,7 +55,7 @@ internal sealed class StoredResponse
             foreach (var (name, values) in headers)
             {
                 // A well-known header's name is the runtime's own interned string, shared by every response.
-                size += (string.IsInterned(name) is { } shared && ReferenceEquals(shared, name) ? 0 : StringBytes(name)) + ArrayBytes(values.Length, 8);
+                size += (IsShared(name) ? 0 : StringBytes(name)) + ArrayBytes(values.Length, 8);
                 foreach (var value in values)
                 {
                     size += StringBytes(value);
@@ -65,6 +65,28 @@ internal sealed class StoredResponse
 
         return size;
     }
+
+    /// <summary>
+    /// Whether a header's name is the runtime's interned string. Asking the intern table takes a global lookup, so a name
+    /// found there is remembered by reference: well-known names are the same few strings on every response.
+    /// </summary>
+    private static bool IsShared(string name)
+    {
+        if (SharedNames.ContainsKey(name))
+        {
+            return true;
+        }
+
+        if (string.IsInterned(name) is { } shared && ReferenceEquals(shared, name))
+        {
+            SharedNames.TryAdd(name, 0); // interned strings live as long as the process: the table stays as small as their set
+            return true;
+        }
+
+        return false;
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> SharedNames = new(ReferenceEqualityComparer.Instance);
 
     private static long Aligned(long bytes) => (bytes + 7) & ~7L;
 

@@ -46,7 +46,7 @@ internal sealed class OutcomeStrategy(
             return Outcome.FromResult(ServeWhileSlow(slowCopy, request!, "joined"));
         }
 
-        bool keepCopy = fallbackKey is not null && !runtime.LastKnownGood.IsFresh(fallbackKey, options.Fallback);
+        bool keepCopy = fallbackKey is not null && !runtime.LastKnownGood.IsFresh(fallbackKey, options.Fallback) && runtime.LastKnownGood.MayKeep(options.Fallback);
         var live = slowCopy is null ? null : new LiveCall(callerToken); // StaleWhileSlowAsync disposes it, once the live call is over
         var call = new CallState(around?.StartTimestamp ?? runtime.Time.GetTimestamp(), options.TotalTimeout, live?.Token ?? callerToken)
         {
@@ -222,7 +222,7 @@ internal sealed class OutcomeStrategy(
     /// <summary>Keeps a good response's body, read inside its attempt, as the request's last good copy (and the shared one).</summary>
     private void Keep(LastKnownGoodKey key, HttpResponseMessage good, CallState call)
     {
-        if (good.IsSuccessStatusCode && call.ClassificationOf(good) is not null && call.KeptBody is { } body)
+        if (good.IsSuccessStatusCode && call.ClassificationOf(good) is not null && call.KeptBody is { } body && runtime.LastKnownGood.TryTakeCopy(options.Fallback))
         {
             var stored = runtime.LastKnownGood.Remember(key, good, body.ToArray(), options.Fallback, redactor);
             if (options.Fallback.Shared)

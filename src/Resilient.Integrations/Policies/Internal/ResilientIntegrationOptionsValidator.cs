@@ -120,6 +120,7 @@ internal sealed class ResilientIntegrationOptionsValidator : IValidateOptions<Re
         Check(fallback.RefreshInterval >= TimeSpan.Zero, "Fallback:RefreshInterval", fallback.RefreshInterval, "must not be negative");
         Check(fallback.RefreshInterval < fallback.MaxStaleness, "Fallback:RefreshInterval", fallback.RefreshInterval, $"must be below {prefix}Fallback:MaxStaleness ({fallback.MaxStaleness}), or a copy could expire before it is refreshed");
         Check(fallback.MaxEntryBytes is >= 1 and <= 64 * 1024 * 1024, "Fallback:MaxEntryBytes", fallback.MaxEntryBytes, "must be between 1 and 67108864");
+        Check(fallback.MaxCopiesPerSecond > 0, "Fallback:MaxCopiesPerSecond", fallback.MaxCopiesPerSecond, "must be positive");
         Check(fallback.SizeLimitBytes >= fallback.MaxEntryBytes, "Fallback:SizeLimitBytes", fallback.SizeLimitBytes, $"must not be below {prefix}Fallback:MaxEntryBytes ({fallback.MaxEntryBytes})");
         Check(fallback.SharedTimeout >= TimeSpan.FromMilliseconds(1) && fallback.SharedTimeout <= TimeSpan.FromSeconds(10),
             "Fallback:SharedTimeout", fallback.SharedTimeout, "must be between 1 millisecond and 10 seconds");
