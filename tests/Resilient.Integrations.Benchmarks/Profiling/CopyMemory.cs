@@ -18,7 +18,8 @@ internal static class CopyMemory
         foreach (long limit in (long[])[4L * 1024 * 1024 * 1024, 32L * 1024 * 1024])
         {
             var services = new ServiceCollection();
-            services.AddResilientIntegration("ours", o => o.Fallback.SizeLimitBytes = limit)
+            // Every copy kept (no budget per second): what a copy holds against the limit is what is measured.
+            services.AddResilientIntegration("ours", o => (o.Fallback.SizeLimitBytes, o.Fallback.MaxCopiesPerSecond) = (limit, int.MaxValue))
                 .HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson, realisticHeaders: true));
             using var provider = services.BuildServiceProvider();
             var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("ours");

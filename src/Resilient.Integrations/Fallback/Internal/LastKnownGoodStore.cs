@@ -57,7 +57,8 @@ internal sealed class LastKnownGoodStore : IDisposable
         entry.RegisterPostEvictionCallback(ForgetMark, new MarkOf(this, key.Identity, fetchedAt));
         _refreshed[key.Identity] = fetchedAt;
         _cache.Set(key.Value, stored, entry);
-        // As many copies kept as there are marks, at least SweepEvery: the sweep's walk costs each copy kept O(1) however many shapes there are.
+        // A quarter as many copies kept as there are marks, at least SweepEvery: the walk costs a copy kept at most four
+        // marks' look, however many shapes there are, and marks of copies gone for room do not pile up.
         if (Interlocked.Increment(ref _sinceSweep) >= Volatile.Read(ref _sweepAfter))
         {
             Sweep(fetchedAt - policy.RefreshInterval.Ticks);
@@ -178,7 +179,7 @@ internal sealed class LastKnownGoodStore : IDisposable
     /// <summary>
     /// Whether a copy for the key was kept less than <see cref="FallbackPolicy.RefreshInterval"/> ago, so a new
     /// success need not replace it: one look-up of the shape's identity, without hashing its key or reading the cache,
-    /// however many shapes there are. A copy that expired is kept again at once; one evicted for room, once the interval has passed.
+    /// however many shapes there are. A copy that expired or was evicted is kept again at once.
     /// </summary>
     public bool IsFresh(LastKnownGoodKey key, FallbackPolicy policy) =>
         _refreshed.TryGetValue(key.Identity, out long fetchedAt) && Integrations.Internal.CoarseClock.UtcTicks(_time) - fetchedAt < policy.RefreshInterval.Ticks;
@@ -186,12 +187,12 @@ internal sealed class LastKnownGoodStore : IDisposable
     /// <summary>How many shapes have a freshness mark (one per copy kept by <see cref="Remember"/>).</summary>
     internal int MarkCount => _refreshed.Count;
 
-    // A copy that ends (expired, removed) takes its mark. A replaced one leaves the mark its replacement set, and one
-    // evicted for room leaves its mark until the interval passes: keeping it again at once, while the cache is full,
-    // would hash and store on every call of every shape that does not fit (the sweep bounds these marks).
+    // A copy that ends (expired, removed, evicted for room) takes its mark; a replaced one leaves the mark its replacement
+    // set. A full cache is not tried on every call of every shape that does not fit: Fallback:MaxCopiesPerSecond bounds
+    // the copies kept, and marks of copies that left stay no longer than the copies, so the size limit bounds them too.
     private static void ForgetMark(object key, object? value, EvictionReason reason, object? state)
     {
-        if (reason is not (EvictionReason.Replaced or EvictionReason.Capacity) && state is MarkOf mark)
+        if (reason is not EvictionReason.Replaced && state is MarkOf mark)
         {
             mark.Store._refreshed.TryRemove(new KeyValuePair<long, long>(mark.Identity, mark.FetchedAt));
         }
@@ -204,7 +205,7 @@ internal sealed class LastKnownGoodStore : IDisposable
     private int _copiesThisSecond;
     private int _sweepAfter = SweepEvery;
 
-    /// <summary>Drops marks older than every shape's interval: what evictions for room leave behind. Amortised: once per <see cref="SweepEvery"/> copies kept, or per as many as there are marks.</summary>
+    /// <summary>Drops marks older than every shape's interval: what evictions for room leave behind. Amortised: once per <see cref="SweepEvery"/> copies kept, or per a quarter as many as there are marks.</summary>
     private void Sweep(long olderThan)
     {
         Volatile.Write(ref _sinceSweep, 0);
@@ -216,7 +217,7 @@ internal sealed class LastKnownGoodStore : IDisposable
             }
         }
 
-        Volatile.Write(ref _sweepAfter, Math.Max(SweepEvery, _refreshed.Count));
+        Volatile.Write(ref _sweepAfter, Math.Max(SweepEvery, _refreshed.Count / 4));
     }
 
     private sealed record MarkOf(LastKnownGoodStore Store, long Identity, long FetchedAt);
