@@ -122,9 +122,12 @@ public sealed class FailureClassifier : IFailureClassifier
             {
                 verdict = _validator!.ValidateAsync(response, cancellationToken);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (Exception ex)
             {
-                return new(Classify(ex, cancellationToken) with { StatusCode = response.StatusCode });
+                // The caller's cancellation stays a fault of the task, as from the awaited path, not a throw.
+                return ex is OperationCanceledException && cancellationToken.IsCancellationRequested
+                    ? ValueTask.FromException<FailureClassification>(ex)
+                    : new(Classify(ex, cancellationToken) with { StatusCode = response.StatusCode });
             }
 
             return verdict.IsCompletedSuccessfully ? new(FromVerdict(verdict.Result, response)) : ValidatedAsync(verdict, response, cancellationToken);

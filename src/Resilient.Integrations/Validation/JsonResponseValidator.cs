@@ -80,9 +80,16 @@ public sealed class JsonResponseValidator : IResponseValidator
                 return ValidateBufferingAsync(buffering, response, (int)declared, cancellationToken);
             }
 
-            if (CheckInPlace(buffering.Result, (int)declared, cancellationToken) is { } verdict)
+            try
             {
-                return new(verdict);
+                if (CheckInPlace(buffering.Result, (int)declared, cancellationToken) is { } verdict)
+                {
+                    return new(verdict);
+                }
+            }
+            catch (Exception ex)
+            {
+                return ValueTask.FromException<ResponseValidationResult>(ex); // a fault of the task, as from the awaited path
             }
         }
 #endif

@@ -72,6 +72,21 @@ public sealed class ContextDeadlineTests
     }
 
     [Fact]
+    public void ForCaller_CallerCancelled_CancellationCarriesTheCallersToken()
+    {
+        using var caller = new CancellationTokenSource();
+        using var scope = new CancellationTokenSource();
+        caller.Cancel();
+        scope.Cancel();
+        var cut = Outcome.FromException<int>(new OperationCanceledException(scope.Token));
+
+        var handedOn = ContextDeadline.ForCaller(cut, caller.Token);
+
+        Assert.Equal(caller.Token, Assert.IsType<OperationCanceledException>(handedOn.Exception).CancellationToken);
+        Assert.Same(cut.Exception, ContextDeadline.ForCaller(cut, CancellationToken.None).Exception); // not the caller's: left as it is
+    }
+
+    [Fact]
     public void Start_NoPositiveTimeout_TokenLeftAlone()
     {
         using var caller = new CancellationTokenSource();

@@ -58,7 +58,7 @@ internal sealed class LastKnownGoodStore : IDisposable
         _refreshed[key.Identity] = fetchedAt;
         _cache.Set(key.Value, stored, entry);
         // A quarter as many copies kept as there are marks, at least SweepEvery: the walk costs a copy kept at most four
-        // marks' look, however many shapes there are, and marks of copies gone for room do not pile up.
+        // marks' look, however many shapes there are.
         if (Interlocked.Increment(ref _sinceSweep) >= Volatile.Read(ref _sweepAfter))
         {
             Sweep(fetchedAt - policy.RefreshInterval.Ticks);
@@ -160,7 +160,7 @@ internal sealed class LastKnownGoodStore : IDisposable
 
     /// <summary>Whether this second's budget of copies (<see cref="FallbackPolicy.MaxCopiesPerSecond"/>) has room, without taking from it.</summary>
     public bool MayKeep(FallbackPolicy policy) =>
-        Volatile.Read(ref _copySecond) != Integrations.Internal.CoarseClock.UtcTicks(_time) / TimeSpan.TicksPerSecond ||
+        Volatile.Read(ref _copySecond) < Integrations.Internal.CoarseClock.UtcTicks(_time) / TimeSpan.TicksPerSecond ||
         Volatile.Read(ref _copiesThisSecond) < policy.MaxCopiesPerSecond;
 
     /// <summary>Takes a copy from this second's budget; false when it is spent.</summary>
@@ -168,7 +168,8 @@ internal sealed class LastKnownGoodStore : IDisposable
     {
         long second = Integrations.Internal.CoarseClock.UtcTicks(_time) / TimeSpan.TicksPerSecond;
         long counted = Volatile.Read(ref _copySecond);
-        if (counted != second && Interlocked.CompareExchange(ref _copySecond, second, counted) == counted)
+        // Only forward: a reading taken just before the turn of a second (or a clock set back) never restarts the count.
+        if (counted < second && Interlocked.CompareExchange(ref _copySecond, second, counted) == counted)
         {
             Volatile.Write(ref _copiesThisSecond, 0); // a race at the turn of a second may let a few more through: a bound, not a ledger
         }
@@ -205,7 +206,7 @@ internal sealed class LastKnownGoodStore : IDisposable
     private int _copiesThisSecond;
     private int _sweepAfter = SweepEvery;
 
-    /// <summary>Drops marks older than every shape's interval: what evictions for room leave behind. Amortised: once per <see cref="SweepEvery"/> copies kept, or per a quarter as many as there are marks.</summary>
+    /// <summary>Drops marks older than every shape's interval, which no longer say anything. Amortised: once per <see cref="SweepEvery"/> copies kept, or per a quarter as many as there are marks.</summary>
     private void Sweep(long olderThan)
     {
         Volatile.Write(ref _sinceSweep, 0);

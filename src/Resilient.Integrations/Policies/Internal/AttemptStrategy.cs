@@ -37,15 +37,16 @@ internal sealed class AttemptStrategy(
                 outcome = await classify.InspectAsync(outcome, context, call).ConfigureAwait(context.ContinueOnCapturedContext);
             }
         }
+        catch (Exception ex)
+        {
+            outcome = Outcome.FromException<HttpResponseMessage>(ex); // as Polly's timeout: an outcome, never a throw
+        }
         finally
         {
             timedOut = deadline.End();
         }
 
-        if (timedOut)
-        {
-            outcome = ContextDeadline.TimedOut(outcome, context, timeout, telemetry, "attempt");
-        }
+        outcome = timedOut ? ContextDeadline.TimedOut(outcome, context, timeout, telemetry, "attempt") : ContextDeadline.ForCaller(outcome, context.CancellationToken);
 
         if (pacing is not null)
         {

@@ -115,8 +115,9 @@ internal sealed class ClassifyStrategy(IntegrationRuntime runtime, ResilientInte
             var prefix = await ResponseBodyReader.ReadPrefixAsync(response, options.RawResponseLogBytes, cancellationToken).ConfigureAwait(false);
             body = redactor.Redact(prefix.ToText(), response.RequestMessage);
         }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
         {
+            // A body that stalls past the attempt's deadline costs only its log line: the verdict stands.
             body = "(the body could not be read: " + ex.GetType().Name + ")";
         }
 

@@ -128,6 +128,15 @@ internal readonly struct ContextDeadline
         return Outcome.FromException<T>(timedOut);
     }
 
+    /// <summary>
+    /// An operation cancelled by the outer token carries that token, as Polly's timeout hands it on: not the scope's
+    /// own, which is reset and reused once the scope ends.
+    /// </summary>
+    public static Outcome<T> ForCaller<T>(Outcome<T> outcome, CancellationToken outer) =>
+        outcome.Exception is OperationCanceledException cancelled && outer.IsCancellationRequested && cancelled.CancellationToken != outer
+            ? Outcome.FromException<T>(new OperationCanceledException(cancelled.Message, cancelled, outer))
+            : outcome;
+
     private static bool Probe()
     {
         var context = ResilienceContextPool.Shared.Get();

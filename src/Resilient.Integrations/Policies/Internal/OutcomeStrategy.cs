@@ -103,15 +103,18 @@ internal sealed class OutcomeStrategy(
                     ? await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext)
                     : await retries.RunAsync(callback, context, state).ConfigureAwait(context.ContinueOnCapturedContext);
             }
+            catch (Exception ex)
+            {
+                outcome = Outcome.FromException<HttpResponseMessage>(ex); // as Polly's timeout: an outcome, never a throw
+            }
             finally
             {
                 timedOut = deadline.End();
             }
 
-            if (timedOut)
-            {
-                outcome = ContextDeadline.TimedOut(outcome, context, options.TotalTimeout, totalTimeout, "call");
-            }
+            outcome = timedOut
+                ? ContextDeadline.TimedOut(outcome, context, options.TotalTimeout, totalTimeout, "call")
+                : ContextDeadline.ForCaller(outcome, context.CancellationToken);
         }
 
         return await FinishAsync(outcome, context, call, request, fallbackKey, isProbe, deferrable, keepCopy).ConfigureAwait(context.ContinueOnCapturedContext);
@@ -220,16 +223,21 @@ internal sealed class OutcomeStrategy(
     }
 
     /// <summary>Keeps a good response's body, read inside its attempt, as the request's last good copy (and the shared one).</summary>
-    private void Keep(LastKnownGoodKey key, HttpResponseMessage good, CallState call)
+    /// <returns>Whether the copy was kept (a body read for it, and room in this second's budget of copies).</returns>
+    private bool Keep(LastKnownGoodKey key, HttpResponseMessage good, CallState call)
     {
-        if (good.IsSuccessStatusCode && call.ClassificationOf(good) is not null && call.KeptBody is { } body && runtime.LastKnownGood.TryTakeCopy(options.Fallback))
+        if (!good.IsSuccessStatusCode || call.ClassificationOf(good) is null || call.KeptBody is not { } body || !runtime.LastKnownGood.TryTakeCopy(options.Fallback))
         {
-            var stored = runtime.LastKnownGood.Remember(key, good, body.ToArray(), options.Fallback, redactor);
-            if (options.Fallback.Shared)
-            {
-                runtime.SharedCopies?.WriteBehind(key, stored, options.Fallback);
-            }
+            return false;
         }
+
+        var stored = runtime.LastKnownGood.Remember(key, good, body.ToArray(), options.Fallback, redactor);
+        if (options.Fallback.Shared)
+        {
+            runtime.SharedCopies?.WriteBehind(key, stored, options.Fallback);
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -322,12 +330,18 @@ internal sealed class OutcomeStrategy(
                 ? await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext)
                 : await retries.RunAsync(callback, context, state).ConfigureAwait(context.ContinueOnCapturedContext);
         }
+        catch (Exception ex)
+        {
+            outcome = Outcome.FromException<HttpResponseMessage>(ex);
+        }
         finally
         {
             timedOut = deadline.End();
         }
 
-        return timedOut ? ContextDeadline.TimedOut(outcome, context, options.TotalTimeout, totalTimeout, "call") : outcome;
+        return timedOut
+            ? ContextDeadline.TimedOut(outcome, context, options.TotalTimeout, totalTimeout, "call")
+            : ContextDeadline.ForCaller(outcome, context.CancellationToken);
     }
 
     /// <summary>A copy of a read without a body: method, address, version, headers and options.</summary>
@@ -394,13 +408,8 @@ internal sealed class OutcomeStrategy(
             if (!classification.IsFailure)
             {
                 FeedHealth(isProbe: false, classification);
-                bool kept = outcome.Result is { IsSuccessStatusCode: true } good && call.KeptBody is not null && call.ClassificationOf(good) is not null;
-                if (kept)
-                {
-                    Keep(key, outcome.Result!, call);
-                }
-
-                landed = kept ? "the copy is refreshed" : "answered, but its body was not kept (a stream, or larger than Fallback:MaxEntryBytes)";
+                bool kept = outcome.Result is { } good && Keep(key, good, call);
+                landed = kept ? "the copy is refreshed" : "answered, but its body was not kept (a stream, larger than Fallback:MaxEntryBytes, or past Fallback:MaxCopiesPerSecond)";
                 return;
             }
 

@@ -87,7 +87,7 @@ internal sealed class PacingGate
 
     /// <summary>When a request is sent and how many had been admitted by then, to read its answer's budget against.</summary>
     /// <remarks>The clock is read only once the provider has reported a budget: only a budget is read against it.</remarks>
-    public PacingMark Mark() => new(HasBudget ? _time.GetTimestamp() : 0, Interlocked.Read(ref _reserved));
+    public PacingMark Mark() => new(HasBudget ? _time.GetTimestamp() : 0, Interlocked.Read(ref _reserved)) { Marked = true };
 
     /// <summary>Gives back a slot a request did not use (it was cancelled while it waited).</summary>
     public void ReturnSlot()
@@ -173,9 +173,14 @@ internal sealed class PacingGate
             // The budget is as of when the request was admitted: an LLM answer can arrive minutes later. Bring it up
             // to now (refill since, minus what was admitted since) and never believe more than we counted ourselves.
             double asOfNow = remaining;
+            if (sent.Marked)
+            {
+                asOfNow -= Interlocked.Read(ref _reserved) - sent.Reserved;
+            }
+
             if (sent.Timestamp != 0)
             {
-                asOfNow += (_time.GetElapsedTime(sent.Timestamp).TotalSeconds * _slotsPerSecond) - (Interlocked.Read(ref _reserved) - sent.Reserved);
+                asOfNow += _time.GetElapsedTime(sent.Timestamp).TotalSeconds * _slotsPerSecond;
             }
 
             _slots = Math.Min(double.IsPositiveInfinity(_slots) ? limit : _slots, Math.Min(limit, asOfNow));
@@ -216,4 +221,8 @@ internal readonly record struct PacingLesson(TimeSpan Hold, int Limit, int Remai
 }
 
 /// <summary>When a request was sent, and how many requests the gate had admitted by then.</summary>
-internal readonly record struct PacingMark(long Timestamp, long Reserved);
+internal readonly record struct PacingMark(long Timestamp, long Reserved)
+{
+    /// <summary>Gets a value indicating whether the mark was taken (the timestamp is 0 until a provider reports a budget).</summary>
+    public bool Marked { get; init; }
+}

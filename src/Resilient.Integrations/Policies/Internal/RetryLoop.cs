@@ -6,9 +6,10 @@ using Resilient.Integrations.Classification;
 namespace Resilient.Integrations.Policies.Internal;
 
 /// <summary>
-/// The retries of an HTTP call, run by the outcome step: the same loop as Polly's retry strategy (every attempt and
-/// every retry reported to Polly's telemetry, the failed answer disposed before the wait), with <see cref="RetryPlanner"/>
-/// deciding, without a pipeline step of its own on every call.
+/// The retries of an HTTP call, run by the outcome step as Polly's retry strategy runs them (every attempt and every
+/// retry reported to Polly's telemetry, under the outcome step's name; the failed answer disposed before the wait; a
+/// cancellation after a failure worth retrying returned as the cancellation), with <see cref="RetryPlanner"/> deciding,
+/// without a pipeline step of its own on every call.
 /// </summary>
 internal sealed class RetryLoop(IntegrationRuntime runtime, RetryPlanner planner, ResilienceStrategyTelemetry telemetry)
 {
@@ -39,7 +40,8 @@ internal sealed class RetryLoop(IntegrationRuntime runtime, RetryPlanner planner
             bool last = attempt >= _maxRetries;
             var severity = !retry ? ResilienceEventSeverity.Information : last ? ResilienceEventSeverity.Error : ResilienceEventSeverity.Warning;
             telemetry.Report(new ResilienceEvent(severity, AttemptEvent), context, outcome, new ExecutionAttemptArguments(attempt, took, retry));
-            if (context.CancellationToken.IsCancellationRequested || last || !retry)
+            // A cancellation after a failure worth retrying ends below, as the cancellation it is (as Polly's loop does).
+            if (last || !retry)
             {
                 return outcome;
             }
