@@ -43,16 +43,7 @@ internal static class SuccessPathLoop
         string name = args.Length > 1 ? args[1] : "ours";
         int count = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2_000_000;
         bool census = args.Contains("alloc");
-        var services = new ServiceCollection();
-        services.AddHttpClient("none").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
-        services.AddHttpClient("standard").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson)).AddStandardResilienceHandler();
-        services.AddResilientIntegration("ours").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
-        services.AddResilientIntegration("ours-bare", o => o.Fallback.Enabled = false).ValidateResponsesWith(null).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
-        services.AddHttpClient("polly").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson)).AddResilienceHandler("same-strategies", b => b
-            .AddTimeout(TimeSpan.FromMinutes(2))
-            .AddRetry(new Microsoft.Extensions.Http.Resilience.HttpRetryStrategyOptions())
-            .AddCircuitBreaker(new Microsoft.Extensions.Http.Resilience.HttpCircuitBreakerStrategyOptions())
-            .AddTimeout(TimeSpan.FromSeconds(30)));
+        var services = Contenders();
         await using var provider = services.BuildServiceProvider();
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(name);
         var address = new Uri("http://crm.example/contacts/1");
@@ -75,6 +66,22 @@ internal static class SuccessPathLoop
         var cpuSpent = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         Console.WriteLine($"{name}: {watch.Elapsed.TotalNanoseconds / count:F0} ns wall, {cpuSpent.TotalNanoseconds / count:F0} ns CPU, {(double)bytes / count:F0} B per request");
         listener?.Print();
+    }
+
+    /// <summary>The contenders, each over the same in-memory API: none, standard, ours, ours-bare, polly (Polly's pipeline of the same strategies).</summary>
+    private static ServiceCollection Contenders()
+    {
+        var services = new ServiceCollection();
+        services.AddHttpClient("none").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
+        services.AddHttpClient("standard").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson)).AddStandardResilienceHandler();
+        services.AddResilientIntegration("ours").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
+        services.AddResilientIntegration("ours-bare", o => o.Fallback.Enabled = false).ValidateResponsesWith(null).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
+        services.AddHttpClient("polly").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson)).AddResilienceHandler("same-strategies", b => b
+            .AddTimeout(TimeSpan.FromMinutes(2))
+            .AddRetry(new Microsoft.Extensions.Http.Resilience.HttpRetryStrategyOptions())
+            .AddCircuitBreaker(new Microsoft.Extensions.Http.Resilience.HttpCircuitBreakerStrategyOptions())
+            .AddTimeout(TimeSpan.FromSeconds(30)));
+        return services;
     }
 
     /// <summary>One caller going round <paramref name="shapes"/> request paths, defaults (for a profiler): ns and bytes per request.</summary>
@@ -106,16 +113,7 @@ internal static class SuccessPathLoop
     /// </summary>
     private static async Task CompareAsync(int rounds)
     {
-        var services = new ServiceCollection();
-        services.AddHttpClient("none").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
-        services.AddHttpClient("standard").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson)).AddStandardResilienceHandler();
-        services.AddResilientIntegration("ours").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
-        services.AddResilientIntegration("ours-bare", o => o.Fallback.Enabled = false).ValidateResponsesWith(null).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
-        services.AddHttpClient("polly").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson)).AddResilienceHandler("same-strategies", b => b
-            .AddTimeout(TimeSpan.FromMinutes(2))
-            .AddRetry(new Microsoft.Extensions.Http.Resilience.HttpRetryStrategyOptions())
-            .AddCircuitBreaker(new Microsoft.Extensions.Http.Resilience.HttpCircuitBreakerStrategyOptions())
-            .AddTimeout(TimeSpan.FromSeconds(30)));
+        var services = Contenders();
         await using var provider = services.BuildServiceProvider();
         var factory = provider.GetRequiredService<IHttpClientFactory>();
         string[] names = ["none", "standard", "polly", "ours-bare", "ours"];

@@ -57,9 +57,10 @@ public sealed class LastKnownGoodStoreTests
     {
         // Copies in a shared tier are keyed by this hash: the parts must join to the material earlier versions hashed.
         var parts = new LastKnownGoodKey("GET", " ", "https://crm.example/deals/1", "tenant-a", null);
-        var whole = new LastKnownGoodKey("GET https://crm.example/deals/1\ntenant-a");
+        // The hex SHA-256 of the material as earlier versions joined it.
+        string whole = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("GET https://crm.example/deals/1\ntenant-a")));
 
-        Assert.Equal(whole.Value, parts.Value);
+        Assert.Equal(whole, parts.Value);
         Assert.NotEqual(parts.Identity, new LastKnownGoodKey("GET", " ", "https://crm.example/deals/1", "tenant-b", null).Identity);
         Assert.Equal(parts.Identity, new LastKnownGoodKey("GET", " ", "https://crm.example/deals/1", "tenant-a", null).Identity);
     }

@@ -17,16 +17,11 @@ internal sealed class LastKnownGoodKey
     private readonly string? _address;
     private readonly string? _partition;
     private readonly string? _credentials;
-    private readonly bool _whole;
     private string? _hash;
 
 #pragma warning disable CA5394 // A seed that differs per process, not a secret: the identity never leaves the process.
     private static readonly ulong Seed = (ulong)Random.Shared.NextInt64();
 #pragma warning restore CA5394
-
-    /// <summary>A key from its material whole (what the parts join to).</summary>
-    public LastKnownGoodKey(string material)
-        : this(material, null, null, null, null) => _whole = true;
 
     /// <summary>A key from the parts of its material, joined only if its hash is needed.</summary>
     public LastKnownGoodKey(string? head, string? name, string? address, string? partition, string? credentials)
@@ -49,7 +44,7 @@ internal sealed class LastKnownGoodKey
     public long Identity { get; }
 
     /// <summary>The cache key: a hex SHA-256, because the material may carry credentials or a key in the query.</summary>
-    public string Value => _hash ??= Hash(_whole ? _head! : string.Concat([_head, _name, _address, "\n", _partition, _credentials]));
+    public string Value => _hash ??= Hash(string.Concat([_head, _name, _address, "\n", _partition, _credentials]));
 
     private static string Hash(string material)
     {
