@@ -9,6 +9,7 @@ using Resilient.Integrations.Classification;
 using Resilient.Integrations.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
+using Resilient.Integrations.Internal;
 
 namespace Resilient.Integrations.Tests.AI;
 
@@ -87,7 +88,7 @@ public sealed class ResilientChatClientTests
         Assert.Equal("Weekly summary", response.Text);
         Assert.Null(response.GetDegradation());
         Assert.Equal(2, h.UpstreamAttempts(Path));
-        Assert.Equal([TimeSpan.FromMilliseconds(1500)], h.Clock.Waits);
+        Assert.Equal([ServerHint.Wait(TimeSpan.FromMilliseconds(1500))], h.Clock.Waits);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Resilient.Integrations.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
+using Resilient.Integrations.Internal;
 
 namespace Resilient.Integrations.Tests.Classification;
 
@@ -89,7 +90,7 @@ public sealed class FailureRuleHintTests : ClassifierTestBase
         Assert.Null(error);
         Assert.True(response!.IsSuccessStatusCode);
         Assert.Equal(2, h.UpstreamAttempts());
-        Assert.Equal([TimeSpan.FromSeconds(7)], h.Clock.Waits);
+        Assert.Equal([ServerHint.Wait(TimeSpan.FromSeconds(7))], h.Clock.Waits);
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using Resilient.Integrations.Classification;
 using Resilient.Integrations.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
+using Resilient.Integrations.Internal;
 
 namespace Resilient.Integrations.Tests.Fallback;
 
@@ -94,7 +95,7 @@ public sealed class ResilientIntegrationTests
         Assert.Null(error);
         Assert.Equal("done", result!.Value);
         Assert.Equal(2, Attempts(h));
-        Assert.Equal([TimeSpan.FromMilliseconds(2500)], h.Clock.Waits);
+        Assert.Equal([ServerHint.Wait(TimeSpan.FromMilliseconds(2500))], h.Clock.Waits);
     }
 
     [Fact]

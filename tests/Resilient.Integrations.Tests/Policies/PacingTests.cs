@@ -3,6 +3,7 @@ using Resilient.Integrations.Fallback;
 using Resilient.Integrations.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
+using Resilient.Integrations.Internal;
 
 namespace Resilient.Integrations.Tests.Policies;
 
@@ -22,7 +23,7 @@ public sealed class PacingTests
 
         Assert.Null(error);
         Assert.True(response!.IsSuccessStatusCode);
-        Assert.Equal([TimeSpan.FromSeconds(2)], h.Clock.Waits);
+        Assert.Equal([ServerHint.Wait(TimeSpan.FromSeconds(2))], h.Clock.Waits);
         Assert.Equal(2, h.UpstreamAttempts());
     }
 
@@ -41,7 +42,7 @@ public sealed class PacingTests
         await h.GetAsync();
         await h.GetAsync();
 
-        Assert.Equal([TimeSpan.FromSeconds(4)], h.Clock.Waits);
+        Assert.Equal([ServerHint.Wait(TimeSpan.FromSeconds(4))], h.Clock.Waits);
         Assert.Equal(2, h.UpstreamAttempts());
     }
 
@@ -56,7 +57,7 @@ public sealed class PacingTests
         await h.GetAsync();
         await h.GetAsync();
 
-        Assert.Equal([TimeSpan.FromSeconds(5)], h.Clock.Waits);
+        Assert.Equal([ServerHint.Wait(TimeSpan.FromSeconds(5))], h.Clock.Waits);
     }
 
     [Fact]
@@ -71,7 +72,7 @@ public sealed class PacingTests
         await h.GetAsync();
         await h.GetAsync();
 
-        Assert.Equal([TimeSpan.FromSeconds(3)], h.Clock.Waits);
+        Assert.Equal([ServerHint.Wait(TimeSpan.FromSeconds(3))], h.Clock.Waits);
     }
 
     [Theory]
@@ -131,7 +132,7 @@ public sealed class PacingTests
         Assert.Equal(FailureKind.RateLimit, Assert.IsType<IntegrationFailureException>(first).Kind);
         Assert.Null(error);
         Assert.True(second!.IsSuccessStatusCode);
-        Assert.Equal([TimeSpan.FromSeconds(4)], h.Clock.Waits);
+        Assert.Equal([ServerHint.Wait(TimeSpan.FromSeconds(4))], h.Clock.Waits);
         Assert.Equal(2, h.UpstreamAttempts());
     }
 

@@ -6,6 +6,7 @@ using Resilient.Integrations.Testing;
 using Resilient.Integrations.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
+using Resilient.Integrations.Internal;
 
 namespace Resilient.Integrations.Tests.Policies;
 
@@ -100,7 +101,7 @@ public sealed class PerKindPolicyTests
         Assert.Null(error);
         Assert.Equal(HttpStatusCode.OK, response!.StatusCode);
         Assert.Equal(2, h.UpstreamAttempts());
-        Assert.Equal([TimeSpan.FromMilliseconds(1500)], h.Clock.Waits);
+        Assert.Equal([ServerHint.Wait(TimeSpan.FromMilliseconds(1500))], h.Clock.Waits);
         Assert.Empty(await h.SettledAlertsAsync());
     }
 

@@ -7,6 +7,7 @@ using Resilient.Integrations.Providers;
 using Resilient.Integrations.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
+using Resilient.Integrations.Internal;
 
 namespace Resilient.Integrations.Tests.Providers;
 
@@ -226,7 +227,7 @@ public sealed class ApiProfileTests
 
         Assert.Null(error);
         Assert.Equal(2, h.UpstreamAttempts());
-        Assert.Equal([TimeSpan.FromMinutes(1)], h.Clock.Waits);
+        Assert.Equal([ServerHint.Wait(TimeSpan.FromMinutes(1))], h.Clock.Waits);
         Assert.Equal("Resilient.Integrations", h.Server.LogEntries.First().RequestMessage!.Headers!["User-Agent"].Single());
     }
 

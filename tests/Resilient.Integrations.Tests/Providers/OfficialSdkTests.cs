@@ -10,6 +10,7 @@ using Resilient.Integrations.Classification;
 using Resilient.Integrations.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
+using Resilient.Integrations.Internal;
 
 namespace Resilient.Integrations.Tests.Providers;
 
@@ -71,7 +72,7 @@ public sealed class OfficialSdkTests
 
         Assert.Equal("Weekly summary", completion.Value.Content[0].Text);
         Assert.Equal(2, h.UpstreamAttempts(OpenAIPath));
-        Assert.Equal([TimeSpan.FromMilliseconds(1500)], h.Clock.Waits);
+        Assert.Equal([ServerHint.Wait(TimeSpan.FromMilliseconds(1500))], h.Clock.Waits);
         Assert.Equal("Bearer sk-sdk-own-key", h.Server.LogEntries.First().RequestMessage!.Headers!["Authorization"].Single());
         Assert.DoesNotContain(h.Server.LogEntries, e => e.RequestMessage!.Headers!.Values.Any(v => v.Any(x => x.Contains(ProfileKey, StringComparison.Ordinal))));
     }
@@ -115,7 +116,7 @@ public sealed class OfficialSdkTests
 
         Assert.Equal("Weekly summary", response.Text);
         Assert.Equal(2, h.UpstreamAttempts(AnthropicPath));
-        Assert.Equal([TimeSpan.FromSeconds(2)], h.Clock.Waits);
+        Assert.Equal([ServerHint.Wait(TimeSpan.FromSeconds(2))], h.Clock.Waits);
         // The SDK's own key travels (this SDK version sends it in Authorization); the profile adds none.
         var headers = h.Server.LogEntries.First().RequestMessage!.Headers!;
         Assert.Single(headers, kv => kv.Value.Any(v => v.Contains("sk-ant-sdk-own-key", StringComparison.Ordinal)));

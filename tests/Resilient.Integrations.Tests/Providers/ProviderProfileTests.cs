@@ -5,6 +5,7 @@ using Resilient.Integrations.DependencyInjection;
 using Resilient.Integrations.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
+using Resilient.Integrations.Internal;
 
 namespace Resilient.Integrations.Tests.Providers;
 
@@ -101,7 +102,7 @@ public sealed class ProviderProfileTests
         Assert.Null(error);
         Assert.Equal(HttpStatusCode.OK, response!.StatusCode);
         Assert.Equal(2, h.UpstreamAttempts());
-        Assert.Equal([TimeSpan.FromMilliseconds(waitMs)], h.Clock.Waits);
+        Assert.Equal([ServerHint.Wait(TimeSpan.FromMilliseconds(waitMs))], h.Clock.Waits);
     }
 
     [Fact]
@@ -118,7 +119,7 @@ public sealed class ProviderProfileTests
 
         Assert.Null(error);
         Assert.Equal(2, h.UpstreamAttempts());
-        Assert.Equal([TimeSpan.FromSeconds(6)], h.Clock.Waits);
+        Assert.Equal([ServerHint.Wait(TimeSpan.FromSeconds(6))], h.Clock.Waits);
     }
 
     [Fact]

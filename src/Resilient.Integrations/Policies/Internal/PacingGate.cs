@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using Resilient.Integrations.Classification;
 using Resilient.Integrations.Classification.Internal;
+using Resilient.Integrations.Internal;
 
 namespace Resilient.Integrations.Policies.Internal;
 
@@ -115,7 +116,7 @@ internal sealed class PacingGate
             : bare ? null : RetryHintParser.SpentLimitReset(headers, families, _time);
         if (wait is { } w && w > TimeSpan.Zero)
         {
-            var hold = w < maxHold ? w : maxHold;
+            var hold = w < maxHold ? ServerHint.Wait(w) : maxHold;
             HoldUntil(_time.GetUtcNow() + hold);
             lesson = lesson with { Hold = hold };
         }

@@ -2,6 +2,7 @@ using Polly;
 using Polly.Retry;
 using Resilient.Integrations.Classification;
 using Resilient.Integrations.Telemetry.Internal;
+using Resilient.Integrations.Internal;
 
 namespace Resilient.Integrations.Policies.Internal;
 
@@ -94,7 +95,8 @@ internal sealed class RetryPlanner(IntegrationRuntime runtime, ResilientIntegrat
                 return false;
             }
 
-            delay = hint > delay ? hint : delay;
+            var wait = ServerHint.Wait(hint);
+            delay = wait > delay ? wait : delay;
         }
 
         if (delay >= call.Remaining(runtime.Time))
