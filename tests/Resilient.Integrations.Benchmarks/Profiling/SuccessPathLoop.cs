@@ -68,7 +68,10 @@ internal static class SuccessPathLoop
         listener?.Print();
     }
 
-    /// <summary>The contenders, each over the same in-memory API: none, standard, ours, ours-bare, polly (Polly's pipeline of the same strategies).</summary>
+    /// <summary>
+    /// The contenders, each over the same in-memory API: none, standard, ours, ours-bare (no validation, no copy), ours-nocopy,
+    /// ours-novalid, polly (Polly's pipeline of the same strategies).
+    /// </summary>
     private static ServiceCollection Contenders()
     {
         var services = new ServiceCollection();
@@ -76,6 +79,8 @@ internal static class SuccessPathLoop
         services.AddHttpClient("standard").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson)).AddStandardResilienceHandler();
         services.AddResilientIntegration("ours").HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
         services.AddResilientIntegration("ours-bare", o => o.Fallback.Enabled = false).ValidateResponsesWith(null).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
+        services.AddResilientIntegration("ours-nocopy", o => o.Fallback.Enabled = false).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
+        services.AddResilientIntegration("ours-novalid").ValidateResponsesWith(null).HttpClientBuilder.ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson));
         services.AddHttpClient("polly").ConfigurePrimaryHttpMessageHandler(() => new InMemoryApi(InMemoryApi.SmallJson)).AddResilienceHandler("same-strategies", b => b
             .AddTimeout(TimeSpan.FromMinutes(2))
             .AddRetry(new Microsoft.Extensions.Http.Resilience.HttpRetryStrategyOptions())
@@ -116,7 +121,7 @@ internal static class SuccessPathLoop
         var services = Contenders();
         await using var provider = services.BuildServiceProvider();
         var factory = provider.GetRequiredService<IHttpClientFactory>();
-        string[] names = ["none", "standard", "polly", "ours-bare", "ours"];
+        string[] names = ["none", "standard", "polly", "ours-bare", "ours-nocopy", "ours-novalid", "ours"];
         var clients = names.Select(factory.CreateClient).ToArray();
         var address = new Uri("http://crm.example/contacts/1");
         var times = names.Select(_ => new List<double>()).ToArray();

@@ -176,6 +176,6 @@ public sealed class CircuitBreakerTests
     private static CircuitState CircuitOf(IntegrationHarness h)
     {
         var registry = h.Provider.GetRequiredService<Resilient.Integrations.Policies.Internal.IntegrationRegistry>();
-        return registry.Get(IntegrationHarness.Name).Circuit!.CircuitState;
+        return registry.Get(IntegrationHarness.Name).CircuitState!.Value;
     }
 }

@@ -4,17 +4,23 @@ using Polly.Telemetry;
 namespace Resilient.Integrations.Policies.Internal;
 
 /// <summary>
-/// One attempt, in one step: pacing holds it while the rate limit is spent, the attempt timeout bounds the send and the
-/// read of what classification needs, classification judges the answer, and pacing learns from it. The same work as the
-/// pacing, attempt-timeout and classify strategies in a row, without two pipeline steps on every call.
+/// One attempt, in one step: the circuit lets it through, pacing holds it while the rate limit is spent, the attempt
+/// timeout bounds the send and the read of what classification needs, classification judges the answer, pacing learns
+/// from it and the circuit counts it. The same work as the circuit-breaker, pacing, attempt-timeout and classify
+/// strategies in a row, without three pipeline steps on every call.
 /// </summary>
 internal sealed class AttemptStrategy(
-    IntegrationRuntime runtime, TimeSpan timeout, PacingStrategy? pacing, ClassifyStrategy classify, ResilienceStrategyTelemetry telemetry)
+    IntegrationRuntime runtime, TimeSpan timeout, Circuit? circuit, PacingStrategy? pacing, ClassifyStrategy classify, ResilienceStrategyTelemetry telemetry)
     : ResilienceStrategy<HttpResponseMessage>
 {
     protected override async ValueTask<Outcome<HttpResponseMessage>> ExecuteCore<TState>(
         Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
     {
+        if (circuit?.Enter(context) is { } broken)
+        {
+            return Outcome.FromException<HttpResponseMessage>(broken);
+        }
+
         var call = CallState.Of(context);
         PacingPass pass = default;
         if (pacing is not null)
@@ -22,6 +28,7 @@ internal sealed class AttemptStrategy(
             pass = await pacing.AdmitAsync(call, context).ConfigureAwait(context.ContinueOnCapturedContext);
             if (pass.Refusal is { } refused)
             {
+                circuit?.Record(refused, countsAgainst: false, context); // a hold says nothing about the service's health
                 return refused;
             }
         }
@@ -51,6 +58,12 @@ internal sealed class AttemptStrategy(
         if (pacing is not null)
         {
             await pacing.LearnAsync(outcome, call, pass, context).ConfigureAwait(context.ContinueOnCapturedContext);
+        }
+
+        if (circuit is not null)
+        {
+            var counts = PipelineComposer.CountsAgainstCircuit(outcome, context, runtime.ClassifyAsync);
+            circuit.Record(outcome, counts.IsCompletedSuccessfully ? counts.Result : await counts.ConfigureAwait(context.ContinueOnCapturedContext), context);
         }
 
         return outcome;

@@ -96,14 +96,14 @@ internal sealed class IntegrationRuntime : IDisposable
     /// <summary>Gets what seals deferred writes before the store sees them, when one is registered.</summary>
     public Deferral.IDeferredWriteProtector? DeferredWriteProtector { get; }
 
-    /// <summary>Gets or sets the state of the current pipeline's circuit breaker.</summary>
-    public CircuitBreakerStateProvider? Circuit { get; set; }
+    /// <summary>Gets or sets what reads the state of the current pipeline's one circuit.</summary>
+    public Func<CircuitState>? Circuit { get; set; }
 
     /// <summary>Gets or sets the current pipeline's circuits per key (failover endpoint or host), when those replace the single one.</summary>
     public KeyedCircuits? KeyedCircuits { get; set; }
 
     /// <summary>Gets the state of the circuit, or the worst of the circuits per key; <see langword="null"/> before the first call.</summary>
-    public CircuitState? CircuitState => Circuit?.CircuitState ?? KeyedCircuits?.Worst();
+    public CircuitState? CircuitState => Circuit?.Invoke() ?? KeyedCircuits?.Worst();
 
     /// <summary>Classifies an outcome, reusing the classification the innermost strategy made of the same response.</summary>
     public ValueTask<FailureClassification> ClassifyAsync(Outcome<HttpResponseMessage> outcome, ResilienceContext context)

@@ -47,7 +47,7 @@ internal static class KeyedCircuitOptions
                 SamplingDuration = policy.SamplingDuration,
                 BreakDuration = policy.BreakDuration,
                 StateProvider = circuit.State,
-                ShouldHandle = args => PipelineComposer.CountsAgainstCircuit<HttpResponseMessage>(args, runtime.ClassifyAsync),
+                ShouldHandle = args => PipelineComposer.CountsAgainstCircuit(args.Outcome, args.Context, runtime.ClassifyAsync),
                 OnOpened = args =>
                 {
                     circuit.Opened((runtime.Time.GetUtcNow() + args.BreakDuration).UtcTicks);

@@ -13,9 +13,10 @@ namespace Resilient.Integrations.Policies.Internal;
 
 /// <summary>
 /// Builds an integration's pipeline, outer to inner: outcome → total timeout → retry → circuit breaker → pacing →
-/// attempt timeout → classify (docs/architecture.md, "The pipeline", says why in this order), in three Polly steps when
-/// <see cref="ContextDeadline"/> can scope the context's token: outcome with the total timeout and the retries, the circuit
-/// breaker, and one attempt step. Rebuilt by the resilience handler when options reload.
+/// attempt timeout → classify (docs/architecture.md, "The pipeline", says why in this order), in two Polly steps when
+/// <see cref="ContextDeadline"/> can scope the context's token: outcome with the total timeout and the retries, and one
+/// attempt step with the circuit (a third step between them for circuits per key). Rebuilt by the resilience handler when
+/// options reload.
 /// </summary>
 internal static class PipelineComposer
 {
@@ -54,19 +55,38 @@ internal static class PipelineComposer
             runtime.KeyedCircuits = circuits;
             builder.AddStrategy(_ => new KeyedCircuitStrategy(runtime, options, circuits, routes), new StrategyOptions("CircuitBreaker"));
         }
-        else
+        else if (!ownTimeouts)
         {
             var circuit = new CircuitBreakerStateProvider();
-            runtime.Circuit = circuit;
+            runtime.Circuit = () => circuit.CircuitState;
             runtime.KeyedCircuits = null;
             builder.AddCircuitBreaker(CircuitBreaker<HttpResponseMessage>(runtime, options.CircuitBreaker, circuit, runtime.ClassifyAsync));
+        }
+        else
+        {
+            runtime.KeyedCircuits = null; // the attempt step runs the one circuit
         }
 
         var pacing = options.Pacing.Enabled ? new PacingStrategy(runtime, options.Pacing) : null;
         var classify = new ClassifyStrategy(runtime, options, redactor);
         if (ownTimeouts)
         {
-            builder.AddStrategy(c => new AttemptStrategy(runtime, options.AttemptTimeout, pacing, classify, c.Telemetry), new StrategyOptions("AttemptTimeout"));
+            // The one circuit runs in the attempt step too: the breaker's pipeline step, its two locks and clock read are
+            // the largest share of what a success costs beyond the send (docs/benchmarks.md).
+            bool ownCircuit = runtime.KeyedCircuits is null;
+            builder.AddStrategy(
+                c =>
+                {
+                    Circuit? circuit = null;
+                    if (ownCircuit)
+                    {
+                        circuit = new Circuit(options.CircuitBreaker, runtime.Time, c.Telemetry, (breakDuration, outcome) => CircuitOpened(runtime, options.CircuitBreaker, breakDuration, outcome.Exception), () => Log.CircuitClosed(runtime.Logger, runtime.Name));
+                        runtime.Circuit = () => circuit.State;
+                    }
+
+                    return new AttemptStrategy(runtime, options.AttemptTimeout, circuit, pacing, classify, c.Telemetry);
+                },
+                new StrategyOptions("Attempt"));
         }
         else
         {
@@ -119,21 +139,41 @@ internal static class PipelineComposer
             .Build();
     }
 
+    /// <summary>A circuit opened: logged, alerted (a <c>circuit</c> alert of its own) and health forced Red.</summary>
+    private static void CircuitOpened(IntegrationRuntime runtime, CircuitBreakerPolicy policy, TimeSpan breakDuration, Exception? cause)
+    {
+        var kind = cause is TimeoutRejectedException or OperationCanceledException ? FailureKind.Timeout : FailureKind.Unavailable;
+        Log.CircuitOpened(runtime.Logger, runtime.Name, breakDuration, kind);
+        if (policy.Alert is { } severity)
+        {
+            runtime.RaiseAlert(
+                severity,
+                kind,
+                $"circuit opened for {breakDuration}: calls fail fast without reaching the service",
+                new Dictionary<string, string>(StringComparer.Ordinal) { ["break_duration"] = breakDuration.ToString() },
+                topic: "circuit");
+        }
+
+        // The circuit's alert has an identity of its own: the health layer's "is Red" of the same kind, often
+        // raised earlier by the failures that opened the circuit, never suppresses it.
+        runtime.Health.ForceRed(runtime.Name, new FailureClassification(kind) { Reason = "circuit open" });
+    }
+
     /// <summary>Only an unhealthy service opens the circuit; a 429, a 401 or a bad request never does.</summary>
     internal static ValueTask<bool> CountsAgainstCircuit<T>(
-        CircuitBreakerPredicateArguments<T> args, Func<Outcome<T>, ResilienceContext, ValueTask<FailureClassification>> classify)
+        Outcome<T> outcome, ResilienceContext context, Func<Outcome<T>, ResilienceContext, ValueTask<FailureClassification>> classify)
     {
-        if (args.Outcome.Exception is OperationCanceledException && args.Context.CancellationToken.IsCancellationRequested)
+        if (outcome.Exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
         {
             // The caller's own cancellation says nothing about the service; the total timeout cutting an
             // attempt does: it counts as a timeout, so a hanging half-open probe cannot close the circuit.
             // A slow read's live call abandoned past Fallback:MaxBackgroundRefreshes counts as a timeout too: counted as a success,
             // abandoned calls to a hanging service would keep its circuit closed, and one would close it when half-open.
-            return new(CallState.Of(args.Context) is { } call && (call.Abandoned || !call.CallerToken.IsCancellationRequested));
+            return new(CallState.Of(context) is { } call && (call.Abandoned || !call.CallerToken.IsCancellationRequested));
         }
 
         // Classified by the innermost step already: no state machine on the success path.
-        var classification = classify(args.Outcome, args.Context);
+        var classification = classify(outcome, context);
         return classification.IsCompletedSuccessfully ? new(CountsAgainstCircuit(classification.Result)) : CountsAgainstCircuitAsync(classification);
     }
 
@@ -155,25 +195,10 @@ internal static class PipelineComposer
         BreakDuration = policy.BreakDuration,
         StateProvider = circuit,
 
-        ShouldHandle = args => CountsAgainstCircuit(args, classify),
+        ShouldHandle = args => CountsAgainstCircuit(args.Outcome, args.Context, classify),
         OnOpened = args =>
         {
-            var kind = args.Outcome.Exception is TimeoutRejectedException or OperationCanceledException ? FailureKind.Timeout : FailureKind.Unavailable;
-            Log.CircuitOpened(runtime.Logger, runtime.Name, args.BreakDuration, kind);
-            if (policy.Alert is { } severity)
-            {
-                runtime.RaiseAlert(
-                    severity,
-                    kind,
-                    $"circuit opened for {args.BreakDuration}: calls fail fast without reaching the service",
-                    new Dictionary<string, string>(StringComparer.Ordinal) { ["break_duration"] = args.BreakDuration.ToString() },
-                    topic: "circuit");
-            }
-
-            // The circuit's alert has an identity of its own: the health layer's "is Red" of the same kind, often
-            // raised earlier by the failures that opened the circuit, never suppresses it.
-            runtime.Health.ForceRed(runtime.Name, new FailureClassification(kind) { Reason = "circuit open" });
-
+            CircuitOpened(runtime, policy, args.BreakDuration, args.Outcome.Exception);
             return default;
         },
         OnClosed = _ =>

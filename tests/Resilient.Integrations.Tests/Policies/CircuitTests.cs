@@ -1,0 +1,148 @@
+using System.Net;
+using Microsoft.Extensions.Time.Testing;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Telemetry;
+using Resilient.Integrations.Policies;
+using Resilient.Integrations.Policies.Internal;
+
+namespace Resilient.Integrations.Tests.Policies;
+
+/// <summary>
+/// The attempt step's own circuit stands in for Polly's advanced circuit breaker: fed the same outcomes at the same
+/// times, it must let through, refuse and change state exactly as Polly's does.
+/// </summary>
+public sealed class CircuitTests
+{
+    [Theory]
+    [InlineData(1, 10_000, 4)]
+    [InlineData(2, 10_000, 4)]
+    [InlineData(3, 10_000, 4)]
+    [InlineData(4, 1_000, 2)] // the shortest sampling Polly accepts is 0.5 s
+    [InlineData(5, 1_000, 2)]
+    public async Task Record_RandomOutcomesOverTime_SameDecisionsAsPollysBreaker(int seed, int samplingMs, int minimumThroughput)
+    {
+        var policy = new CircuitBreakerPolicy
+        {
+            FailureRatio = 0.5,
+            MinimumThroughput = minimumThroughput,
+            SamplingDuration = TimeSpan.FromMilliseconds(samplingMs),
+            BreakDuration = TimeSpan.FromMilliseconds(samplingMs / 2),
+        };
+        var pollyClock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var ourClock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var state = new CircuitBreakerStateProvider();
+        var polly = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = pollyClock }
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+            {
+                FailureRatio = policy.FailureRatio,
+                MinimumThroughput = policy.MinimumThroughput,
+                SamplingDuration = policy.SamplingDuration,
+                BreakDuration = policy.BreakDuration,
+                StateProvider = state,
+                ShouldHandle = args => new(args.Outcome.Result?.StatusCode == HttpStatusCode.ServiceUnavailable),
+            })
+            .Build();
+        int opened = 0, closed = 0;
+        var circuit = new Circuit(policy, ourClock, TelemetryForTests(), (_, _) => opened++, () => closed++);
+        var random = new Random(seed);
+        int refusals = 0, transitions = 0;
+
+        for (int step = 0; step < 3_000; step++)
+        {
+            var advance = TimeSpan.FromTicks(random.NextInt64(policy.SamplingDuration.Ticks / 4));
+            pollyClock.Advance(advance);
+            ourClock.Advance(advance);
+            bool failure = random.NextDouble() < (step / 300 % 2 == 0 ? 0.2 : 0.8); // healthy and failing spells
+            using var response = new HttpResponseMessage(failure ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK);
+            var before = state.CircuitState;
+
+            var theirs = await polly.ExecuteOutcomeAsync((_, r) => new ValueTask<Outcome<HttpResponseMessage>>(Outcome.FromResult(r)), ResilienceContextPool.Shared.Get(TestContext.Current.CancellationToken), response);
+            var context = ResilienceContextPool.Shared.Get(TestContext.Current.CancellationToken);
+            var ours = circuit.Enter(context);
+            if (ours is null)
+            {
+                circuit.Record(Outcome.FromResult(response), failure, context);
+            }
+
+            var pollyRefusal = theirs.Exception as BrokenCircuitException;
+            Assert.True((pollyRefusal is null) == (ours is null), $"step {step}: Polly {(pollyRefusal is null ? "let it through" : "refused")}, ours did not");
+            Assert.Equal(pollyRefusal?.RetryAfter, ours?.RetryAfter);
+            Assert.Equal(state.CircuitState, circuit.State);
+            refusals += ours is null ? 0 : 1;
+            transitions += before == state.CircuitState ? 0 : 1;
+        }
+
+        // Both spells happened: the comparison covered opening, refusing, half-opening and closing again.
+        Assert.True(refusals > 0 && transitions >= 4 && opened > 1 && closed > 0, $"refusals {refusals}, transitions {transitions}, opened {opened}, closed {closed}");
+    }
+
+    [Fact]
+    public void Enter_HalfOpenWithProbeUnderWay_RefusesOthersUntilTheProbeLands()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var circuit = new Circuit(new CircuitBreakerPolicy { MinimumThroughput = 2, FailureRatio = 0.5, BreakDuration = TimeSpan.FromSeconds(30) }, clock, TelemetryForTests(), (_, _) => { }, () => { });
+        var context = ResilienceContextPool.Shared.Get(TestContext.Current.CancellationToken);
+        using var failed = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+        circuit.Record(Outcome.FromResult(failed), countsAgainst: true, context);
+        circuit.Record(Outcome.FromResult(failed), countsAgainst: true, context);
+        Assert.Equal(CircuitState.Open, circuit.State);
+        Assert.Equal(TimeSpan.FromSeconds(30), circuit.Enter(context)?.RetryAfter);
+
+        clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Null(circuit.Enter(context)); // the probe
+        Assert.Equal(CircuitState.HalfOpen, circuit.State);
+        clock.Advance(TimeSpan.FromSeconds(45)); // a probe that hangs past another break still holds the others back
+        Assert.NotNull(circuit.Enter(context));
+
+        using var ok = new HttpResponseMessage(HttpStatusCode.OK);
+        circuit.Record(Outcome.FromResult(ok), countsAgainst: false, context);
+        Assert.Equal(CircuitState.Closed, circuit.State);
+        Assert.Null(circuit.Enter(context));
+    }
+
+    [Fact]
+    public void Record_ProbeFails_ReopensForAFullBreakAndKeepsTheCause()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        int opened = 0;
+        var circuit = new Circuit(new CircuitBreakerPolicy { MinimumThroughput = 2, FailureRatio = 0.5, BreakDuration = TimeSpan.FromSeconds(30) }, clock, TelemetryForTests(), (_, _) => opened++, () => { });
+        var context = ResilienceContextPool.Shared.Get(TestContext.Current.CancellationToken);
+        var cause = new HttpRequestException("connection refused");
+        circuit.Record(Outcome.FromException<HttpResponseMessage>(cause), countsAgainst: true, context);
+        circuit.Record(Outcome.FromException<HttpResponseMessage>(cause), countsAgainst: true, context);
+        clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Null(circuit.Enter(context));
+
+        clock.Advance(TimeSpan.FromSeconds(2));
+        circuit.Record(Outcome.FromException<HttpResponseMessage>(cause), countsAgainst: true, context);
+
+        Assert.Equal(CircuitState.Open, circuit.State);
+        Assert.Equal(2, opened);
+        var refused = circuit.Enter(context);
+        Assert.Equal(TimeSpan.FromSeconds(30), refused?.RetryAfter);
+        Assert.Same(cause, refused?.InnerException);
+    }
+
+    /// <summary>A telemetry handle as Polly gives a strategy: the circuit reports its transitions through it.</summary>
+    private static ResilienceStrategyTelemetry TelemetryForTests()
+    {
+        ResilienceStrategyTelemetry? telemetry = null;
+        _ = new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddStrategy(
+                c =>
+                {
+                    telemetry = c.Telemetry;
+                    return new PassThrough();
+                },
+                new StrategyOptions("CircuitTests"))
+            .Build();
+        return telemetry!;
+    }
+
+    private sealed class PassThrough : ResilienceStrategy<HttpResponseMessage>
+    {
+        protected override ValueTask<Outcome<HttpResponseMessage>> ExecuteCore<TState>(
+            Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state) => callback(context, state);
+    }
+}
