@@ -62,8 +62,15 @@ internal sealed class AttemptStrategy(
 
         if (circuit is not null)
         {
-            var counts = PipelineComposer.CountsAgainstCircuit(outcome, context, runtime.ClassifyAsync);
-            circuit.Record(outcome, counts.IsCompletedSuccessfully ? counts.Result : await counts.ConfigureAwait(context.ContinueOnCapturedContext), context);
+            if (outcome.Result is { } answer && call?.ClassificationOf(answer) is { } known)
+            {
+                circuit.Record(outcome, PipelineComposer.CountsAgainstCircuit(known), context); // classified above: no look-up
+            }
+            else
+            {
+                var counts = PipelineComposer.CountsAgainstCircuit(outcome, context, runtime.ClassifyAsync);
+                circuit.Record(outcome, counts.IsCompletedSuccessfully ? counts.Result : await counts.ConfigureAwait(context.ContinueOnCapturedContext), context);
+            }
         }
 
         return outcome;

@@ -177,7 +177,7 @@ internal static class PipelineComposer
         return classification.IsCompletedSuccessfully ? new(CountsAgainstCircuit(classification.Result)) : CountsAgainstCircuitAsync(classification);
     }
 
-    private static bool CountsAgainstCircuit(FailureClassification classification) => classification.Kind is FailureKind.Unavailable or FailureKind.Timeout;
+    internal static bool CountsAgainstCircuit(FailureClassification classification) => classification.Kind is FailureKind.Unavailable or FailureKind.Timeout;
 
     private static async ValueTask<bool> CountsAgainstCircuitAsync(ValueTask<FailureClassification> classification) =>
         CountsAgainstCircuit(await classification.ConfigureAwait(false));
