@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Polly.CircuitBreaker;
 using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Policies;
 using Resilient.Integrations.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -173,9 +174,80 @@ public sealed class CircuitBreakerTests
         Assert.Equal(3, h.UpstreamAttempts());
     }
 
+    [Fact]
+    public async Task Send_ProbeCancelledWhileTheSharedBudgetAnswers_CircuitClosesInsteadOfStayingHalfOpen()
+    {
+        var budget = new StallingBudget();
+        await using var h = IntegrationHarness.Create(
+            o =>
+            {
+                o.Unavailable.MaxRetries = 0;
+                o.CircuitBreaker.MinimumThroughput = 2;
+                o.CircuitBreaker.FailureRatio = 0.5;
+                o.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(30);
+                o.Fallback.Enabled = false;
+            },
+            services: s => s.AddSingleton<ISharedRateBudget>(budget));
+        var budgeted = Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("{}")
+            .WithHeader("x-ratelimit-limit-requests", "100").WithHeader("x-ratelimit-remaining-requests", "99").WithHeader("x-ratelimit-reset-requests", "1s");
+        h.Server.Given(Request.Create().WithPath("/call")).InScenario("p").WillSetStateTo("down").RespondWith(budgeted);
+        h.Server.Given(Request.Create().WithPath("/call")).InScenario("p").WhenStateIs("down").RespondWith(Response.Create().WithStatusCode(503));
+        await h.GetAsync(); // the provider reports a budget: the shared budget is consulted from now on
+        await h.GetAsync();
+        await h.GetAsync();
+        Assert.Equal(CircuitState.Open, CircuitOf(h));
+
+        // The break is over: the next call is the probe, and its caller gives up while the shared budget has not answered.
+        h.Clock.Advance(TimeSpan.FromSeconds(30));
+        budget.Stall = true;
+        using var caller = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var probe = h.Client.GetAsync("/call", caller.Token);
+        await budget.Stalled.Task.WaitAsync(Eventually.Deadline, TestContext.Current.CancellationToken);
+        await caller.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => probe);
+
+        budget.Stall = false;
+        h.Server.Reset();
+        h.Server.Given(Request.Create().WithPath("/call")).RespondWith(budgeted);
+        var (response, error) = await h.GetAsync();
+
+        // The cancelled probe was counted (a caller's cancellation says nothing about the service): closed, not stuck half-open.
+        Assert.Null(error);
+        Assert.True(response!.IsSuccessStatusCode);
+        Assert.Equal(1, h.UpstreamAttempts());
+        Assert.Equal(CircuitState.Closed, CircuitOf(h));
+    }
+
     private static CircuitState CircuitOf(IntegrationHarness h)
     {
         var registry = h.Provider.GetRequiredService<Resilient.Integrations.Policies.Internal.IntegrationRegistry>();
         return registry.Get(IntegrationHarness.Name).CircuitState!.Value;
+    }
+
+    /// <summary>A shared budget that admits at once, or, while <see cref="Stall"/> is set, does not answer until the call gives up.</summary>
+    private sealed class StallingBudget : ISharedRateBudget
+    {
+        public volatile bool Stall;
+
+        public TaskCompletionSource Stalled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TimeSpan Timeout => TimeSpan.FromHours(1);
+
+        public async ValueTask<RateBudgetGrant> TakeAsync(RateBudgetRequest request, CancellationToken cancellationToken)
+        {
+            if (Stall)
+            {
+                Stalled.TrySetResult();
+                await Task.Delay(System.Threading.Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+
+            return new RateBudgetGrant(true, TimeSpan.Zero, 1, 0);
+        }
+
+        public ValueTask ReportAsync(RateBudgetReport report, CancellationToken cancellationToken) => default;
+
+        public void OnHold(Action<RateBudgetHold> onHold)
+        {
+        }
     }
 }

@@ -22,46 +22,59 @@ internal sealed class AttemptStrategy(
         }
 
         var call = CallState.Of(context);
-        PacingPass pass = default;
-        if (pacing is not null)
-        {
-            pass = await pacing.AdmitAsync(call, context).ConfigureAwait(context.ContinueOnCapturedContext);
-            if (pass.Refusal is { } refused)
-            {
-                circuit?.Record(refused, countsAgainst: false, context); // a hold says nothing about the service's health
-                return refused;
-            }
-        }
-
         Outcome<HttpResponseMessage> outcome;
-        bool timedOut;
-        var deadline = ContextDeadline.Start(context, timeout, runtime.Time);
         try
         {
-            outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
-            if (outcome.Result is not null)
+            PacingPass pass = default;
+            if (pacing is not null)
             {
-                outcome = await classify.InspectAsync(outcome, context, call).ConfigureAwait(context.ContinueOnCapturedContext);
+                pass = await pacing.AdmitAsync(call, context).ConfigureAwait(context.ContinueOnCapturedContext);
+            }
+
+            if (pass.Refusal is { } refused)
+            {
+                outcome = refused;
+            }
+            else
+            {
+                bool timedOut;
+                var deadline = ContextDeadline.Start(context, timeout, runtime.Time);
+                try
+                {
+                    outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+                    if (outcome.Result is not null)
+                    {
+                        outcome = await classify.InspectAsync(outcome, context, call).ConfigureAwait(context.ContinueOnCapturedContext);
+                    }
+                }
+                catch (Exception ex)
+                {
+                    outcome = Outcome.FromException<HttpResponseMessage>(ex); // as Polly's timeout: an outcome, never a throw
+                }
+                finally
+                {
+                    timedOut = deadline.End();
+                }
+
+                outcome = timedOut ? ContextDeadline.TimedOut(outcome, context, timeout, telemetry, "attempt") : ContextDeadline.ForCaller(outcome, context.CancellationToken);
+
+                if (pacing is not null)
+                {
+                    await pacing.LearnAsync(outcome, call, pass, context).ConfigureAwait(context.ContinueOnCapturedContext);
+                }
             }
         }
-        catch (Exception ex)
+        catch (Exception ex) when (circuit is not null)
         {
-            outcome = Outcome.FromException<HttpResponseMessage>(ex); // as Polly's timeout: an outcome, never a throw
-        }
-        finally
-        {
-            timedOut = deadline.End();
-        }
-
-        outcome = timedOut ? ContextDeadline.TimedOut(outcome, context, timeout, telemetry, "attempt") : ContextDeadline.ForCaller(outcome, context.CancellationToken);
-
-        if (pacing is not null)
-        {
-            await pacing.LearnAsync(outcome, call, pass, context).ConfigureAwait(context.ContinueOnCapturedContext);
+            // As Polly's breaker step: every attempt the circuit let through is counted, or a probe that threw would
+            // leave the circuit half-open, refusing every call.
+            outcome = Outcome.FromException<HttpResponseMessage>(ex);
         }
 
         if (circuit is not null)
         {
+            // A pacing refusal is judged as Polly's breaker outside the pacing step judged it: a hold says nothing about
+            // the service, but one the total timeout cut counts as a timeout.
             if (outcome.Result is { } answer && call?.ClassificationOf(answer) is { } known)
             {
                 circuit.Record(outcome, PipelineComposer.CountsAgainstCircuit(known), context); // classified above: no look-up
