@@ -14,11 +14,11 @@ public sealed class CircuitBreakerPolicy
     public int MinimumThroughput { get; set; } = 10;
 
     /// <summary>Gets or sets the sampling window.</summary>
-    /// <value>Defaults to 30 seconds. Must be at least 0.5 seconds.</value>
+    /// <value>Defaults to 30 seconds. Must be between 0.5 seconds and 24 hours.</value>
     public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets how long the circuit stays open, failing calls at once without touching the upstream.</summary>
-    /// <value>Defaults to 30 seconds. Must be at least 0.5 seconds.</value>
+    /// <value>Defaults to 30 seconds. Must be between 0.5 seconds and 24 hours.</value>
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets the severity of the alert raised when the circuit opens; <see langword="null"/> raises none.</summary>

@@ -99,6 +99,15 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public void Validate_SamplingDurationOverADay_FailsAtStartupNamingTheKey()
+    {
+        // Polly's breaker refuses a longer window too: every circuit (per host, failover, delegates) must accept what this one does.
+        var ex = StartupFailure(new Dictionary<string, string?> { ["ResilientIntegrations:crm:CircuitBreaker:SamplingDuration"] = "2.00:00:00" });
+
+        Assert.Contains("ResilientIntegrations:crm:CircuitBreaker:SamplingDuration must be between 0.5 seconds and 24 hours", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_BadBreakerAndBudget_ReportsEveryKey()
     {
         var ex = StartupFailure(new Dictionary<string, string?>

@@ -3,6 +3,7 @@ using Polly.CircuitBreaker;
 using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Classification;
 using Resilient.Integrations.Policies;
+using Resilient.Integrations.Testing;
 using Resilient.Integrations.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -216,6 +217,43 @@ public sealed class CircuitBreakerTests
         Assert.True(response!.IsSuccessStatusCode);
         Assert.Equal(1, h.UpstreamAttempts());
         Assert.Equal(CircuitState.Closed, CircuitOf(h));
+    }
+
+    [Fact]
+    public async Task Send_RuleThrowsOnTheProbe_ProbeCountedAndTheNextProbeAdmitted()
+    {
+        using var refused = RefusedPort.Hold();
+        bool ruleThrows = false;
+        await using var h = IntegrationHarness.Create(
+            o =>
+            {
+                o.BaseAddress = refused.Url;
+                o.Unavailable.MaxRetries = 0;
+                o.CircuitBreaker.MinimumThroughput = 2;
+                o.CircuitBreaker.FailureRatio = 0.5;
+                o.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(30);
+                o.Fallback.Enabled = false;
+            },
+            build: b => b.AddFailureRule(FailureRule.ForException<HttpRequestException>(
+                FailureKind.Unavailable, _ => ruleThrows ? throw new InvalidOperationException("the rule's own bug") : true)));
+        await h.GetAsync();
+        await h.GetAsync();
+        Assert.Equal(CircuitState.Open, CircuitOf(h));
+
+        // The probe fails, and the user's rule that judges its failure throws.
+        h.Clock.Advance(TimeSpan.FromSeconds(30));
+        ruleThrows = true;
+        var (_, probeError) = await h.GetAsync();
+        Assert.NotNull(probeError);
+        ruleThrows = false;
+
+        // Counted as a failure: the circuit broke again, and once that break is over the next probe goes out.
+        Assert.Equal(CircuitState.Open, CircuitOf(h));
+        h.Clock.Advance(TimeSpan.FromSeconds(30));
+        var (_, error) = await h.GetAsync();
+
+        var failure = Assert.IsType<IntegrationFailureException>(error);
+        Assert.IsType<HttpRequestException>(failure.InnerException);
     }
 
     private static CircuitState CircuitOf(IntegrationHarness h)

@@ -61,7 +61,7 @@ internal sealed class ResilientIntegrationOptionsValidator : IValidateOptions<Re
         var breaker = options.CircuitBreaker;
         Check(breaker.FailureRatio is > 0 and <= 1, "CircuitBreaker:FailureRatio", breaker.FailureRatio, "must be greater than 0 and at most 1");
         Check(breaker.MinimumThroughput >= 2, "CircuitBreaker:MinimumThroughput", breaker.MinimumThroughput, "must be at least 2");
-        Check(breaker.SamplingDuration >= HalfSecond, "CircuitBreaker:SamplingDuration", breaker.SamplingDuration, "must be at least 0.5 seconds");
+        Check(breaker.SamplingDuration >= HalfSecond && breaker.SamplingDuration <= MaxTimeout, "CircuitBreaker:SamplingDuration", breaker.SamplingDuration, "must be between 0.5 seconds and 24 hours");
         Check(breaker.BreakDuration >= HalfSecond && breaker.BreakDuration <= MaxTimeout, "CircuitBreaker:BreakDuration", breaker.BreakDuration, "must be between 0.5 seconds and 24 hours");
 
         Check(breaker.MaxHosts is >= 1 and <= 100_000, "CircuitBreaker:MaxHosts", breaker.MaxHosts, "must be between 1 and 100000");
