@@ -77,6 +77,86 @@ public sealed class CircuitTests
         Assert.True(refusals > 0 && transitions >= 4 && opened > 1 && closed > 0, $"refusals {refusals}, transitions {transitions}, opened {opened}, closed {closed}");
     }
 
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    [InlineData(13)]
+    public async Task Record_OutcomesLandingLate_SameDecisionsAsPollysBreaker(int seed)
+    {
+        // Attempts overlap: one let through while the circuit was closed may land after it opened or half-opened.
+        var policy = new CircuitBreakerPolicy
+        {
+            FailureRatio = 0.5,
+            MinimumThroughput = 4,
+            SamplingDuration = TimeSpan.FromSeconds(10),
+            BreakDuration = TimeSpan.FromSeconds(5),
+        };
+        var pollyClock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var ourClock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var state = new CircuitBreakerStateProvider();
+        var polly = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = pollyClock }
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+            {
+                FailureRatio = policy.FailureRatio,
+                MinimumThroughput = policy.MinimumThroughput,
+                SamplingDuration = policy.SamplingDuration,
+                BreakDuration = policy.BreakDuration,
+                StateProvider = state,
+                ShouldHandle = args => new(args.Outcome.Result?.StatusCode == HttpStatusCode.ServiceUnavailable),
+            })
+            .Build();
+        var circuit = new Circuit(policy, ourClock, TelemetryForTests(), (_, _) => { }, () => { });
+        var random = new Random(seed);
+        var pending = new List<(TaskCompletionSource<Outcome<HttpResponseMessage>> Answer, ValueTask<Outcome<HttpResponseMessage>> Theirs, ResilienceContext Ours)>();
+        int lateInOtherState = 0, transitions = 0;
+
+        for (int step = 0; step < 4_000; step++)
+        {
+            var advance = TimeSpan.FromMilliseconds(random.Next(0, 1_500));
+            pollyClock.Advance(advance);
+            ourClock.Advance(advance);
+            var before = state.CircuitState;
+            if (pending.Count > 0 && (pending.Count >= 6 || random.Next(2) == 0))
+            {
+                // An attempt under way lands.
+                var (answer, theirs, context) = pending[random.Next(pending.Count)];
+                pending.RemoveAll(p => p.Answer == answer);
+                bool failure = random.NextDouble() < (step / 400 % 2 == 0 ? 0.2 : 0.8);
+                var response = new HttpResponseMessage(failure ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK);
+                lateInOtherState += state.CircuitState == CircuitState.Closed ? 0 : 1;
+                answer.SetResult(Outcome.FromResult(response));
+                (await theirs).Result?.Dispose();
+                circuit.Record(Outcome.FromResult(response), failure, context);
+            }
+            else
+            {
+                // A new attempt asks to go out.
+                var answer = new TaskCompletionSource<Outcome<HttpResponseMessage>>();
+                var theirs = polly.ExecuteOutcomeAsync((_, a) => new ValueTask<Outcome<HttpResponseMessage>>(a.Task), ResilienceContextPool.Shared.Get(TestContext.Current.CancellationToken), answer);
+                var context = ResilienceContextPool.Shared.Get(TestContext.Current.CancellationToken);
+                var ours = circuit.Enter(context);
+                if (theirs.IsCompleted)
+                {
+                    var refusal = (await theirs).Exception as BrokenCircuitException;
+                    Assert.True(refusal is not null, $"step {step}: Polly refused, ours let it through");
+                    Assert.NotNull(ours);
+                    Assert.Equal(refusal.RetryAfter, ours.RetryAfter);
+                }
+                else
+                {
+                    Assert.True(ours is null, $"step {step}: Polly let it through, ours refused");
+                    pending.Add((answer, theirs, context));
+                }
+            }
+
+            Assert.Equal(state.CircuitState, circuit.State);
+            transitions += before == state.CircuitState ? 0 : 1;
+        }
+
+        // Late outcomes met an open or half-open circuit, and the circuit went round more than once.
+        Assert.True(lateInOtherState > 10 && transitions >= 6, $"late outcomes in another state {lateInOtherState}, transitions {transitions}");
+    }
+
     [Fact]
     public void Enter_HalfOpenWithProbeUnderWay_RefusesOthersUntilTheProbeLands()
     {
