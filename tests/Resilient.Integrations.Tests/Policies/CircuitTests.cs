@@ -158,6 +158,47 @@ public sealed class CircuitTests
     }
 
     [Fact]
+    public async Task Record_SuccessesFromManyThreadsAtOnce_NoneLost()
+    {
+        // The closed circuit counts a success without its lock: one lost would let the circuit open a failure early.
+        // The system clock, as in production: the lock-free path reads the coarse clock, and no test clock's lock
+        // serialises the threads. Nothing waits on it; the run takes far less than the 30 s window.
+        int opened = 0;
+        var circuit = new Circuit(
+            new CircuitBreakerPolicy { MinimumThroughput = 2, FailureRatio = 0.5, SamplingDuration = TimeSpan.FromSeconds(30), BreakDuration = TimeSpan.FromSeconds(30) },
+            TimeProvider.System, TelemetryForTests(), (_, _) => Interlocked.Increment(ref opened), () => { });
+        using var ok = new HttpResponseMessage(HttpStatusCode.OK);
+        using var failed = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+        const int Threads = 4, Each = 100_000;
+        using var start = new Barrier(Threads);
+        await Task.WhenAll(Enumerable.Range(0, Threads).Select(_ => Task.Factory.StartNew(
+            () =>
+            {
+                var context = ResilienceContextPool.Shared.Get(TestContext.Current.CancellationToken);
+                start.SignalAndWait(TestContext.Current.CancellationToken);
+                for (int i = 0; i < Each; i++)
+                {
+                    circuit.Record(Outcome.FromResult(ok), countsAgainst: false, context);
+                }
+            },
+            TestContext.Current.CancellationToken,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)));
+
+        // With every success counted, the circuit opens at the failure that makes half of all outcomes failures, not before.
+        var failing = ResilienceContextPool.Shared.Get(TestContext.Current.CancellationToken);
+        for (int i = 1; i < Threads * Each; i++)
+        {
+            circuit.Record(Outcome.FromResult(failed), countsAgainst: true, failing);
+            Assert.True(circuit.State == CircuitState.Closed, $"opened at failure {i} of {Threads * Each} successes");
+        }
+
+        circuit.Record(Outcome.FromResult(failed), countsAgainst: true, failing);
+        Assert.Equal(CircuitState.Open, circuit.State);
+        Assert.Equal(1, opened);
+    }
+
+    [Fact]
     public void Enter_HalfOpenWithProbeUnderWay_RefusesOthersUntilTheProbeLands()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
