@@ -219,8 +219,10 @@ public sealed class CircuitBreakerTests
         Assert.Equal(CircuitState.Closed, CircuitOf(h));
     }
 
-    [Fact]
-    public async Task Send_RuleThrowsOnTheProbe_ProbeCountedAndTheNextProbeAdmitted()
+    [Theory]
+    [InlineData(false)] // the one circuit, in the attempt step
+    [InlineData(true)] // a circuit per host, Polly's breaker
+    public async Task Send_RuleThrowsOnTheProbe_ProbeCountedAndTheNextProbeAdmitted(bool perHost)
     {
         using var refused = RefusedPort.Hold();
         bool ruleThrows = false;
@@ -232,6 +234,7 @@ public sealed class CircuitBreakerTests
                 o.CircuitBreaker.MinimumThroughput = 2;
                 o.CircuitBreaker.FailureRatio = 0.5;
                 o.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(30);
+                o.CircuitBreaker.PerHost = perHost;
                 o.Fallback.Enabled = false;
             },
             build: b => b.AddFailureRule(FailureRule.ForException<HttpRequestException>(

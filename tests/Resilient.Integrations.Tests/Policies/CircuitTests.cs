@@ -32,17 +32,7 @@ public sealed class CircuitTests
         var pollyClock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         var ourClock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         var state = new CircuitBreakerStateProvider();
-        var polly = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = pollyClock }
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
-            {
-                FailureRatio = policy.FailureRatio,
-                MinimumThroughput = policy.MinimumThroughput,
-                SamplingDuration = policy.SamplingDuration,
-                BreakDuration = policy.BreakDuration,
-                StateProvider = state,
-                ShouldHandle = args => new(args.Outcome.Result?.StatusCode == HttpStatusCode.ServiceUnavailable),
-            })
-            .Build();
+        var polly = PollysBreaker(policy, pollyClock, state);
         int opened = 0, closed = 0;
         var circuit = new Circuit(policy, ourClock, TelemetryForTests(), (_, _) => opened++, () => closed++);
         var random = new Random(seed);
@@ -94,17 +84,7 @@ public sealed class CircuitTests
         var pollyClock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         var ourClock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         var state = new CircuitBreakerStateProvider();
-        var polly = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = pollyClock }
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
-            {
-                FailureRatio = policy.FailureRatio,
-                MinimumThroughput = policy.MinimumThroughput,
-                SamplingDuration = policy.SamplingDuration,
-                BreakDuration = policy.BreakDuration,
-                StateProvider = state,
-                ShouldHandle = args => new(args.Outcome.Result?.StatusCode == HttpStatusCode.ServiceUnavailable),
-            })
-            .Build();
+        var polly = PollysBreaker(policy, pollyClock, state);
         var circuit = new Circuit(policy, ourClock, TelemetryForTests(), (_, _) => { }, () => { });
         var random = new Random(seed);
         var pending = new List<(TaskCompletionSource<Outcome<HttpResponseMessage>> Answer, ValueTask<Outcome<HttpResponseMessage>> Theirs, ResilienceContext Ours)>();
@@ -244,6 +224,20 @@ public sealed class CircuitTests
         Assert.Equal(TimeSpan.FromSeconds(30), refused?.RetryAfter);
         Assert.Same(cause, refused?.InnerException);
     }
+
+    /// <summary>Polly's advanced circuit breaker with the same settings, counting a 503 as a failure.</summary>
+    private static ResiliencePipeline<HttpResponseMessage> PollysBreaker(CircuitBreakerPolicy policy, TimeProvider clock, CircuitBreakerStateProvider state) =>
+        new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = clock }
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+            {
+                FailureRatio = policy.FailureRatio,
+                MinimumThroughput = policy.MinimumThroughput,
+                SamplingDuration = policy.SamplingDuration,
+                BreakDuration = policy.BreakDuration,
+                StateProvider = state,
+                ShouldHandle = args => new(args.Outcome.Result?.StatusCode == HttpStatusCode.ServiceUnavailable),
+            })
+            .Build();
 
     /// <summary>A telemetry handle as Polly gives a strategy: the circuit reports its transitions through it.</summary>
     private static ResilienceStrategyTelemetry TelemetryForTests()

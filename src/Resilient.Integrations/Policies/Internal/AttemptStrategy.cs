@@ -26,13 +26,7 @@ internal sealed class AttemptStrategy(
         try
         {
             PacingPass pass = default;
-            if (context.CancellationToken.IsCancellationRequested)
-            {
-                // As Polly's breaker step did: an attempt whose call was cancelled after the retry loop looked (the caller, or the
-                // total timeout) takes no pacing slot and no share of a shared budget. Polly checks before the first attempt.
-                outcome = Outcome.FromException<HttpResponseMessage>(new OperationCanceledException(context.CancellationToken));
-            }
-            else if (pacing is not null && (pass = await pacing.AdmitAsync(call, context).ConfigureAwait(context.ContinueOnCapturedContext)).Refusal is { } refused)
+            if (pacing is not null && (pass = await pacing.AdmitAsync(call, context).ConfigureAwait(context.ContinueOnCapturedContext)).Refusal is { } refused)
             {
                 outcome = refused;
             }
@@ -82,20 +76,8 @@ internal sealed class AttemptStrategy(
             }
             else
             {
-                bool counts;
-                try
-                {
-                    var judged = PipelineComposer.CountsAgainstCircuit(outcome, context, runtime.ClassifyAsync);
-                    counts = judged.IsCompletedSuccessfully ? judged.Result : await judged.ConfigureAwait(context.ContinueOnCapturedContext);
-                }
-                catch
-                {
-                    // A user's rule that throws still leaves the attempt counted (as a failure): never a probe left half-open.
-                    circuit.Record(outcome, countsAgainst: true, context);
-                    throw;
-                }
-
-                circuit.Record(outcome, counts, context);
+                var counts = PipelineComposer.CountsAgainstCircuit(outcome, context, runtime.ClassifyAsync);
+                circuit.Record(outcome, counts.IsCompletedSuccessfully ? counts.Result : await counts.ConfigureAwait(context.ContinueOnCapturedContext), context);
             }
         }
 

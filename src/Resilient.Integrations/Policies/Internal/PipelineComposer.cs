@@ -165,22 +165,53 @@ internal static class PipelineComposer
     {
         if (outcome.Exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
         {
-            // The caller's own cancellation says nothing about the service; the total timeout cutting an
-            // attempt does: it counts as a timeout, so a hanging half-open probe cannot close the circuit.
-            // A slow read's live call abandoned past Fallback:MaxBackgroundRefreshes counts as a timeout too: counted as a success,
-            // abandoned calls to a hanging service would keep its circuit closed, and one would close it when half-open.
-            return new(CallState.Of(context) is { } call && (call.Abandoned || !call.CallerToken.IsCancellationRequested));
+            return new(CancellationCounts(context));
         }
 
         // Classified by the innermost step already: no state machine on the success path.
-        var classification = classify(outcome, context);
-        return classification.IsCompletedSuccessfully ? new(CountsAgainstCircuit(classification.Result)) : CountsAgainstCircuitAsync(classification);
+        ValueTask<FailureClassification> classification;
+        try
+        {
+            classification = classify(outcome, context);
+        }
+        catch (Exception ex)
+        {
+            return new(ClassificationFailedCounts(ex, context));
+        }
+
+        return classification.IsCompletedSuccessfully ? new(CountsAgainstCircuit(classification.Result)) : CountsAgainstCircuitAsync(classification, context);
     }
 
     internal static bool CountsAgainstCircuit(FailureClassification classification) => classification.Kind is FailureKind.Unavailable or FailureKind.Timeout;
 
-    private static async ValueTask<bool> CountsAgainstCircuitAsync(ValueTask<FailureClassification> classification) =>
-        CountsAgainstCircuit(await classification.ConfigureAwait(false));
+    private static async ValueTask<bool> CountsAgainstCircuitAsync(ValueTask<FailureClassification> classification, ResilienceContext context)
+    {
+        try
+        {
+            return CountsAgainstCircuit(await classification.ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            return ClassificationFailedCounts(ex, context);
+        }
+    }
+
+    /// <summary>
+    /// The caller's own cancellation says nothing about the service; the total timeout cutting an attempt does: it counts
+    /// as a timeout, so a hanging half-open probe cannot close the circuit. A slow read's live call abandoned past
+    /// Fallback:MaxBackgroundRefreshes counts as a timeout too: counted as a success, abandoned calls to a hanging service
+    /// would keep its circuit closed, and one would close it when half-open.
+    /// </summary>
+    private static bool CancellationCounts(ResilienceContext context) =>
+        CallState.Of(context) is { } call && (call.Abandoned || !call.CallerToken.IsCancellationRequested);
+
+    /// <summary>
+    /// A classification that throws (a user's rule with a bug) still has the attempt counted, as a failure: a circuit
+    /// that never heard of its half-open probe would refuse every call. The retry step classifies the same outcome with
+    /// the same rules, so the caller still gets the rule's exception.
+    /// </summary>
+    private static bool ClassificationFailedCounts(Exception exception, ResilienceContext context) =>
+        exception is not OperationCanceledException || !context.CancellationToken.IsCancellationRequested || CancellationCounts(context);
 
     private static CircuitBreakerStrategyOptions<T> CircuitBreaker<T>(
         IntegrationRuntime runtime,
