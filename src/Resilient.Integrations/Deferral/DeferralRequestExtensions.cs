@@ -1,3 +1,5 @@
+using Resilient.Integrations.Internal;
+
 namespace Resilient.Integrations.Deferral;
 
 /// <summary>Per-request store-and-forward and the queued answer.</summary>
@@ -6,9 +8,6 @@ public static class DeferralRequestExtensions
     /// <summary>The header a 202 answer for a queued write carries: the write's identifier.</summary>
     public const string DeferredHeader = "X-Resilient-Deferred";
 
-    // Short names: every call looks its request options up by name, and a name is hashed whole.
-    internal static readonly HttpRequestOptionsKey<bool> DeferKey = new("ri.defer");
-    internal static readonly HttpRequestOptionsKey<bool> ReplayKey = new("ri.replay");
     internal static readonly HttpRequestOptionsKey<Deferral> DeferralKey = new("ri.deferral");
 
     /// <summary>Marks a write deferrable (or, with <see langword="false"/>, never deferrable), whatever the integration's <see cref="DeferralPolicy.DeferWrites"/>.</summary>
@@ -18,7 +17,7 @@ public static class DeferralRequestExtensions
     public static HttpRequestMessage DeferOnFailure(this HttpRequestMessage request, bool defer = true)
     {
         ArgumentNullException.ThrowIfNull(request);
-        request.Options.Set(DeferKey, defer);
+        RequestMarks.Of(request).Defer = defer;
         return request;
     }
 

@@ -1,12 +1,10 @@
+using Resilient.Integrations.Internal;
+
 namespace Resilient.Integrations.Fallback;
 
 /// <summary>Per-request fallback settings and the degradation of a served response.</summary>
 public static class FallbackRequestExtensions
 {
-    // Short names: every call looks its request options up by name, and a name is hashed whole.
-    internal static readonly HttpRequestOptionsKey<string> PartitionKey = new("ri.partition");
-    internal static readonly HttpRequestOptionsKey<string> CacheKeyKey = new("ri.cache-key");
-    internal static readonly HttpRequestOptionsKey<bool> DisabledKey = new("ri.no-copy");
     internal static readonly HttpRequestOptionsKey<Degradation> DegradationKey = new("ri.degradation");
 
     /// <summary>The header a served copy carries, for consumers that only see HTTP: the failure kind and the as-of time, e.g. <c>Unavailable; as-of=…</c>, with <c>; slow</c> after them when the live call was slow rather than failed.</summary>
@@ -20,7 +18,7 @@ public static class FallbackRequestExtensions
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrWhiteSpace(partition);
-        request.Options.Set(PartitionKey, partition);
+        RequestMarks.Of(request).Partition = partition;
         return request;
     }
 
@@ -35,7 +33,7 @@ public static class FallbackRequestExtensions
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrWhiteSpace(cacheKey);
-        request.Options.Set(CacheKeyKey, cacheKey);
+        RequestMarks.Of(request).CacheKey = cacheKey;
         return request;
     }
 
@@ -45,7 +43,7 @@ public static class FallbackRequestExtensions
     public static HttpRequestMessage DisableFallback(this HttpRequestMessage request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        request.Options.Set(DisabledKey, true);
+        RequestMarks.Of(request).NoCopy = true;
         return request;
     }
 

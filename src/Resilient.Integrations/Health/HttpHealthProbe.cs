@@ -1,4 +1,5 @@
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Internal;
 
 namespace Resilient.Integrations.Health;
 
@@ -9,8 +10,6 @@ namespace Resilient.Integrations.Health;
 /// </summary>
 public sealed class HttpHealthProbe : IHealthProbe
 {
-    internal static readonly HttpRequestOptionsKey<bool> ProbeKey = new("ri.probe");
-
     private readonly HttpClient _client;
     private readonly Uri _path;
     private readonly TimeProvider _time;
@@ -33,7 +32,7 @@ public sealed class HttpHealthProbe : IHealthProbe
     {
         long started = _time.GetTimestamp();
         using var request = new HttpRequestMessage(HttpMethod.Get, _path);
-        request.Options.Set(ProbeKey, true);
+        RequestMarks.Of(request).IsProbe = true;
         try
         {
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);

@@ -47,20 +47,42 @@ internal static class ResponseBodyReader
     /// Buffers a body of known length inside its content (what HttpClient's <c>GetAsync</c> does with it anyway), for a
     /// reader that looks at the bytes where they are. A body that breaks off is replaced as <see cref="ReadPrefixAsync(HttpResponseMessage, int, CancellationToken)"/> says.
     /// </summary>
-    public static async ValueTask<HttpContent> BufferAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    public static ValueTask<HttpContent> BufferAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var content = response.Content;
+        Task loading;
         try
         {
-            await content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+            loading = content.LoadIntoBufferAsync(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<HttpContent>(Discard(response, content, ex));
+        }
+
+        // A body that has arrived (or was buffered before) costs no state machine.
+        return loading.IsCompletedSuccessfully ? new(content) : AwaitBufferingAsync(response, content, loading);
+    }
+
+    private static async ValueTask<HttpContent> AwaitBufferingAsync(HttpResponseMessage response, HttpContent content, Task loading)
+    {
+        try
+        {
+            await loading.ConfigureAwait(false);
             return content;
         }
         catch (Exception ex)
         {
-            response.Content = new DiscardedContent(content, ex);
-            content.Dispose();
+            Discard(response, content, ex);
             throw;
         }
+    }
+
+    private static Exception Discard(HttpResponseMessage response, HttpContent content, Exception ex)
+    {
+        response.Content = new DiscardedContent(content, ex);
+        content.Dispose();
+        return ex;
     }
 #endif
 

@@ -1,10 +1,10 @@
+using Resilient.Integrations.Internal;
+
 namespace Resilient.Integrations.Policies;
 
 /// <summary>Per-request declaration of whether a request may be sent more than once.</summary>
 public static class WriteRequestExtensions
 {
-    internal static readonly HttpRequestOptionsKey<bool> SafeToRepeatKey = new("ri.safe-to-repeat");
-
     /// <summary>
     /// Declares that the request may (or, with <see langword="false"/>, may never) be sent more than once, whatever its
     /// method and the integration's <see cref="WritePolicy"/>. With <see langword="false"/> even a GET is tried once.
@@ -15,7 +15,7 @@ public static class WriteRequestExtensions
     public static HttpRequestMessage SafeToRepeat(this HttpRequestMessage request, bool safe = true)
     {
         ArgumentNullException.ThrowIfNull(request);
-        request.Options.Set(SafeToRepeatKey, safe);
+        RequestMarks.Of(request).SafeToRepeat = safe;
         return request;
     }
 }

@@ -65,6 +65,20 @@ public sealed class LastKnownGoodStoreTests
         Assert.Equal(parts.Identity, new LastKnownGoodKey("GET", " ", "https://crm.example/deals/1", "tenant-a", null).Identity);
     }
 
+    [Theory]
+    [InlineData(30)]
+    [InlineData(400)] // past the parts laid end to end on the stack: hashed part by part
+    public void Identity_PartsMovedBetweenFields_TellsTheShapesApart(int pathLength)
+    {
+        string path = "https://crm.example/" + new string('p', pathLength);
+        var key = new LastKnownGoodKey("GET", " ", path, "ab", null);
+
+        Assert.Equal(key.Identity, new LastKnownGoodKey("GET", " ", path, "ab", null).Identity);
+        Assert.NotEqual(key.Identity, new LastKnownGoodKey("GET", " ", path + "a", "b", null).Identity);
+        Assert.NotEqual(key.Identity, new LastKnownGoodKey("GET", " ", path, null, "ab").Identity);
+        Assert.NotEqual(key.Identity, new LastKnownGoodKey("key:", path, null, "ab", null).Identity);
+    }
+
     [Fact]
     public void Size_CountsHeapLayoutAndTheCachesShare()
     {

@@ -90,6 +90,46 @@ public sealed class HttpClientLogRedactionTests
         }
     }
 
+    [Fact]
+    public async Task Send_InformationLogging_OneLogicalLineAroundTheCallAndOnePerAttempt()
+    {
+        var capture = new StructuredLogCapture();
+        await using var h = IntegrationHarness.Create(services: s => s.AddLogging(l => l.AddProvider(capture).SetMinimumLevel(LogLevel.Information)));
+        h.Server.Given(Request.Create().WithPath("/down")).RespondWith(Response.Create().WithStatusCode(503));
+
+        var (_, error) = await h.GetAsync("/down");
+
+        Assert.IsType<IntegrationFailureException>(error);
+        Assert.Equal(3, h.UpstreamAttempts("/down"));
+        var lines = capture.Entries.Where(e => e.Category.StartsWith("System.Net.Http.HttpClient.crm.", StringComparison.Ordinal)).ToList();
+        const string Logical = "System.Net.Http.HttpClient.crm.LogicalHandler", Attempt = "System.Net.Http.HttpClient.crm.ClientHandler";
+        // The logical call opens and closes the log, and each of its three attempts sits inside it.
+        Assert.Equal(Logical, lines[0].Category);
+        Assert.StartsWith("Sending HTTP request GET", lines[0].Message, StringComparison.Ordinal);
+        Assert.Equal(Logical, lines[^1].Category);
+        Assert.Contains("failed after", lines[^1].Message, StringComparison.Ordinal);
+        Assert.Equal(2, lines.Count(e => e.Category == Logical));
+        Assert.Equal(3, lines.Count(e => e.Category == Attempt && e.Message.StartsWith("Sending HTTP request GET", StringComparison.Ordinal)));
+        Assert.Equal(3, lines.Count(e => e.Category == Attempt && e.Message.StartsWith("Received HTTP response headers", StringComparison.Ordinal) && e.Message.EndsWith("- 503", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Send_HttpClientCategoryAboveInformation_NoLineAndTheCallAnswers()
+    {
+        var capture = new StructuredLogCapture();
+        await using var h = IntegrationHarness.Create(services: s => s.AddLogging(l => l.AddProvider(capture)
+            .SetMinimumLevel(LogLevel.Trace).AddFilter("System.Net.Http.HttpClient", LogLevel.Warning)));
+        h.Server.Given(Request.Create().WithPath("/ok")).RespondWith(Response.Create().WithStatusCode(200)
+            .WithHeader("Content-Type", "application/json").WithBody("""{"id":1}"""));
+
+        var (response, error) = await h.GetAsync("/ok");
+
+        Assert.Null(error);
+        Assert.Equal("""{"id":1}""", await response!.Content.ReadAsStringAsync(Ct));
+        Assert.DoesNotContain(capture.Entries, e => e.Category.StartsWith("System.Net.Http.HttpClient", StringComparison.Ordinal));
+        Assert.Contains(capture.Entries, e => e.Category == "Polly"); // the provider was listening: only the category was quiet
+    }
+
     private static void Profile(Resilient.Integrations.Providers.AiProviderOptions o)
     {
         o.ApiKey = ProfileKey;

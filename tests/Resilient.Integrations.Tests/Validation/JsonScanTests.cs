@@ -16,6 +16,7 @@ public sealed class JsonScanTests
     [InlineData(" \r\n\t{\"a\":{\"b\":[{\"c\":\"d\\n\\u00e9\\\"\"}]}} ")]
     [InlineData("\"just a string\"")]
     [InlineData("42")]
+    [InlineData("{\"summary\":\"Revenue grew four percent week over week; churn held steady and two deals closed.\"}")]
     [InlineData("{\"data\":{\"error\":null}}")]
     public void IsPlainValid_WellFormed_Passes(string json) =>
         Assert.True(JsonScan.IsPlainValid(Encoding.UTF8.GetBytes(json), deferErrorMember: true));
@@ -32,6 +33,9 @@ public sealed class JsonScanTests
     [InlineData("tru")]
     [InlineData("{} {}")]
     [InlineData("\"tab\there\"")]
+    [InlineData("{\"summary\":\"Revenue grew four percent week over week\there, past the first vector\"}")]
+    [InlineData("{\"summary\":\"Revenue grew four percent week over week, and the quote never closes}")]
+    [InlineData("{\"summary\":\"Revenue grew four percent week over week \\q past the first vector\"}")]
     [InlineData("\"\\x\"")]
     [InlineData("\"\\uD800\"")]
     [InlineData("{\"error\":{\"message\":\"no\"}}")]
@@ -57,6 +61,7 @@ public sealed class JsonScanTests
             """{"id":1,"name":"Ada","tags":["a","b"],"score":12.5,"ok":true,"next":null}""",
             """[{"a":[1,2,{"b":"c\u00e9\n"}]},-0.5e-3,"x",false]""",
             """{"data":{"items":[],"error":null},"count":0}""",
+            """{"summary":"Revenue grew four percent week over week, churn held steady \u00e9 and two deals closed","n":[1,2]}""",
         ];
         byte[] alphabet = Encoding.UTF8.GetBytes("{}[]:,\"\\ tfnrlue0123456789-+.eE/abu\t\n\r\u0001");
         int passed = 0;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Internal;
 using Resilient.Integrations.Policies;
 using Resilient.Integrations.Policies.Internal;
 using Resilient.Integrations.Redaction.Internal;
@@ -12,17 +13,14 @@ namespace Resilient.Integrations.Deferral.Internal;
 /// <summary>Decides whether a write is deferrable and turns it into a persisted write and a 202 answer.</summary>
 internal static class DeferredWriteQueue
 {
-    public static bool IsDeferrable(HttpRequestMessage? request, DeferralPolicy policy, IntegrationRuntime runtime)
+    public static bool IsDeferrable(HttpRequestMessage? request, RequestMarks? marks, DeferralPolicy policy, IntegrationRuntime runtime)
     {
-        if (request is null || runtime.DeferredWrites is null ||
-            (request.Options.TryGetValue(DeferralRequestExtensions.ReplayKey, out bool replay) && replay))
+        if (request is null || runtime.DeferredWrites is null || marks is { IsReplay: true })
         {
             return false;
         }
 
-        return request.Options.TryGetValue(DeferralRequestExtensions.DeferKey, out bool defer)
-            ? defer
-            : policy.DeferWrites && !Policies.Internal.RepeatSafety.IsSafeMethod(request.Method);
+        return marks?.Defer ?? (policy.DeferWrites && !Policies.Internal.RepeatSafety.IsSafeMethod(request.Method));
     }
 
     /// <summary>Persists the write, then answers 202 Accepted: the caller is told "queued" only once it is on disk.</summary>

@@ -3,10 +3,11 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Resilient.Integrations.Alerts;
 using Resilient.Integrations.Classification;
-using Resilient.Integrations.Health;
 using Resilient.Integrations.Health.Internal;
-using Resilient.Integrations.Policies;
+using Resilient.Integrations.Health;
+using Resilient.Integrations.Internal;
 using Resilient.Integrations.Policies.Internal;
+using Resilient.Integrations.Policies;
 using Resilient.Integrations.Redaction.Internal;
 using Resilient.Integrations.Telemetry.Internal;
 
@@ -344,7 +345,7 @@ internal sealed class DeferredWriteReplayer(
         request.Content = content;
         request.Headers.Remove(DeferredWriteCapture.IdempotencyKeyHeader);
         request.Headers.TryAddWithoutValidation(DeferredWriteCapture.IdempotencyKeyHeader, write.IdempotencyKey);
-        request.Options.Set(DeferralRequestExtensions.ReplayKey, true);
+        RequestMarks.Of(request).IsReplay = true;
         try
         {
             using var response = await clients.CreateClient(name).SendAsync(request, stoppingToken).ConfigureAwait(false);

@@ -28,10 +28,34 @@ internal sealed class LastKnownGoodKey
     {
         (_head, _name, _address, _partition, _credentials) = (head, name, address, partition, credentials);
 
-        // A per-process seeded 64-bit XxHash3, chained over every part with its length: 64 bits tell request shapes
-        // apart for freshness (a clash among 100,000 shapes ~1 in 3.7 billion), and are useless for recovering a secret.
+        // A per-process seeded 64-bit XxHash3 over every part with its length: 64 bits tell request shapes apart for
+        // freshness (a clash among 100,000 shapes ~1 in 3.7 billion), and are useless for recovering a secret.
+        ReadOnlySpan<string?> parts = [head, name, address, partition, credentials];
+        int total = 0;
+        foreach (var part in parts)
+        {
+            total += 1 + (part?.Length ?? 0);
+        }
+
+        if (total <= StackChars)
+        {
+            // Most requests: the parts laid end to end, each after its length, hashed at once.
+            Span<char> material = stackalloc char[total];
+            int at = 0;
+            foreach (var part in parts)
+            {
+                var chars = part.AsSpan();
+                material[at++] = (char)chars.Length;
+                chars.CopyTo(material[at..]);
+                at += chars.Length;
+            }
+
+            Identity = (long)XxHash3.HashToUInt64(MemoryMarshal.AsBytes(material), (long)Seed);
+            return;
+        }
+
         ulong identity = Seed;
-        foreach (var part in (ReadOnlySpan<string?>)[head, name, address, partition, credentials])
+        foreach (var part in parts)
         {
             var chars = part.AsSpan();
             identity = XxHash3.HashToUInt64(MemoryMarshal.AsBytes(chars), (long)(identity + (ulong)chars.Length));
@@ -39,6 +63,8 @@ internal sealed class LastKnownGoodKey
 
         Identity = (long)identity;
     }
+
+    private const int StackChars = 256;
 
     /// <summary>The shape's identity in the freshness table.</summary>
     public long Identity { get; }

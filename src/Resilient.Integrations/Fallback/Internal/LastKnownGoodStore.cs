@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Caching.Memory;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Internal;
 using Resilient.Integrations.Redaction.Internal;
 
 namespace Resilient.Integrations.Fallback.Internal;
@@ -26,21 +27,21 @@ internal sealed class LastKnownGoodStore : IDisposable
         _time = time;
     }
 
-    public static LastKnownGoodKey? KeyFor(HttpRequestMessage? request, FallbackPolicy policy, SecretRedactor redactor)
+    public static LastKnownGoodKey? KeyFor(HttpRequestMessage? request, RequestMarks? marks, FallbackPolicy policy, SecretRedactor redactor)
     {
-        if (request is null || !policy.Enabled ||
-            (request.Options.TryGetValue(FallbackRequestExtensions.DisabledKey, out bool disabled) && disabled))
+        if (request is null || !policy.Enabled || marks is { NoCopy: true })
         {
             return null;
         }
 
-        bool hasKey = request.Options.TryGetValue(FallbackRequestExtensions.CacheKeyKey, out string? cacheKey);
+        string? cacheKey = marks?.CacheKey;
+        bool hasKey = cacheKey is not null;
         if (!hasKey && !policy.CacheableMethods.Contains(request.Method.Method, StringComparer.OrdinalIgnoreCase))
         {
             return null;
         }
 
-        string? partition = request.Options.TryGetValue(FallbackRequestExtensions.PartitionKey, out string? p) ? p : policy.PartitionSelector?.Invoke(request);
+        string? partition = marks?.Partition ?? policy.PartitionSelector?.Invoke(request);
         return new LastKnownGoodKey(
             hasKey ? "key:" : request.Method.Method,
             hasKey ? cacheKey : " ",

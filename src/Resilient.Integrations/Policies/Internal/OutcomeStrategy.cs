@@ -30,13 +30,14 @@ internal sealed class OutcomeStrategy(
     {
         var callerToken = context.CancellationToken;
         var request = context.GetRequestMessage();
-        bool isProbe = request is not null && request.Options.TryGetValue(HttpHealthProbe.ProbeKey, out bool probe) && probe;
-        var fallbackKey = isProbe ? null : LastKnownGoodStore.KeyFor(request, options.Fallback, redactor);
+        var marks = RequestMarks.Find(request);
+        bool isProbe = marks is { IsProbe: true };
+        var fallbackKey = isProbe ? null : LastKnownGoodStore.KeyFor(request, marks, options.Fallback, redactor);
         // Inside a delegate call of this integration (an SDK on its own client), this pipeline alone times and
         // retries the attempts, within the delegate call's budget: one layer, not two nested ones.
         var around = isProbe ? null : NestedCall.Around(runtime.Name);
         around?.Deadline?.Lift();
-        bool deferrable = !isProbe && DeferredWriteQueue.IsDeferrable(request, options.Deferral, runtime);
+        bool deferrable = !isProbe && DeferredWriteQueue.IsDeferrable(request, marks, options.Deferral, runtime);
 
         // Stale while slow: only when switched on, and only for a plain read this instance keeps a copy of.
         var slowCopy = options.Fallback.SoftTimeout is not null && around is null && !deferrable ? CopyForSlowRead(request, fallbackKey) : null;
@@ -48,7 +49,8 @@ internal sealed class OutcomeStrategy(
 
         bool keepCopy = fallbackKey is not null && !runtime.LastKnownGood.IsFresh(fallbackKey, options.Fallback) && runtime.LastKnownGood.MayKeep(options.Fallback);
         var live = slowCopy is null ? null : new LiveCall(callerToken); // StaleWhileSlowAsync disposes it, once the live call is over
-        var call = new CallState(around?.StartTimestamp ?? runtime.Time.GetTimestamp(), options.TotalTimeout, live?.Token ?? callerToken)
+        long now = runtime.Time.GetTimestamp();
+        var call = new CallState(around?.StartTimestamp ?? now, options.TotalTimeout, live?.Token ?? callerToken)
         {
             // A read that may be answered from the copy at its soft timeout reads its body inside the race: that is its answer.
             KeepBody = keepCopy || slowCopy is not null,
@@ -80,7 +82,7 @@ internal sealed class OutcomeStrategy(
 
         // After the deferral's key: a write that carries one may be repeated.
         // Inside a delegate call, what the caller declared of the whole call counts too: this layer alone retries it.
-        call.Repeatable = isProbe || RepeatSafety.PrepareRequest(request, options.Writes, declaredByCall: around?.Repeatable ?? false);
+        call.Repeatable = isProbe || RepeatSafety.PrepareRequest(request, marks, options.Writes, declaredByCall: around?.Repeatable ?? false);
 
         if (live is not null)
         {
@@ -101,7 +103,7 @@ internal sealed class OutcomeStrategy(
             {
                 outcome = retries is null
                     ? await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext)
-                    : await retries.RunAsync(callback, context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+                    : await retries.RunAsync(callback, context, state, deferrable ? runtime.Time.GetTimestamp() : now).ConfigureAwait(context.ContinueOnCapturedContext);
             }
             catch (Exception ex)
             {
@@ -328,7 +330,7 @@ internal sealed class OutcomeStrategy(
         {
             outcome = retries is null
                 ? await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext)
-                : await retries.RunAsync(callback, context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+                : await retries.RunAsync(callback, context, state, runtime.Time.GetTimestamp()).ConfigureAwait(context.ContinueOnCapturedContext);
         }
         catch (Exception ex)
         {

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Resilient.Integrations.Classification;
+using Resilient.Integrations.Internal;
 
 namespace Resilient.Integrations.Policies.Internal;
 
@@ -15,16 +16,17 @@ internal static class RepeatSafety
 
     /// <summary>Whether the request may be sent more than once; adds the integration's idempotency key to a write first, if asked to.</summary>
     /// <param name="request">The request.</param>
+    /// <param name="marks">The request's marks (the caller's declaration, if any).</param>
     /// <param name="writes">The integration's write policy.</param>
     /// <param name="declaredByCall">Whether the delegate call this request runs inside was declared safe to repeat (an SDK on the integration's own client).</param>
-    public static bool PrepareRequest(HttpRequestMessage? request, WritePolicy writes, bool declaredByCall = false)
+    public static bool PrepareRequest(HttpRequestMessage? request, RequestMarks? marks, WritePolicy writes, bool declaredByCall = false)
     {
         if (request is null)
         {
             return true;
         }
 
-        if (request.Options.TryGetValue(WriteRequestExtensions.SafeToRepeatKey, out bool declared))
+        if (marks?.SafeToRepeat is bool declared)
         {
             return declared;
         }

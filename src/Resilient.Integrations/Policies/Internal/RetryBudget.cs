@@ -1,3 +1,5 @@
+using Resilient.Integrations.Internal;
+
 namespace Resilient.Integrations.Policies.Internal;
 
 /// <summary>
@@ -85,7 +87,7 @@ internal sealed class RetryBudget
     private long StampOf(RetryBudgetPolicy policy, out int index)
     {
         long bucketTicks = Math.Max(1, policy.Window.Ticks / Buckets);
-        long stamp = _time.GetUtcNow().UtcTicks / bucketTicks;
+        long stamp = CoarseClock.UtcTicks(_time) / bucketTicks; // a bucket is a tenth of the window: a tick late is nothing
         index = (int)(stamp % Buckets);
         return stamp;
     }

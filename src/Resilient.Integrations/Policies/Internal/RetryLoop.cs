@@ -20,11 +20,12 @@ internal sealed class RetryLoop(IntegrationRuntime runtime, RetryPlanner planner
     private readonly Func<Outcome<HttpResponseMessage>, ResilienceContext, ValueTask<FailureClassification>> _classify = runtime.ClassifyAsync; // made once, not per attempt
 
     public async ValueTask<Outcome<HttpResponseMessage>> RunAsync<TState>(
-        Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
+        Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state, long callStarted)
     {
         for (int attempt = 0; ; attempt++)
         {
-            long started = runtime.Time.GetTimestamp();
+            // The first attempt starts with the call (a clock read less on every call).
+            long started = attempt == 0 ? callStarted : runtime.Time.GetTimestamp();
             Outcome<HttpResponseMessage> outcome;
             try
             {

@@ -1,6 +1,7 @@
 using Resilient.Integrations.Classification;
 using Resilient.Integrations.Credentials.Internal;
 using Resilient.Integrations.Health;
+using Resilient.Integrations.Internal;
 
 namespace Resilient.Integrations.Providers.Internal;
 
@@ -16,7 +17,7 @@ internal sealed class TokenInspectionProbe(
     {
         long started = time.GetTimestamp();
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Options.Set(HttpHealthProbe.ProbeKey, true);
+        RequestMarks.Of(request).IsProbe = true;
         try
         {
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Http.Logging;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Resilient.Integrations.Policies;
@@ -15,7 +14,7 @@ namespace Resilient.Integrations.Redaction.Internal;
 /// (OpenTelemetry, Serilog, Application Insights) stores the credential; <c>RedactLoggedHeaders</c> changes the
 /// message alone. Here every argument is a string already redacted, so message and state hold the same text.
 /// </summary>
-internal sealed class RedactingHttpClientLogger(ILogger logger, string integration, IOptionsMonitor<ResilientIntegrationOptions> options) : IHttpClientLogger
+internal sealed class RedactingHttpClientLogger(ILogger logger, string integration, IOptionsMonitor<ResilientIntegrationOptions> options)
 {
     /// <summary>One for the logical call (around the pipeline) or one per attempt (next to the wire), named like the defaults.</summary>
     public static RedactingHttpClientLogger Create(IServiceProvider services, string integration, bool logical) => new(
@@ -23,7 +22,10 @@ internal sealed class RedactingHttpClientLogger(ILogger logger, string integrati
         integration,
         services.GetRequiredService<IOptionsMonitor<ResilientIntegrationOptions>>());
 
-    public object? LogRequestStart(HttpRequestMessage request)
+    /// <summary>Gets a value indicating whether the category writes any line (every line is Information or finer).</summary>
+    public bool IsEnabled => logger.IsEnabled(LogLevel.Information);
+
+    public void LogRequestStart(HttpRequestMessage request)
     {
         // Checked first: the redacted address is built per request, and this category is often above Information.
         if (logger.IsEnabled(LogLevel.Information))
@@ -35,11 +37,9 @@ internal sealed class RedactingHttpClientLogger(ILogger logger, string integrati
         {
             Log.HttpRequestHeaders(logger, Headers(request.Headers, request.Content?.Headers, request));
         }
-
-        return null;
     }
 
-    public void LogRequestStop(object? context, HttpRequestMessage request, HttpResponseMessage response, TimeSpan elapsed)
+    public void LogRequestStop(HttpRequestMessage request, HttpResponseMessage response, TimeSpan elapsed)
     {
         Log.HttpRequestEnd(logger, elapsed.TotalMilliseconds, (int)response.StatusCode);
         if (logger.IsEnabled(LogLevel.Trace))
@@ -48,7 +48,7 @@ internal sealed class RedactingHttpClientLogger(ILogger logger, string integrati
         }
     }
 
-    public void LogRequestFailed(object? context, HttpRequestMessage request, HttpResponseMessage? response, Exception exception, TimeSpan elapsed)
+    public void LogRequestFailed(HttpRequestMessage request, Exception exception, TimeSpan elapsed)
     {
         if (logger.IsEnabled(LogLevel.Information))
         {
