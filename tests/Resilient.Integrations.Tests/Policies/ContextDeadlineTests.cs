@@ -72,6 +72,98 @@ public sealed class ContextDeadlineTests
     }
 
     [Fact]
+    public async Task Start_SystemClockDeadlinePasses_ScopedTokenCancelledAndTheSourceNotReused()
+    {
+        var context = ResilienceContextPool.Shared.Get(CancellationToken.None);
+
+        var deadline = ContextDeadline.Start(context, TimeSpan.FromMilliseconds(20), TimeProvider.System);
+
+        Assert.True(await CancelledWithinAsync(context.CancellationToken));
+        Assert.True(deadline.End());
+        Assert.False(context.CancellationToken.CanBeCanceled);
+        var next = ContextDeadline.Start(context, TimeSpan.FromMinutes(1), TimeProvider.System);
+        Assert.NotSame(deadline.Pooled, next.Pooled); // cancelled by its timer: never handed to another scope
+        Assert.False(context.CancellationToken.IsCancellationRequested);
+        Assert.False(next.End());
+        ResilienceContextPool.Shared.Return(context);
+    }
+
+    [Fact]
+    public async Task Start_ShortScopeOnASourceArmedForALongOne_ItsDeadlineStillFires()
+    {
+        var context = ResilienceContextPool.Shared.Get(CancellationToken.None);
+        var first = ContextDeadline.Start(context, TimeSpan.FromMinutes(10), TimeProvider.System);
+        Assert.False(first.End());
+
+        var second = ContextDeadline.Start(context, TimeSpan.FromMilliseconds(20), TimeProvider.System);
+
+        Assert.Same(first.Pooled, second.Pooled); // the same source, its timer armed ten minutes out
+        Assert.True(await CancelledWithinAsync(context.CancellationToken));
+        Assert.True(second.End());
+        ResilienceContextPool.Shared.Return(context);
+    }
+
+    [Fact]
+    public async Task Start_LongScopeOnASourceArmedForAShortOne_TheOldDeadlineCancelsNothing()
+    {
+        var context = ResilienceContextPool.Shared.Get(CancellationToken.None);
+        var first = ContextDeadline.Start(context, TimeSpan.FromMilliseconds(20), TimeProvider.System);
+        long firstDue = first.Pooled!.ArmedFor;
+        Assert.False(first.End());
+
+        var second = ContextDeadline.Start(context, TimeSpan.FromMinutes(10), TimeProvider.System);
+        Assert.Same(first.Pooled, second.Pooled);
+        Assert.Equal(firstDue, second.Pooled!.ArmedFor); // not re-armed: the timer fires for the first scope's time
+
+        // Once the timer has fired at the first scope's time it has judged the second one: armed again for it, not cancelled.
+        var limit = DateTime.UtcNow.AddSeconds(10);
+        while (second.Pooled.ArmedFor == firstDue && DateTime.UtcNow < limit)
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(second.Pooled.ArmedFor > firstDue, "the timer never fired for the first scope's time");
+        Assert.False(context.CancellationToken.IsCancellationRequested);
+        Assert.False(second.End());
+        ResilienceContextPool.Shared.Return(context);
+    }
+
+    [Fact]
+    public async Task Start_NestedScopesOnManyThreads_EveryDueScopeCancelledAndNoOther()
+    {
+        // Sources move between threads with their continuations and are reused by whichever thread ends a scope.
+        var workers = Enumerable.Range(0, 8).Select(seed => Task.Run(async () =>
+        {
+            var random = new Random(seed);
+            for (int i = 0; i < 150; i++)
+            {
+                var context = ResilienceContextPool.Shared.Get(CancellationToken.None);
+                var call = ContextDeadline.Start(context, TimeSpan.FromMinutes(10), TimeProvider.System);
+                var callToken = context.CancellationToken;
+                bool due = random.Next(3) == 0;
+                var attempt = ContextDeadline.Start(context, due ? TimeSpan.FromMilliseconds(random.Next(1, 6)) : TimeSpan.FromMinutes(random.Next(1, 20)), TimeProvider.System);
+                var attemptToken = context.CancellationToken;
+                if (due)
+                {
+                    Assert.True(await CancelledWithinAsync(attemptToken), "a due deadline never fired");
+                }
+                else
+                {
+                    await Task.Yield();
+                    Assert.False(attemptToken.IsCancellationRequested, "a deadline minutes away fired");
+                }
+
+                Assert.Equal(due, attempt.End());
+                Assert.False(callToken.IsCancellationRequested, "the call's deadline fired");
+                Assert.False(call.End());
+                ResilienceContextPool.Shared.Return(context);
+            }
+        }));
+
+        await Task.WhenAll(workers);
+    }
+
+    [Fact]
     public void ForCaller_CallerCancelled_CancellationCarriesTheCallersToken()
     {
         using var caller = new CancellationTokenSource();
@@ -84,6 +176,13 @@ public sealed class ContextDeadlineTests
 
         Assert.Equal(caller.Token, Assert.IsType<OperationCanceledException>(handedOn.Exception).CancellationToken);
         Assert.Same(cut.Exception, ContextDeadline.ForCaller(cut, CancellationToken.None).Exception); // not the caller's: left as it is
+    }
+
+    private static async Task<bool> CancelledWithinAsync(CancellationToken token)
+    {
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var registration = token.Register(() => cancelled.TrySetResult());
+        return await Task.WhenAny(cancelled.Task, Task.Delay(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken)) == cancelled.Task;
     }
 
     [Fact]

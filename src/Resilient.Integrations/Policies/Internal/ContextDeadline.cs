@@ -21,18 +21,18 @@ internal readonly struct ContextDeadline
 
     // A call nests two deadlines (the total and the attempt's): two spares per thread keep both off the heap.
     [ThreadStatic]
-    private static CancellationTokenSource? t_spare;
+    private static DeadlineSource? t_spare;
 
     [ThreadStatic]
-    private static CancellationTokenSource? t_spare2;
+    private static DeadlineSource? t_spare2;
 
     private readonly ResilienceContext _context;
     private readonly CancellationTokenSource? _source;
     private readonly CancellationToken _outer;
     private readonly CancellationTokenRegistration _link;
-    private readonly bool _pooled;
+    private readonly DeadlineSource? _pooled;
 
-    private ContextDeadline(ResilienceContext context, CancellationTokenSource source, CancellationToken outer, bool pooled)
+    private ContextDeadline(ResilienceContext context, CancellationTokenSource source, CancellationToken outer, DeadlineSource? pooled)
     {
         _context = context;
         _source = source;
@@ -41,6 +41,9 @@ internal readonly struct ContextDeadline
         _link = outer.CanBeCanceled ? outer.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), source) : default;
         SetToken(context, source.Token);
     }
+
+    /// <summary>Gets the reusable source of a scope on the system clock, for tests.</summary>
+    internal DeadlineSource? Pooled => _pooled;
 
     /// <summary>Gets a value indicating whether a context's token can be scoped here (this Polly has the setter).</summary>
     public static bool IsAvailable { get; } = Probe();
@@ -57,28 +60,28 @@ internal readonly struct ContextDeadline
         if (time == TimeProvider.System)
         {
             // A source reset after use keeps its timer: the success path makes neither again.
-            CancellationTokenSource source;
+            DeadlineSource pooled;
             if (t_spare is { } spare)
             {
-                (source, t_spare) = (spare, null);
+                (pooled, t_spare) = (spare, null);
             }
             else if (t_spare2 is { } second)
             {
-                (source, t_spare2) = (second, null);
+                (pooled, t_spare2) = (second, null);
             }
             else
             {
-                source = new CancellationTokenSource();
+                pooled = new DeadlineSource();
             }
 
-            source.CancelAfter(timeout);
-            return new ContextDeadline(context, source, outer, pooled: true);
+            pooled.Arm(timeout);
+            return new ContextDeadline(context, pooled.Source, outer, pooled);
         }
 
         // Made unarmed and then armed, as Polly's timeout arms its sources: a test clock sees a deadline, not a wait.
         var timed = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
         timed.CancelAfter(timeout);
-        return new ContextDeadline(context, timed, outer, pooled: false);
+        return new ContextDeadline(context, timed, outer, pooled: null);
     }
 
     /// <summary>Ends the scope, giving the context its outer token back; true when the deadline, not the outer token, cut the work short.</summary>
@@ -92,20 +95,28 @@ internal readonly struct ContextDeadline
         bool fired = _source.IsCancellationRequested && !_outer.IsCancellationRequested;
         SetToken(_context, _outer);
         _link.Dispose();
-        if (_pooled && (t_spare is null || t_spare2 is null) && _source.TryReset())
+        if (_pooled is null)
+        {
+            _source.Dispose();
+            return fired;
+        }
+
+        // A source the timer claimed is cancelled, or about to be, on the timer's thread: never reused, never disposed under it.
+        bool unclaimed = _pooled.Disarm();
+        if (unclaimed && (t_spare is null || t_spare2 is null) && _source.TryReset())
         {
             if (t_spare is null)
             {
-                t_spare = _source;
+                t_spare = _pooled;
             }
             else
             {
-                t_spare2 = _source;
+                t_spare2 = _pooled;
             }
         }
         else
         {
-            _source.Dispose();
+            _pooled.Drop(disposeSource: unclaimed);
         }
 
         return fired;
