@@ -132,6 +132,12 @@ public sealed class JsonResponseValidator : IResponseValidator
     {
         if (declared < Window)
         {
+            // Most answers: written out whole in one piece and plain, checked where the content holds them, without a copy.
+            if (_required.Length == 0 && declared <= _maxBodyBytes && InPlaceCheck.IsPlain(buffered, declared, _rejectErrorEnvelope, cancellationToken))
+            {
+                return ResponseValidationResult.Valid;
+            }
+
             byte[] small = ArrayPool<byte>.Shared.Rent(declared + 1);
             try
             {
@@ -161,6 +167,62 @@ public sealed class JsonResponseValidator : IResponseValidator
             ArrayPool<byte>.Shared.Return(window);
             stream.Position = 0; // the caller reads the same stream
         }
+    }
+
+    /// <summary>
+    /// A stream that checks what a buffered content writes, where it lies: true only for exactly the declared bytes in one
+    /// write, a plain JSON text with nothing in it that the whole-body check would judge or word (that check decides the rest).
+    /// </summary>
+    private sealed class InPlaceCheck : Stream
+    {
+        [ThreadStatic]
+        private static InPlaceCheck? t_check;
+
+        private bool _deferErrorMember;
+        private int _writes;
+        private long _written;
+        private bool _plain;
+
+        public static bool IsPlain(HttpContent buffered, int declared, bool deferErrorMember, CancellationToken cancellationToken)
+        {
+            var check = t_check ??= new InPlaceCheck();
+            (check._deferErrorMember, check._writes, check._written, check._plain) = (deferErrorMember, 0, 0, false);
+            buffered.CopyTo(check, null, cancellationToken);
+            return check._writes == 1 && check._written == declared && check._plain;
+        }
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => _written;
+
+        public override long Position { get => _written; set => throw new NotSupportedException(); }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (++_writes == 1)
+            {
+                var json = ErrorEnvelope.SkipBom(buffer);
+                _plain = Utf8.IsValid(json) && Internal.JsonScan.IsPlainValid(json, _deferErrorMember); // an empty text is not plain: the whole-body check words it
+            }
+
+            _written += buffer.Length;
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>A stream that takes what a buffered content writes into a window, and counts what did not fit.</summary>

@@ -36,7 +36,7 @@ internal sealed class LastKnownGoodStore : IDisposable
 
         string? cacheKey = marks?.CacheKey;
         bool hasKey = cacheKey is not null;
-        if (!hasKey && !policy.CacheableMethods.Contains(request.Method.Method, StringComparer.OrdinalIgnoreCase))
+        if (!hasKey && !IsCacheable(policy.CacheableMethods, request.Method.Method))
         {
             return null;
         }
@@ -48,6 +48,20 @@ internal sealed class LastKnownGoodStore : IDisposable
             hasKey ? null : request.RequestUri?.OriginalString,
             partition,
             policy.PartitionByCredentials ? Credentials(request, redactor) : null);
+    }
+
+    private static bool IsCacheable(IList<string> methods, string method)
+    {
+        // A plain loop: no enumerator for the comparer's overload on every call.
+        for (int i = 0; i < methods.Count; i++)
+        {
+            if (string.Equals(methods[i], method, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public StoredResponse Remember(LastKnownGoodKey key, HttpResponseMessage response, byte[] body, FallbackPolicy policy, SecretRedactor redactor)

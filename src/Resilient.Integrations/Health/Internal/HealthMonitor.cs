@@ -51,10 +51,14 @@ internal sealed class HealthMonitor(
 
     public IReadOnlyList<IntegrationHealth> GetAll() => [.. _trackers.Keys.Order(StringComparer.Ordinal).Select(Get)];
 
-    /// <summary>Reports a plain live success: while steadily Green, it only moves when the integration was last seen.</summary>
-    public void ReportSuccess(string integration)
+    /// <summary>
+    /// Reports a plain live success: while steadily Green, it only moves when the integration was last seen. The caller
+    /// keeps the integration's tracker between calls (a tracker, once made, is the integration's for good): a steady
+    /// Green costs no look-up by name.
+    /// </summary>
+    public void ReportSuccess(string integration, ref object? tracker)
     {
-        if (!_trackers.TryGetValue(integration, out var steady) || !steady.TrySeeSteadySuccess(CoarseClock.UtcTicks(time)))
+        if ((tracker ??= _trackers.GetValueOrDefault(integration)) is not Tracker steady || !steady.TrySeeSteadySuccess(CoarseClock.UtcTicks(time)))
         {
             Report(integration, PlainSuccess);
         }

@@ -25,6 +25,9 @@ internal sealed class OutcomeStrategy(
     IntegrationRuntime runtime, ResilientIntegrationOptions options, SecretRedactor redactor, ResilienceStrategyTelemetry? totalTimeout, RetryLoop? retries)
     : ResilienceStrategy<HttpResponseMessage>
 {
+    private object? _healthTracker; // the integration's health tracker, once there is one
+
+
     protected override async ValueTask<Outcome<HttpResponseMessage>> ExecuteCore<TState>(
         Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
     {
@@ -517,7 +520,7 @@ internal sealed class OutcomeStrategy(
             // Latency is judged on probes only: a live call's time includes retry waits and long LLM answers.
             if (classification == FailureClassification.Success)
             {
-                runtime.Health.ReportSuccess(runtime.Name);
+                runtime.Health.ReportSuccess(runtime.Name, ref _healthTracker);
             }
             else
             {
