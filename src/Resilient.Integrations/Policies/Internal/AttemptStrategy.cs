@@ -70,7 +70,11 @@ internal sealed class AttemptStrategy(
         {
             // A pacing refusal is judged as Polly's breaker outside the pacing step judged it: a hold says nothing about
             // the service, but one the total timeout cut counts as a timeout.
-            if (outcome.Result is { } answer && call?.ClassificationOf(answer) is { } known)
+            if (outcome.Result is { } plain && call is not null && call.IsPlainSuccess(plain))
+            {
+                circuit.Record(outcome, false, context);
+            }
+            else if (outcome.Result is { } answer && call?.ClassificationOf(answer) is { } known)
             {
                 circuit.Record(outcome, PipelineComposer.CountsAgainstCircuit(known), context); // classified above: no look-up
             }

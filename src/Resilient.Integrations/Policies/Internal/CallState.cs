@@ -99,6 +99,12 @@ internal sealed class CallState
     public FailureClassification? ClassificationOf(HttpResponseMessage response) =>
         ReferenceEquals(ClassifiedResponse, response) ? Classification : null;
 
+    /// <summary>
+    /// Whether the innermost strategy found <paramref name="response"/> a plain success: the success path's question,
+    /// answered without copying the classification out (a success with more to it is left to <see cref="ClassificationOf"/>).
+    /// </summary>
+    public bool IsPlainSuccess(HttpResponseMessage response) => ReferenceEquals(ClassifiedResponse, response) && _verdict is null;
+
     public void Remember(HttpResponseMessage response, FailureClassification classification)
     {
         ClassifiedResponse = response;

@@ -139,6 +139,12 @@ internal sealed class OutcomeStrategy(
         }
 
         // A success classified by the attempt step: finished here, without a state machine.
+        if (outcome.Result is { } plain && call.IsPlainSuccess(plain))
+        {
+            Succeeded(outcome, FailureClassification.Success, call, request, fallbackKey, isProbe, keepCopy);
+            return new(outcome);
+        }
+
         if (outcome.Result is { } answer && call.ClassificationOf(answer) is { IsFailure: false } success)
         {
             Succeeded(outcome, success, call, request, fallbackKey, isProbe, keepCopy);

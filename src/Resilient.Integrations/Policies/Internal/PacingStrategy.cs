@@ -49,7 +49,7 @@ internal sealed class PacingStrategy(IntegrationRuntime runtime, PacingPolicy po
     {
         // An answer without headers teaches nothing but a rate limit's spent budget.
         if (outcome.Result is not { } response ||
-            !(Integrations.Internal.MessageHeaders.Any(response) || call?.ClassificationOf(response) is not { Kind: not FailureKind.RateLimit }))
+            !(Integrations.Internal.MessageHeaders.Any(response) || (call?.IsPlainSuccess(response) != true && call?.ClassificationOf(response) is not { Kind: not FailureKind.RateLimit })))
         {
             return default;
         }
