@@ -169,48 +169,22 @@ public sealed class JsonResponseValidator : IResponseValidator
         }
     }
 
-    /// <summary>
-    /// A stream that checks what a buffered content writes, where it lies: true only for exactly the declared bytes in one
-    /// write, a plain JSON text with nothing in it that the whole-body check would judge or word (that check decides the rest).
-    /// </summary>
-    private sealed class InPlaceCheck : Stream
+    /// <summary>A write-only stream that a buffered content copies itself into, counting the bytes; the subclass uses them.</summary>
+    private abstract class ContentSink : Stream
     {
-        [ThreadStatic]
-        private static InPlaceCheck? t_check;
-
-        private bool _deferErrorMember;
-        private int _writes;
-        private long _written;
-        private bool _plain;
-
-        public static bool IsPlain(HttpContent buffered, int declared, bool deferErrorMember, CancellationToken cancellationToken)
-        {
-            var check = t_check ??= new InPlaceCheck();
-            (check._deferErrorMember, check._writes, check._written, check._plain) = (deferErrorMember, 0, 0, false);
-            buffered.CopyTo(check, null, cancellationToken);
-            return check._writes == 1 && check._written == declared && check._plain;
-        }
-
         public override bool CanRead => false;
 
         public override bool CanSeek => false;
 
         public override bool CanWrite => true;
 
-        public override long Length => _written;
+        public override long Length => Written;
 
-        public override long Position { get => _written; set => throw new NotSupportedException(); }
+        public override long Position { get => Written; set => throw new NotSupportedException(); }
 
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            if (++_writes == 1)
-            {
-                var json = ErrorEnvelope.SkipBom(buffer);
-                _plain = Utf8.IsValid(json) && Internal.JsonScan.IsPlainValid(json, _deferErrorMember); // an empty text is not plain: the whole-body check words it
-            }
+        protected long Written { get; set; }
 
-            _written += buffer.Length;
-        }
+        public abstract override void Write(ReadOnlySpan<byte> buffer);
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
@@ -225,23 +199,55 @@ public sealed class JsonResponseValidator : IResponseValidator
         public override void SetLength(long value) => throw new NotSupportedException();
     }
 
+    /// <summary>
+    /// A stream that checks what a buffered content writes, where it lies: true only for exactly the declared bytes in one
+    /// write, a plain JSON text with nothing in it that the whole-body check would judge or word (that check decides the rest).
+    /// </summary>
+    private sealed class InPlaceCheck : ContentSink
+    {
+        [ThreadStatic]
+        private static InPlaceCheck? t_check;
+
+        private bool _deferErrorMember;
+        private int _writes;
+        private bool _plain;
+
+        public static bool IsPlain(HttpContent buffered, int declared, bool deferErrorMember, CancellationToken cancellationToken)
+        {
+            var check = t_check ??= new InPlaceCheck();
+            (check._deferErrorMember, check._writes, check.Written, check._plain) = (deferErrorMember, 0, 0, false);
+            buffered.CopyTo(check, null, cancellationToken);
+            return check._writes == 1 && check.Written == declared && check._plain;
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (++_writes == 1)
+            {
+                var json = ErrorEnvelope.SkipBom(buffer);
+                _plain = Utf8.IsValid(json) && Internal.JsonScan.IsPlainValid(json, _deferErrorMember); // an empty text is not plain: the whole-body check words it
+            }
+
+            Written += buffer.Length;
+        }
+    }
+
     /// <summary>A stream that takes what a buffered content writes into a window, and counts what did not fit.</summary>
-    private sealed class WindowWriter : Stream
+    private sealed class WindowWriter : ContentSink
     {
         [ThreadStatic]
         private static WindowWriter? t_writer;
 
         private byte[] _window = [];
-        private long _written;
 
         public static int Fill(HttpContent buffered, byte[] window, CancellationToken cancellationToken)
         {
             var writer = t_writer ??= new WindowWriter();
-            (writer._window, writer._written) = (window, 0);
+            (writer._window, writer.Written) = (window, 0);
             try
             {
                 buffered.CopyTo(writer, null, cancellationToken);
-                return (int)Math.Min(writer._written, int.MaxValue);
+                return (int)Math.Min(writer.Written, int.MaxValue);
             }
             finally
             {
@@ -249,37 +255,15 @@ public sealed class JsonResponseValidator : IResponseValidator
             }
         }
 
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => _written;
-
-        public override long Position { get => _written; set => throw new NotSupportedException(); }
-
         public override void Write(ReadOnlySpan<byte> buffer)
         {
-            if (_written < _window.Length)
+            if (Written < _window.Length)
             {
-                buffer[..(int)Math.Min(buffer.Length, _window.Length - _written)].CopyTo(_window.AsSpan((int)_written));
+                buffer[..(int)Math.Min(buffer.Length, _window.Length - Written)].CopyTo(_window.AsSpan((int)Written));
             }
 
-            _written += buffer.Length;
+            Written += buffer.Length;
         }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 #endif
 
