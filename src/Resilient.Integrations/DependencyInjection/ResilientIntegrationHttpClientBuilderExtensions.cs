@@ -57,9 +57,9 @@ public static class ResilientIntegrationHttpClientBuilderExtensions
 
         // The default loggers mask header values in the message but keep them raw in the structured state that
         // OpenTelemetry, Serilog or Application Insights record (RedactLoggedHeaders changes the message alone):
-        // loggers of our own take their place (RedactingLoggingHandler.Filter), around the pipeline (the logical call)
-        // and next to the wire (each attempt).
+        // loggers of our own take their place, around the pipeline (the logical call) and next to the wire (each attempt).
         builder.RemoveAllLoggers();
+        RedactingLoggingHandler.AddTo(builder, name);
         builder.AddResilienceHandler("resilient", (pipeline, context) => PipelineComposer.Compose(pipeline, context, name));
         SingleResilienceLayer.MarkOwnHandler(builder);
         services.AddKeyedSingleton<IResilientIntegration>(name, (sp, _) => new ResilientIntegration(

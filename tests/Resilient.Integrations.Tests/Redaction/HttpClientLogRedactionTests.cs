@@ -130,6 +130,32 @@ public sealed class HttpClientLogRedactionTests
         Assert.Contains(capture.Entries, e => e.Category == "Polly"); // the provider was listening: only the category was quiet
     }
 
+    [Fact]
+    public async Task Send_RemoveAllLoggersAfterTheIntegration_ItsLoggersRemovedToo()
+    {
+        // As with any IHttpClientFactory logger: a later RemoveAllLoggers (extended HTTP logging calls it) takes them off.
+        var capture = new StructuredLogCapture();
+        await using var h = IntegrationHarness.Create(
+            build: b => b.HttpClientBuilder.RemoveAllLoggers(),
+            services: s => s.AddLogging(l => l.AddProvider(capture).SetMinimumLevel(LogLevel.Trace)));
+        h.Server.Given(Request.Create().WithPath("/ok")).RespondWith(Response.Create().WithStatusCode(200)
+            .WithHeader("Content-Type", "application/json").WithBody("{}"));
+
+        var (response, error) = await h.GetAsync("/ok");
+
+        Assert.Null(error);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response!.StatusCode);
+        Assert.DoesNotContain(capture.Entries, e => e.Category.StartsWith("System.Net.Http.HttpClient", StringComparison.Ordinal));
+        Assert.Contains(capture.Entries, e => e.Category == "Polly"); // the provider was listening
+    }
+
+    [Fact]
+    public void IsAvailable_ThisHttpClientFactory_LoggersAddedWithoutItsTimingHandler()
+    {
+        // The factory's list of loggers gone would silently put its always-timing handler back: this says so first.
+        Assert.True(Resilient.Integrations.Redaction.Internal.RedactingLoggingHandler.IsAvailable);
+    }
+
     private static void Profile(Resilient.Integrations.Providers.AiProviderOptions o)
     {
         o.ApiKey = ProfileKey;

@@ -28,7 +28,6 @@ internal static class CoreServices
         services.TryAddSingleton<IntegrationMetrics>();
         services.TryAddSingleton<IntegrationRegistry>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Http.IHttpMessageHandlerBuilderFilter, SingleResilienceLayer.Filter>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Http.IHttpMessageHandlerBuilderFilter, Redaction.Internal.RedactingLoggingHandler.Filter>());
         services.TryAddSingleton<RecentAlerts>();
         services.TryAddSingleton<AlertDispatcher>();
         services.TryAddSingleton<IAlertDispatcher>(sp => sp.GetRequiredService<AlertDispatcher>());

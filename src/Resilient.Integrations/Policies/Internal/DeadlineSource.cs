@@ -46,13 +46,16 @@ internal sealed class DeadlineSource
     public void Arm(TimeSpan timeout)
     {
         // Rounded up, as the timer queue's ticks are whole milliseconds: never early.
-        long due = Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
+        long now = Environment.TickCount64;
+        long due = now + (long)Math.Ceiling(timeout.TotalMilliseconds);
         Interlocked.Exchange(ref _due, due);
 
         // Read after the due time is written, as the timer writes "not armed" before it reads the due time: one of the
         // two always sees the other's write, so a scope never runs without a timer that will reach it.
+        // Armed for a time already past: the timer may run on a clock that stood still meanwhile (Windows' timer queue
+        // does not count a sleep), so it is armed afresh rather than trusted to fire soon.
         long armed = Interlocked.Read(ref _armedFor);
-        if (armed == 0 || armed > due)
+        if (armed == 0 || armed > due || armed < now)
         {
             Schedule(due);
         }
@@ -65,7 +68,12 @@ internal sealed class DeadlineSource
     /// <param name="disposeSource">False while the timer may still be cancelling the source.</param>
     public void Drop(bool disposeSource)
     {
-        _timer.Dispose();
+        // Under the timer's lock: a firing that read a running scope re-arms the timer before it is disposed, never after.
+        lock (_timer)
+        {
+            _timer.Dispose();
+        }
+
         if (disposeSource)
         {
             Source.Dispose();
@@ -77,7 +85,7 @@ internal sealed class DeadlineSource
         lock (_timer)
         {
             long armed = _armedFor;
-            if (armed != 0 && armed <= due)
+            if (armed != 0 && armed <= due && armed >= Environment.TickCount64)
             {
                 return; // armed sooner already: it will find this scope's due time and re-arm
             }

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Logging;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Resilient.Integrations.Policies;
@@ -14,7 +15,7 @@ namespace Resilient.Integrations.Redaction.Internal;
 /// (OpenTelemetry, Serilog, Application Insights) stores the credential; <c>RedactLoggedHeaders</c> changes the
 /// message alone. Here every argument is a string already redacted, so message and state hold the same text.
 /// </summary>
-internal sealed class RedactingHttpClientLogger(ILogger logger, string integration, IOptionsMonitor<ResilientIntegrationOptions> options)
+internal sealed class RedactingHttpClientLogger(ILogger logger, string integration, IOptionsMonitor<ResilientIntegrationOptions> options) : IHttpClientLogger
 {
     /// <summary>One for the logical call (around the pipeline) or one per attempt (next to the wire), named like the defaults.</summary>
     public static RedactingHttpClientLogger Create(IServiceProvider services, string integration, bool logical) => new(
@@ -55,6 +56,19 @@ internal sealed class RedactingHttpClientLogger(ILogger logger, string integrati
             Log.HttpRequestFailed(logger, request.Method.Method, Address(request.RequestUri), elapsed.TotalMilliseconds, exception);
         }
     }
+
+    // Where the factory's own logging handler carries these loggers (RedactingLoggingHandler.AddTo's fallback).
+    object? IHttpClientLogger.LogRequestStart(HttpRequestMessage request)
+    {
+        LogRequestStart(request);
+        return null;
+    }
+
+    void IHttpClientLogger.LogRequestStop(object? context, HttpRequestMessage request, HttpResponseMessage response, TimeSpan elapsed) =>
+        LogRequestStop(request, response, elapsed);
+
+    void IHttpClientLogger.LogRequestFailed(object? context, HttpRequestMessage request, HttpResponseMessage? response, Exception exception, TimeSpan elapsed) =>
+        LogRequestFailed(request, exception, elapsed);
 
     /// <summary>Scheme, host and port, then the path and query with secret values masked; never user info.</summary>
     private static string Address(Uri? uri) =>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http;
-using Resilient.Integrations.Health.Internal;
 
 namespace Resilient.Integrations.Redaction.Internal;
 
@@ -55,21 +56,45 @@ internal sealed class RedactingLoggingHandler(RedactingHttpClientLogger log) : D
     }
 
     /// <summary>
-    /// Puts the two loggers on every integration's client once all its handlers are in: the logical one first, around
-    /// the whole pipeline, and the attempt one last, next to the primary handler (where IHttpClientFactory puts its own).
+    /// Puts the two loggers on an integration's client where IHttpClientFactory puts the loggers of <c>AddLogger</c>, and
+    /// as its loggers: the logical one first, around every handler of the client; the attempt one last, next to the
+    /// wire. A later <c>RemoveAllLoggers</c> (or extended HTTP logging, which calls it) removes them, as it removes any
+    /// logger. Only the factory can add to its loggers (the list is internal): when this runtime's factory lacks it, the
+    /// factory's own logging handler carries the same loggers, which then time every request, logged or not.
     /// </summary>
-    internal sealed class Filter(IEnumerable<IntegrationName> integrations) : IHttpMessageHandlerBuilderFilter
+    public static void AddTo(IHttpClientBuilder builder, string integration)
     {
-        private readonly HashSet<string> _names = integrations.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
-
-        public Action<HttpMessageHandlerBuilder> Configure(Action<HttpMessageHandlerBuilder> next) => builder =>
+        if (!IsAvailable)
         {
-            next(builder);
-            if (builder.Name is { } name && _names.Contains(name))
-            {
-                builder.AdditionalHandlers.Insert(0, new RedactingLoggingHandler(RedactingHttpClientLogger.Create(builder.Services, name, logical: true)));
-                builder.AdditionalHandlers.Add(new RedactingLoggingHandler(RedactingHttpClientLogger.Create(builder.Services, name, logical: false)));
-            }
-        };
+            builder
+                .AddLogger(sp => RedactingHttpClientLogger.Create(sp, integration, logical: true), wrapHandlersPipeline: true)
+                .AddLogger(sp => RedactingHttpClientLogger.Create(sp, integration, logical: false));
+            return;
+        }
+
+        builder.Services.Configure<HttpClientFactoryOptions>(builder.Name, options =>
+        {
+            var loggers = LoggingBuilderActions(options);
+            loggers.Add(b => b.AdditionalHandlers.Insert(0, new RedactingLoggingHandler(RedactingHttpClientLogger.Create(b.Services, integration, logical: true))));
+            loggers.Add(b => b.AdditionalHandlers.Add(new RedactingLoggingHandler(RedactingHttpClientLogger.Create(b.Services, integration, logical: false))));
+        });
     }
+
+    /// <summary>Gets a value indicating whether this runtime's IHttpClientFactory lets its loggers be added to here.</summary>
+    internal static bool IsAvailable { get; } = Probe();
+
+    private static bool Probe()
+    {
+        try
+        {
+            return LoggingBuilderActions(new HttpClientFactoryOptions()) is not null;
+        }
+        catch (MissingMethodException)
+        {
+            return false;
+        }
+    }
+
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_LoggingBuilderActions")]
+    private static extern List<Action<HttpMessageHandlerBuilder>> LoggingBuilderActions(HttpClientFactoryOptions options);
 }
