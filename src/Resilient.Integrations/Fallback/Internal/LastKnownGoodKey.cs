@@ -34,34 +34,27 @@ internal sealed class LastKnownGoodKey
         int total = 0;
         foreach (var part in parts)
         {
-            total += 1 + (part?.Length ?? 0);
+            total += 2 + (part?.Length ?? 0);
         }
 
-        if (total <= StackChars)
-        {
-            // Most requests: the parts laid end to end, each after its length, hashed at once.
-            Span<char> material = stackalloc char[total];
-            int at = 0;
-            foreach (var part in parts)
-            {
-                var chars = part.AsSpan();
-                material[at++] = (char)chars.Length;
-                chars.CopyTo(material[at..]);
-                at += chars.Length;
-            }
-
-            Identity = (long)XxHash3.HashToUInt64(MemoryMarshal.AsBytes(material), (long)Seed);
-            return;
-        }
-
-        ulong identity = Seed;
+        // The parts laid end to end, each after its length, hashed at once: on the stack for most requests.
+        char[]? rented = total > StackChars ? System.Buffers.ArrayPool<char>.Shared.Rent(total) : null;
+        Span<char> material = rented is null ? stackalloc char[total] : rented.AsSpan(0, total);
+        int at = 0;
         foreach (var part in parts)
         {
             var chars = part.AsSpan();
-            identity = XxHash3.HashToUInt64(MemoryMarshal.AsBytes(chars), (long)(identity + (ulong)chars.Length));
+            material[at++] = (char)(chars.Length >> 16);
+            material[at++] = (char)chars.Length;
+            chars.CopyTo(material[at..]);
+            at += chars.Length;
         }
 
-        Identity = (long)identity;
+        Identity = (long)XxHash3.HashToUInt64(MemoryMarshal.AsBytes(material), (long)Seed);
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(rented);
+        }
     }
 
     private const int StackChars = 256;

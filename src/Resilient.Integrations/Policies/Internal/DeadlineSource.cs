@@ -54,8 +54,7 @@ internal sealed class DeadlineSource
         // two always sees the other's write, so a scope never runs without a timer that will reach it.
         // Armed for a time already past: the timer may run on a clock that stood still meanwhile (Windows' timer queue
         // does not count a sleep), so it is armed afresh rather than trusted to fire soon.
-        long armed = Interlocked.Read(ref _armedFor);
-        if (armed == 0 || armed > due || armed < now)
+        if (NeedsArming(Interlocked.Read(ref _armedFor), due, now))
         {
             Schedule(due);
         }
@@ -84,8 +83,7 @@ internal sealed class DeadlineSource
     {
         lock (_timer)
         {
-            long armed = _armedFor;
-            if (armed != 0 && armed <= due && armed >= Environment.TickCount64)
+            if (!NeedsArming(_armedFor, due, Environment.TickCount64))
             {
                 return; // armed sooner already: it will find this scope's due time and re-arm
             }
@@ -94,6 +92,9 @@ internal sealed class DeadlineSource
             _timer.Change(Math.Max(0, due - Environment.TickCount64), Timeout.Infinite);
         }
     }
+
+    /// <summary>Not armed, armed later than <paramref name="due"/>, or armed for a time already past (see <see cref="Arm"/>).</summary>
+    private static bool NeedsArming(long armed, long due, long now) => armed == 0 || armed > due || armed < now;
 
     private void Fire()
     {

@@ -114,7 +114,13 @@ internal sealed class IntegrationRuntime : IDisposable
         }
 
         var response = outcome.Result!;
-        return CallState.Of(context)?.ClassificationOf(response) is { } known
+        var call = CallState.Of(context);
+        if (call is not null && call.IsPlainSuccess(response))
+        {
+            return new(FailureClassification.Success); // the success path's answer, nothing copied out
+        }
+
+        return call?.ClassificationOf(response) is { } known
             ? new(known)
             : Classifier.ClassifyAsync(response, context.CancellationToken);
     }

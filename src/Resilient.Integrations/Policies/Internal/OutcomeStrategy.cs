@@ -27,7 +27,6 @@ internal sealed class OutcomeStrategy(
 {
     private object? _healthTracker; // the integration's health tracker, once there is one
 
-
     protected override async ValueTask<Outcome<HttpResponseMessage>> ExecuteCore<TState>(
         Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
     {

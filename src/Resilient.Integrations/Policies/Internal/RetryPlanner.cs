@@ -33,12 +33,6 @@ internal sealed class RetryPlanner(IntegrationRuntime runtime, ResilientIntegrat
             return new(false);
         }
 
-        // A plain success the innermost step classified: nothing to retry, nothing to copy out.
-        if (outcome.Result is HttpResponseMessage answer && CallState.Of(context) is { } call && call.IsPlainSuccess(answer))
-        {
-            return new(false);
-        }
-
         // The innermost step has classified the answer already: no state machine on the success path.
         var classification = classify(outcome, context);
         return classification.IsCompletedSuccessfully
